@@ -1,0 +1,16 @@
+//! The rules of espace-formation, as pure functions and types.
+//!
+//! This crate decides; it never reads a clock, a file, a socket or a database. Callers pass the
+//! facts and the date ("as of") and get back a decision or a typed error whose `Display` is the
+//! French message shown to users, naming the field at fault.
+
+pub mod clock;
+pub mod email;
+pub mod password;
+pub mod role;
+pub mod session;
+pub mod throttle;
+pub mod token;
+
+pub use email::Email;
+pub use role::Role;

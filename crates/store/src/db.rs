@@ -1,0 +1,96 @@
+//! Opening the database, whichever backend the URL names.
+//!
+//! SQLite is tuned for money: WAL so readers never wait for the writer, `synchronous=FULL` so a
+//! committed payment survives a power cut, foreign keys on, a busy timeout instead of instant
+//! "database is locked", and write transactions that take the lock at `BEGIN` (see [`write`]).
+
+use std::path::Path;
+use std::time::Duration;
+
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
+    SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
+};
+
+/// The connection pool handed to every query.
+pub type Db = DatabaseConnection;
+
+/// The URL of the embedded SQLite file in a data directory.
+#[must_use]
+pub fn sqlite_url(data_dir: &Path) -> String {
+    format!("sqlite://{}?mode=rwc", data_dir.join("espace.db").display())
+}
+
+/// Opens a pool on `url` (`sqlite://…` or `postgres://…`).
+///
+/// # Errors
+/// The driver's error when the database cannot be reached or the URL is not understood.
+pub async fn connect(url: &str) -> Result<Db, DbErr> {
+    let mut options = ConnectOptions::new(url.to_owned());
+    options
+        .sqlx_logging(false)
+        .connect_timeout(Duration::from_secs(10))
+        .acquire_timeout(Duration::from_secs(15));
+    if url.starts_with("sqlite:") {
+        // One writer at a time is SQLite's nature; a few connections let pages read while a
+        // transaction writes.
+        options
+            .max_connections(4)
+            .min_connections(1)
+            .map_sqlx_sqlite_opts(|opts| {
+                opts.journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Full)
+                    .foreign_keys(true)
+                    .busy_timeout(Duration::from_secs(10))
+            });
+    } else {
+        options.max_connections(16).min_connections(1);
+    }
+    sea_orm::Database::connect(options).await
+}
+
+/// Begins a transaction that will write. On SQLite it is `BEGIN IMMEDIATE`, so two writers queue
+/// on the busy timeout instead of one failing when it tries to upgrade a read lock.
+///
+/// # Errors
+/// The driver's error.
+pub async fn write(db: &Db) -> Result<DatabaseTransaction, DbErr> {
+    match db.get_database_backend() {
+        DbBackend::Sqlite => {
+            db.begin_with_options(TransactionOptions {
+                sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+                ..TransactionOptions::default()
+            })
+            .await
+        }
+        _ => db.begin().await,
+    }
+}
+
+/// Whether the database answers a trivial query.
+pub async fn ping(db: &Db) -> bool {
+    let backend = db.get_database_backend();
+    db.query_one_raw(Statement::from_string(backend, "SELECT 1"))
+        .await
+        .is_ok()
+}
+
+/// A short name for the backend, for health checks and logs.
+#[must_use]
+pub fn backend_name(db: &Db) -> &'static str {
+    match db.get_database_backend() {
+        DbBackend::Postgres => "postgresql",
+        DbBackend::Sqlite => "sqlite",
+        _ => "other",
+    }
+}
+
+/// Whether an error is the violation of a uniqueness constraint (a duplicate).
+#[must_use]
+pub fn is_unique_violation(err: &DbErr) -> bool {
+    matches!(
+        err.sql_err(),
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+    )
+}

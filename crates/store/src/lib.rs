@@ -1,0 +1,40 @@
+//! What espace-formation remembers: sea-orm entities, migrations, queries, the job queue, the mail
+//! outbox and the audit log.
+//!
+//! Every function takes a connection or a transaction (`&impl ConnectionTrait`) so the caller
+//! decides what commits together: a change, its audit entry and the jobs it causes are written in
+//! one transaction. Rules live in `domain`; this crate never decides, it stores and finds.
+//! Instants are passed in by the caller (never SQL `now()`), so tests can move the clock.
+
+pub mod account;
+pub mod api_token;
+pub mod audit;
+pub mod db;
+mod entity;
+pub mod job;
+pub mod login_attempt;
+pub mod migration;
+pub mod outbox;
+pub mod secret;
+pub mod session;
+pub mod trusted_device;
+pub mod user_token;
+
+pub use db::Db;
+pub use sea_orm::{ConnectionTrait, DatabaseTransaction, DbErr, TransactionTrait};
+
+use sea_orm_migration::MigratorTrait as _;
+
+/// Applies the migrations not yet applied and returns their names, in order.
+///
+/// # Errors
+/// The first migration's error; that migration is rolled back.
+pub async fn migrate(db: &Db) -> Result<Vec<String>, DbErr> {
+    let pending: Vec<String> = migration::Migrator::get_pending_migrations(db)
+        .await?
+        .iter()
+        .map(|m| m.name().to_owned())
+        .collect();
+    migration::Migrator::up(db, None).await?;
+    Ok(pending)
+}

@@ -1,0 +1,19 @@
+//! Schema migrations, append-only: never edit one that has landed; add the next one instead.
+//!
+//! Every migration runs inside a transaction on both backends, so a failure leaves the schema as
+//! it was.
+
+use sea_orm_migration::prelude::*;
+
+mod m20261130_000001_accounts;
+
+/// The ordered list of migrations.
+#[derive(Debug)]
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261130_000001_accounts::Migration)]
+    }
+}
