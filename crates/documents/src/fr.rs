@@ -17,6 +17,12 @@ pub fn date_time(at: DateTime<Utc>) -> String {
         .to_string()
 }
 
+/// A time of day in Paris time: `06:00`.
+#[must_use]
+pub fn time(at: DateTime<Utc>) -> String {
+    at.with_timezone(&Paris).format("%H:%M").to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -29,5 +35,6 @@ mod tests {
         let summer = Utc.with_ymd_and_hms(2026, 7, 14, 22, 30, 0).unwrap();
         assert_eq!(date_time(summer), "15/07/2026 à 00:30");
         assert_eq!(date(summer), "15/07/2026");
+        assert_eq!(time(summer), "00:30");
     }
 }

@@ -1,1 +1,151 @@
-//! placeholder
+//! HTTP for espace-formation: HTML pages, the JSON API and its OpenAPI description, extractors,
+//! templates and static assets.
+//!
+//! Handlers translate: parse the request into domain types, call the rules, write in one
+//! transaction (with the audit entry and the e-mails it causes), answer with a page or JSON.
+//! Authentication and authorization are extractors ([`auth`]) over one policy ([`policy`]).
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, HeaderValue, Method, Request, StatusCode, header};
+use axum::middleware;
+use axum::routing::{get, post};
+use tower_governor::GovernorLayer;
+use tower_governor::governor::GovernorConfigBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+use utoipa_swagger_ui::SwaggerUi;
+
+pub mod api;
+pub mod assets;
+pub mod auth;
+pub mod chrome;
+pub mod client;
+pub mod cookies;
+pub mod crypto;
+pub mod error;
+pub mod extract;
+pub mod forms;
+pub mod notify;
+pub mod pages;
+pub mod policy;
+pub mod render;
+pub mod security;
+pub mod state;
+
+pub use state::{AppState, WebConfig};
+
+use crate::pages::{account, health, home, login, password, sessions, staff, tokens};
+
+/// Why the router could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum RouterError {
+    /// The public URL is not an origin usable for CSRF checks.
+    #[error("ESPACE_PUBLIC_URL n’est pas une origine valide : {0}")]
+    PublicUrl(#[from] tower_http::csrf::ConfigError),
+    /// The rate limit settings are not usable.
+    #[error("réglages de limitation de débit invalides (auth_burst doit être supérieur à 0)")]
+    RateLimit,
+}
+
+/// The forms anyone can post without being signed in, limited per client address.
+fn public_forms(state: &AppState) -> Result<Router<AppState>, RouterError> {
+    let mut builder = GovernorConfigBuilder::default().key_extractor(RateKey { trust_forwarded_for: state.config.trust_forwarded_for });
+    builder
+        .period(state.config.auth_replenish)
+        .burst_size(state.config.auth_burst)
+        .methods(vec![Method::POST]);
+    let config = builder.finish().ok_or(RouterError::RateLimit)?;
+    Ok(Router::new()
+        .route("/connexion", get(login::show).post(login::submit))
+        .route("/inscription", get(account::show).post(account::submit))
+        .route("/inscription/renvoyer", get(account::resend_form).post(account::resend))
+        .route("/mot-de-passe-oublie", get(password::forgot_form).post(password::forgot))
+        .route("/reinitialisation", get(password::reset_form).post(password::reset))
+        .layer(GovernorLayer::new(Arc::new(config))))
+}
+
+/// The whole application.
+///
+/// # Errors
+/// [`RouterError`] when the configuration cannot be used.
+pub fn router(state: AppState) -> Result<Router, RouterError> {
+    let (api, openapi) = api::router().split_for_parts();
+    let docs = Router::new()
+        .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", openapi))
+        .layer(middleware::map_response(|mut response: axum::response::Response| async move {
+            response.headers_mut().insert(
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static(security::DOCS_CSP),
+            );
+            response
+        }));
+    let pages = Router::new()
+        .route("/", get(home::home))
+        .route("/inscription/confirmation", get(account::sent))
+        .route("/inscription/verifier", get(account::verify))
+        .route("/mot-de-passe-oublie/envoye", get(password::forgot_sent))
+        .route("/deconnexion", post(login::logout))
+        .route("/compte", get(sessions::profile))
+        .route("/compte/mot-de-passe", get(password::change_form).post(password::change))
+        .route("/compte/sessions", get(sessions::list))
+        .route("/compte/sessions/fermer-autres", post(sessions::revoke_others))
+        .route("/compte/sessions/{id}/fermer", post(sessions::revoke))
+        .route("/compte/jetons", get(tokens::list).post(tokens::create))
+        .route("/compte/jetons/{id}/revoquer", post(tokens::revoke))
+        .route("/gestion", get(staff::index))
+        .route("/gestion/journal", get(staff::journal))
+        .route("/healthz", get(health::healthz))
+        .route("/static/{file}", get(assets::serve));
+
+    let secure = state.config.secure_cookies;
+    let request_id = HeaderName::from_static("x-request-id");
+    let app = Router::new()
+        .merge(pages)
+        .merge(public_forms(&state)?)
+        .merge(api)
+        .merge(docs)
+        .fallback(|| async { error::AppError::NotFound })
+        .layer(DefaultBodyLimit::max(state.config.body_limit_bytes))
+        .layer(security::csrf(&state.config.public_url)?)
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, state.config.request_timeout))
+        .layer(CatchPanicLayer::custom(security::on_panic))
+        .layer(middleware::from_fn(security::french_errors))
+        .layer(middleware::from_fn(move |req, next| security::harden(secure, req, next)))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
+                // The path only: query strings carry e-mailed tokens.
+                let id = request.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("");
+                tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id = %id)
+            }),
+        )
+        .layer(SetSensitiveRequestHeadersLayer::new([
+            header::AUTHORIZATION,
+            header::COOKIE,
+        ]))
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .with_state(state);
+    crypto::warm_up();
+    Ok(app)
+}
+
+/// The rate-limit key: the client address, as [`client::client_ip`] finds it.
+#[derive(Debug, Clone, Copy)]
+struct RateKey {
+    trust_forwarded_for: bool,
+}
+
+impl tower_governor::key_extractor::KeyExtractor for RateKey {
+    type Key = String;
+
+    fn extract<T>(&self, req: &Request<T>) -> Result<Self::Key, tower_governor::GovernorError> {
+        let peer = req.extensions().get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0);
+        Ok(client::client_ip(req.headers(), peer, self.trust_forwarded_for))
+    }
+}

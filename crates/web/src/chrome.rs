@@ -1,0 +1,104 @@
+//! What every page shows around its content: the operator, the signed-in person, the navigation
+//! and a one-line notice after an action.
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use domain::Role;
+
+use crate::auth::{CurrentUser, MaybeUser};
+use crate::error::AppError;
+use crate::policy::{self, Permission};
+use crate::state::AppState;
+
+/// The frame of a page.
+#[derive(Debug, Clone, Default)]
+pub struct Chrome {
+    /// The operator's name.
+    pub operator: String,
+    /// The signed-in person, if any.
+    pub user: Option<UserChip>,
+    /// A confirmation to show at the top of the page.
+    pub notice: Option<&'static str>,
+    /// The path of the page, to mark the current navigation entry.
+    pub path: String,
+    /// A demonstration instance.
+    pub demo: bool,
+}
+
+/// The signed-in person as the header shows them.
+#[derive(Debug, Clone)]
+pub struct UserChip {
+    /// "Prénom Nom".
+    pub name: String,
+    /// Their address.
+    pub email: String,
+    /// Their role, in French.
+    pub role_label: &'static str,
+    /// Whether to show the back-office entry.
+    pub staff: bool,
+    /// Whether to show the audit log entry.
+    pub audit: bool,
+}
+
+impl From<&CurrentUser> for UserChip {
+    fn from(user: &CurrentUser) -> Self {
+        let role: Role = user.account.role;
+        Self {
+            name: user.account.display_name(),
+            email: user.account.email.to_string(),
+            role_label: role.label(),
+            staff: policy::allows(role, Permission::StaffArea),
+            audit: policy::allows(role, Permission::AuditLog),
+        }
+    }
+}
+
+impl Chrome {
+    /// The frame of a page rendered outside a handler (error pages).
+    #[must_use]
+    pub fn bare() -> Self {
+        Self::default()
+    }
+
+    /// Whether `prefix` is the current section, for `aria-current`.
+    #[must_use]
+    pub fn is_current(&self, prefix: &str) -> bool {
+        if prefix == "/" { self.path == "/" } else { self.path.starts_with(prefix) }
+    }
+}
+
+/// Confirmations shown after an action redirects. The query carries only a code, so nothing a
+/// third party writes in a link can appear on the page.
+#[must_use]
+pub fn notice_text(code: &str) -> Option<&'static str> {
+    Some(match code {
+        "deconnecte" => "Vous êtes déconnecté. À bientôt !",
+        "mot-de-passe-modifie" => "Votre mot de passe a été modifié. Vos autres sessions ont été fermées.",
+        "mot-de-passe-reinitialise" => "Votre mot de passe a été changé. Connectez-vous avec le nouveau.",
+        "session-fermee" => "La session a été fermée.",
+        "sessions-fermees" => "Toutes vos autres sessions ont été fermées.",
+        "jeton-revoque" => "Le jeton a été révoqué : il ne permet plus d’accéder à l’API.",
+        "connecte" => "Vous êtes connecté.",
+        _ => return None,
+    })
+}
+
+impl FromRequestParts<AppState> for Chrome {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let MaybeUser(user) = MaybeUser::from_request_parts(parts, state).await?;
+        let notice = parts
+            .uri
+            .query()
+            .and_then(|q| url::form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == "notice"))
+            .and_then(|(_, v)| notice_text(&v));
+        Ok(Chrome {
+            operator: state.config.operator_name.clone(),
+            user: user.as_ref().map(UserChip::from),
+            notice,
+            path: parts.uri.path().to_owned(),
+            demo: state.config.demo,
+        })
+    }
+}

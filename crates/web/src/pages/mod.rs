@@ -1,0 +1,36 @@
+//! HTML pages, one module per area of the portal.
+
+pub mod account;
+pub mod health;
+pub mod home;
+pub mod login;
+pub mod password;
+pub mod sessions;
+pub mod staff;
+pub mod tokens;
+
+/// A local path safe to redirect to after signing in: starts with one `/`, no scheme, no host,
+/// no backslash or control character. Anything else goes home.
+#[must_use]
+pub fn safe_next(next: Option<&str>) -> Option<String> {
+    let next = next?.trim();
+    let local = next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.contains('\\')
+        && !next.chars().any(char::is_control);
+    local.then(|| next.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn only_local_paths_are_followed() {
+        assert_eq!(safe_next(Some("/compte?x=1")), Some("/compte?x=1".to_owned()));
+        for evil in ["https://evil.example", "//evil.example", "/\\evil.example", "javascript:alert(1)", "compte"] {
+            assert_eq!(safe_next(Some(evil)), None, "{evil}");
+        }
+        assert_eq!(safe_next(None), None);
+    }
+}

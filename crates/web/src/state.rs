@@ -1,0 +1,89 @@
+//! What every handler can reach: the database, the clock and the configuration.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use domain::clock::Clock;
+use domain::session::SessionPolicy;
+use domain::throttle::ThrottlePolicy;
+use store::Db;
+
+/// Shared, cheaply cloned state of the web application.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    /// The connection pool.
+    pub db: Db,
+    /// Where "now" comes from.
+    pub clock: Arc<dyn Clock>,
+    /// Settings fixed at start-up.
+    pub config: Arc<WebConfig>,
+}
+
+impl AppState {
+    /// The current instant.
+    #[must_use]
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
+    }
+}
+
+/// Web settings, validated by the binary before the server starts.
+#[derive(Clone, Debug)]
+pub struct WebConfig {
+    /// The address people use to reach the portal (`https://formation.exemple.fr`), without a
+    /// trailing slash; links in e-mails start with it and it is a trusted origin for CSRF checks.
+    pub public_url: String,
+    /// The operator's name in the header, the e-mails and the documents.
+    pub operator_name: String,
+    /// Mark cookies `Secure` (and use the `__Host-` prefix): required behind HTTPS.
+    pub secure_cookies: bool,
+    /// Take the client address from the last `X-Forwarded-For` entry (behind a reverse proxy).
+    pub trust_forwarded_for: bool,
+    /// Longest time a request may take before a 408 answer.
+    pub request_timeout: Duration,
+    /// Largest request body accepted (413 beyond).
+    pub body_limit_bytes: usize,
+    /// Requests to the sign-in, registration and reset forms allowed in a burst per address.
+    pub auth_burst: u32,
+    /// Time for one more such request to be allowed.
+    pub auth_replenish: Duration,
+    /// Lifetimes of sessions.
+    pub sessions: SessionPolicy,
+    /// Limits on failed sign-ins.
+    pub throttle: ThrottlePolicy,
+    /// Whether this is a demonstration instance (a banner says so).
+    pub demo: bool,
+}
+
+impl WebConfig {
+    /// Settings for a portal at `public_url`, with the defaults of the documentation.
+    #[must_use]
+    pub fn new(public_url: &str) -> Self {
+        Self {
+            public_url: public_url.trim_end_matches('/').to_owned(),
+            operator_name: "OPCO".to_owned(),
+            secure_cookies: public_url.starts_with("https://"),
+            trust_forwarded_for: false,
+            request_timeout: Duration::from_secs(30),
+            body_limit_bytes: 2 * 1024 * 1024,
+            auth_burst: 20,
+            auth_replenish: Duration::from_secs(3),
+            sessions: SessionPolicy::default(),
+            throttle: ThrottlePolicy::default(),
+            demo: false,
+        }
+    }
+
+    /// The session cookie's name: with `__Host-` when secure, so that no other host or path can
+    /// set it.
+    #[must_use]
+    pub fn session_cookie(&self) -> &'static str {
+        if self.secure_cookies { "__Host-ef_session" } else { "ef_session" }
+    }
+
+    /// The trusted-device cookie's name.
+    #[must_use]
+    pub fn device_cookie(&self) -> &'static str {
+        if self.secure_cookies { "__Host-ef_device" } else { "ef_device" }
+    }
+}
