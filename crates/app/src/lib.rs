@@ -1,1 +1,51 @@
+//! The espace-formation program: configuration, command line, start-up, the worker and the
+//! mailer. `main.rs` only parses the command line and calls [`cli::run`].
 
+pub mod admin;
+pub mod cli;
+pub mod config;
+pub mod demo;
+pub mod mailer;
+pub mod serve;
+pub mod worker;
+
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use domain::clock::{Clock, SystemClock};
+use store::Db;
+
+use crate::config::Config;
+
+/// What every command needs once started: the configuration, the database and the clock.
+#[derive(Clone, Debug)]
+pub struct Context {
+    /// The validated configuration.
+    pub config: Arc<Config>,
+    /// The database, migrated.
+    pub db: Db,
+    /// Where "now" comes from.
+    pub clock: Arc<dyn Clock>,
+}
+
+impl Context {
+    /// Opens the database named by the configuration and applies pending migrations, printing
+    /// each one applied.
+    ///
+    /// # Errors
+    /// When the data directory cannot be created, the database cannot be reached or a migration
+    /// fails.
+    pub async fn open(config: Config) -> anyhow::Result<Self> {
+        std::fs::create_dir_all(&config.data_dir)
+            .with_context(|| format!("impossible de créer le répertoire de données {}", config.data_dir.display()))?;
+        let url = config.database_url();
+        let db = store::db::connect(&url)
+            .await
+            .with_context(|| format!("impossible d’ouvrir la base de données ({})", config.database_label()))?;
+        let applied = store::migrate(&db).await.context("échec d’une migration de la base de données")?;
+        for name in &applied {
+            tracing::info!(migration = %name, "migration applied");
+        }
+        Ok(Self { config: Arc::new(config), db, clock: Arc::new(SystemClock) })
+    }
+}

@@ -12,9 +12,7 @@ pub fn date(at: DateTime<Utc>) -> String {
 /// A date and time in Paris time: `28/02/2026 à 06:00`.
 #[must_use]
 pub fn date_time(at: DateTime<Utc>) -> String {
-    at.with_timezone(&Paris)
-        .format("%d/%m/%Y à %H:%M")
-        .to_string()
+    at.with_timezone(&Paris).format("%d/%m/%Y à %H:%M").to_string()
 }
 
 /// A time of day in Paris time: `06:00`.

@@ -58,29 +58,12 @@ mail_templates!(ChangedText = "mail/password_changed.txt", ChangedHtml = "mail/p
 ///
 /// # Errors
 /// [`MailError::Render`].
-pub fn verify_email(
-    sender: &Sender<'_>,
-    name: &str,
-    link: &str,
-    expires_at: DateTime<Utc>,
-) -> Result<Mail, MailError> {
+pub fn verify_email(sender: &Sender<'_>, name: &str, link: &str, expires_at: DateTime<Utc>) -> Result<Mail, MailError> {
     let expires = fr::date_time(expires_at);
     Ok(Mail {
         subject: format!("Confirmez votre adresse e-mail – {}", sender.operator),
-        text: VerifyText {
-            sender,
-            name,
-            link,
-            expires: expires.clone(),
-        }
-        .render()?,
-        html: VerifyHtml {
-            sender,
-            name,
-            link,
-            expires,
-        }
-        .render()?,
+        text: VerifyText { sender, name, link, expires: expires.clone() }.render()?,
+        html: VerifyHtml { sender, name, link, expires }.render()?,
     })
 }
 
@@ -94,20 +77,8 @@ pub fn already_registered(sender: &Sender<'_>, name: &str) -> Result<Mail, MailE
     let reset_link = format!("{}/mot-de-passe-oublie", sender.portal_url);
     Ok(Mail {
         subject: format!("Vous avez déjà un compte – {}", sender.operator),
-        text: AlreadyText {
-            sender,
-            name,
-            login_link: login_link.clone(),
-            reset_link: reset_link.clone(),
-        }
-        .render()?,
-        html: AlreadyHtml {
-            sender,
-            name,
-            login_link,
-            reset_link,
-        }
-        .render()?,
+        text: AlreadyText { sender, name, login_link: login_link.clone(), reset_link: reset_link.clone() }.render()?,
+        html: AlreadyHtml { sender, name, login_link, reset_link }.render()?,
     })
 }
 
@@ -123,24 +94,9 @@ pub fn password_reset(
 ) -> Result<Mail, MailError> {
     let expires = fr::date_time(expires_at);
     Ok(Mail {
-        subject: format!(
-            "Réinitialisation de votre mot de passe – {}",
-            sender.operator
-        ),
-        text: ResetText {
-            sender,
-            name,
-            link,
-            expires: expires.clone(),
-        }
-        .render()?,
-        html: ResetHtml {
-            sender,
-            name,
-            link,
-            expires,
-        }
-        .render()?,
+        subject: format!("Réinitialisation de votre mot de passe – {}", sender.operator),
+        text: ResetText { sender, name, link, expires: expires.clone() }.render()?,
+        html: ResetHtml { sender, name, link, expires }.render()?,
     })
 }
 
@@ -148,29 +104,13 @@ pub fn password_reset(
 ///
 /// # Errors
 /// [`MailError::Render`].
-pub fn password_changed(
-    sender: &Sender<'_>,
-    name: &str,
-    at: DateTime<Utc>,
-) -> Result<Mail, MailError> {
+pub fn password_changed(sender: &Sender<'_>, name: &str, at: DateTime<Utc>) -> Result<Mail, MailError> {
     let when = fr::date_time(at);
     let reset_link = format!("{}/mot-de-passe-oublie", sender.portal_url);
     Ok(Mail {
         subject: format!("Votre mot de passe a été modifié – {}", sender.operator),
-        text: ChangedText {
-            sender,
-            name,
-            when: when.clone(),
-            reset_link: reset_link.clone(),
-        }
-        .render()?,
-        html: ChangedHtml {
-            sender,
-            name,
-            when,
-            reset_link,
-        }
-        .render()?,
+        text: ChangedText { sender, name, when: when.clone(), reset_link: reset_link.clone() }.render()?,
+        html: ChangedHtml { sender, name, when, reset_link }.render()?,
     })
 }
 
@@ -186,21 +126,14 @@ pub fn to_message(
     html: &str,
     message_id: &str,
 ) -> Result<lettre::Message, MailError> {
-    let from: Mailbox = from
-        .parse()
-        .map_err(|e| MailError::Build(format!("expéditeur « {from} » : {e}")))?;
-    let to: Mailbox = to
-        .parse()
-        .map_err(|e| MailError::Build(format!("destinataire « {to} » : {e}")))?;
+    let from: Mailbox = from.parse().map_err(|e| MailError::Build(format!("expéditeur « {from} » : {e}")))?;
+    let to: Mailbox = to.parse().map_err(|e| MailError::Build(format!("destinataire « {to} » : {e}")))?;
     lettre::Message::builder()
         .from(from)
         .to(to)
         .subject(subject)
         .message_id(Some(message_id.to_owned()))
-        .multipart(MultiPart::alternative_plain_html(
-            text.to_owned(),
-            html.to_owned(),
-        ))
+        .multipart(MultiPart::alternative_plain_html(text.to_owned(), html.to_owned()))
         .map_err(|e| MailError::Build(e.to_string()))
 }
 
@@ -209,21 +142,14 @@ mod tests {
     use super::*;
     use chrono::TimeZone;
 
-    const SENDER: Sender<'static> = Sender {
-        operator: "OPCO Démo",
-        portal_url: "https://portail.exemple.fr",
-    };
+    const SENDER: Sender<'static> = Sender { operator: "OPCO Démo", portal_url: "https://portail.exemple.fr" };
 
     #[test]
     fn verification_mail_has_link_and_paris_expiry_in_both_parts() {
         let at = Utc.with_ymd_and_hms(2026, 1, 8, 9, 0, 0).unwrap();
-        let mail = verify_email(
-            &SENDER,
-            "Marie <Dupont>",
-            "https://portail.exemple.fr/inscription/verifier?jeton=abc",
-            at,
-        )
-        .unwrap();
+        let mail =
+            verify_email(&SENDER, "Marie <Dupont>", "https://portail.exemple.fr/inscription/verifier?jeton=abc", at)
+                .unwrap();
         assert!(mail.subject.starts_with("Confirmez votre adresse"));
         for body in [&mail.text, &mail.html] {
             assert!(body.contains("jeton=abc"), "{body}");
@@ -231,8 +157,7 @@ mod tests {
         }
         // The HTML part escapes what people typed; the text part keeps it as typed.
         assert!(
-            mail.html.contains("Marie &#60;Dupont&#62;")
-                || mail.html.contains("Marie &lt;Dupont&gt;"),
+            mail.html.contains("Marie &#60;Dupont&#62;") || mail.html.contains("Marie &lt;Dupont&gt;"),
             "{}",
             mail.html
         );
@@ -253,16 +178,6 @@ mod tests {
         let raw = String::from_utf8(message.formatted()).unwrap();
         assert!(raw.contains("multipart/alternative"));
         assert!(raw.contains("Message-ID: <1@exemple.fr>"));
-        assert!(
-            to_message(
-                "pas une adresse",
-                "marie@exemple.fr",
-                "s",
-                "t",
-                "h",
-                "<1@x>"
-            )
-            .is_err()
-        );
+        assert!(to_message("pas une adresse", "marie@exemple.fr", "s", "t", "h", "<1@x>").is_err());
     }
 }

@@ -44,29 +44,20 @@ impl FixedClock {
 
     /// Moves the clock forward (or back, with a negative duration).
     pub fn advance(&self, by: Duration) {
-        let mut guard = self
-            .0
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut guard = self.0.write().unwrap_or_else(std::sync::PoisonError::into_inner);
         *guard += by;
     }
 
     /// Sets the clock to `at`.
     pub fn set(&self, at: DateTime<Utc>) {
-        let mut guard = self
-            .0
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut guard = self.0.write().unwrap_or_else(std::sync::PoisonError::into_inner);
         *guard = to_micros(at);
     }
 }
 
 impl Clock for FixedClock {
     fn now(&self) -> DateTime<Utc> {
-        *self
-            .0
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        *self.0.read().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 

@@ -42,8 +42,7 @@ impl Email {
             return Err(EmailError::TooLong);
         }
         let normalised = trimmed.to_lowercase();
-        let parsed =
-            email_address::EmailAddress::from_str(&normalised).map_err(|_| EmailError::Invalid)?;
+        let parsed = email_address::EmailAddress::from_str(&normalised).map_err(|_| EmailError::Invalid)?;
         // Quoted local parts and address literals are legal but never used by real mailboxes here;
         // refusing them keeps the identity simple to compare and to print.
         let domain = parsed.domain();
@@ -111,11 +110,7 @@ mod tests {
 
     #[test]
     fn accepts_usual_addresses() {
-        for ok in [
-            "a@b.fr",
-            "prenom.nom+rh@interim-ouest.com",
-            "x_y-z@sous.domaine.gouv.fr",
-        ] {
+        for ok in ["a@b.fr", "prenom.nom+rh@interim-ouest.com", "x_y-z@sous.domaine.gouv.fr"] {
             assert!(Email::parse(ok).is_ok(), "{ok}");
         }
     }

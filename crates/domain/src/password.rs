@@ -144,10 +144,7 @@ mod tests {
     use super::*;
 
     fn check(p: &str) -> Result<(), PasswordError> {
-        check_new_password(
-            &Password::new(p),
-            &["marie.dupont@interim-ouest.fr", "Marie", "Dupont"],
-        )
+        check_new_password(&Password::new(p), &["marie.dupont@interim-ouest.fr", "Marie", "Dupont"])
     }
 
     #[test]
@@ -177,11 +174,7 @@ mod tests {
 
     #[test]
     fn long_unrelated_passphrases_are_accepted() {
-        for strong in [
-            "cheval agrafe batterie correcte",
-            "Tulipe-Orage-Piano-42",
-            "vK9#qLm2!xR7@tW",
-        ] {
+        for strong in ["cheval agrafe batterie correcte", "Tulipe-Orage-Piano-42", "vK9#qLm2!xR7@tW"] {
             assert_eq!(check(strong), Ok(()), "{strong}");
         }
         assert_eq!(check(&"Tulipe orage piano ".repeat(7)[..128]), Ok(()));

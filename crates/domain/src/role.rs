@@ -27,12 +27,7 @@ pub struct UnknownRole(pub String);
 
 impl Role {
     /// Every role, in the order they are listed.
-    pub const ALL: [Role; 4] = [
-        Role::CompanyUser,
-        Role::Advisor,
-        Role::CaseManager,
-        Role::PlatformAdmin,
-    ];
+    pub const ALL: [Role; 4] = [Role::CompanyUser, Role::Advisor, Role::CaseManager, Role::PlatformAdmin];
 
     /// The stable code stored in the database and sent by the API.
     #[must_use]
@@ -67,10 +62,7 @@ impl Role {
     /// # Errors
     /// [`UnknownRole`] for anything else.
     pub fn from_code(code: &str) -> Result<Self, UnknownRole> {
-        Self::ALL
-            .into_iter()
-            .find(|role| role.code() == code)
-            .ok_or_else(|| UnknownRole(code.to_owned()))
+        Self::ALL.into_iter().find(|role| role.code() == code).ok_or_else(|| UnknownRole(code.to_owned()))
     }
 }
 
@@ -106,10 +98,6 @@ mod tests {
     #[test]
     fn only_operator_roles_are_staff() {
         assert!(!Role::CompanyUser.is_staff());
-        assert!(
-            Role::Advisor.is_staff()
-                && Role::CaseManager.is_staff()
-                && Role::PlatformAdmin.is_staff()
-        );
+        assert!(Role::Advisor.is_staff() && Role::CaseManager.is_staff() && Role::PlatformAdmin.is_staff());
     }
 }

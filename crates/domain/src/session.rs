@@ -17,10 +17,7 @@ pub struct SessionPolicy {
 impl Default for SessionPolicy {
     /// Two hours idle suits a case manager's lunch break; twelve hours covers a working day.
     fn default() -> Self {
-        Self {
-            idle: Duration::hours(2),
-            absolute: Duration::hours(12),
-        }
+        Self { idle: Duration::hours(2), absolute: Duration::hours(12) }
     }
 }
 
@@ -48,20 +45,13 @@ impl SessionPolicy {
 
     /// The state of a session opened at `created_at` and last used at `last_seen_at`.
     #[must_use]
-    pub fn state(
-        &self,
-        created_at: DateTime<Utc>,
-        last_seen_at: DateTime<Utc>,
-        now: DateTime<Utc>,
-    ) -> SessionState {
+    pub fn state(&self, created_at: DateTime<Utc>, last_seen_at: DateTime<Utc>, now: DateTime<Utc>) -> SessionState {
         if now >= self.absolute_expiry(created_at) {
             SessionState::AbsoluteExpired
         } else if now >= last_seen_at + self.idle {
             SessionState::IdleExpired
         } else {
-            SessionState::Active {
-                touch: now - last_seen_at >= Duration::minutes(1),
-            }
+            SessionState::Active { touch: now - last_seen_at >= Duration::minutes(1) }
         }
     }
 }
@@ -77,26 +67,11 @@ mod tests {
 
     #[test]
     fn idle_and_absolute_limits() {
-        let policy = SessionPolicy {
-            idle: Duration::minutes(30),
-            absolute: Duration::hours(8),
-        };
-        assert_eq!(
-            policy.state(at(8, 0), at(8, 0), at(8, 0)),
-            SessionState::Active { touch: false }
-        );
-        assert_eq!(
-            policy.state(at(8, 0), at(8, 0), at(8, 29)),
-            SessionState::Active { touch: true }
-        );
-        assert_eq!(
-            policy.state(at(8, 0), at(8, 0), at(8, 30)),
-            SessionState::IdleExpired
-        );
+        let policy = SessionPolicy { idle: Duration::minutes(30), absolute: Duration::hours(8) };
+        assert_eq!(policy.state(at(8, 0), at(8, 0), at(8, 0)), SessionState::Active { touch: false });
+        assert_eq!(policy.state(at(8, 0), at(8, 0), at(8, 29)), SessionState::Active { touch: true });
+        assert_eq!(policy.state(at(8, 0), at(8, 0), at(8, 30)), SessionState::IdleExpired);
         // Busy all day: still ends eight hours after sign-in.
-        assert_eq!(
-            policy.state(at(8, 0), at(15, 59), at(16, 0)),
-            SessionState::AbsoluteExpired
-        );
+        assert_eq!(policy.state(at(8, 0), at(15, 59), at(16, 0)), SessionState::AbsoluteExpired);
     }
 }

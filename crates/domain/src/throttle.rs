@@ -24,12 +24,7 @@ pub struct ThrottlePolicy {
 
 impl Default for ThrottlePolicy {
     fn default() -> Self {
-        Self {
-            window: Duration::minutes(15),
-            per_account: 5,
-            per_address: 30,
-            per_device: 10,
-        }
+        Self { window: Duration::minutes(15), per_account: 5, per_address: 30, per_device: 10 }
     }
 }
 
@@ -63,32 +58,19 @@ impl ThrottlePolicy {
     pub fn decide(&self, failures: &RecentFailures, now: DateTime<Utc>) -> ThrottleDecision {
         let checks: Vec<(&[DateTime<Utc>], usize)> = match &failures.device {
             Some(device) => vec![(device, self.per_device)],
-            None => vec![
-                (&failures.account, self.per_account),
-                (&failures.address, self.per_address),
-            ],
+            None => vec![(&failures.account, self.per_account), (&failures.address, self.per_address)],
         };
         checks
             .into_iter()
             .filter_map(|(times, limit)| self.blocked_until(times, limit, now))
             .max()
-            .map_or(ThrottleDecision::Allow, |retry_at| ThrottleDecision::Deny {
-                retry_at,
-            })
+            .map_or(ThrottleDecision::Allow, |retry_at| ThrottleDecision::Deny { retry_at })
     }
 
     /// When `limit` or more failures fall within the window, the instant the `limit`-th newest
     /// leaves it.
-    fn blocked_until(
-        &self,
-        newest_first: &[DateTime<Utc>],
-        limit: usize,
-        now: DateTime<Utc>,
-    ) -> Option<DateTime<Utc>> {
-        let recent: Vec<_> = newest_first
-            .iter()
-            .filter(|at| now - **at < self.window)
-            .collect();
+    fn blocked_until(&self, newest_first: &[DateTime<Utc>], limit: usize, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let recent: Vec<_> = newest_first.iter().filter(|at| now - **at < self.window).collect();
         if limit == 0 || recent.len() < limit {
             return None;
         }
@@ -112,64 +94,33 @@ mod tests {
     #[test]
     fn an_account_is_held_after_five_failures_until_the_fifth_newest_ages_out() {
         let policy = ThrottlePolicy::default();
-        let failures = RecentFailures {
-            account: times(&[0, 1, 2, 3]),
-            ..Default::default()
-        };
+        let failures = RecentFailures { account: times(&[0, 1, 2, 3]), ..Default::default() };
         assert_eq!(policy.decide(&failures, t(4)), ThrottleDecision::Allow);
-        let failures = RecentFailures {
-            account: times(&[0, 1, 2, 3, 4]),
-            ..Default::default()
-        };
-        assert_eq!(
-            policy.decide(&failures, t(5)),
-            ThrottleDecision::Deny { retry_at: t(15) }
-        );
+        let failures = RecentFailures { account: times(&[0, 1, 2, 3, 4]), ..Default::default() };
+        assert_eq!(policy.decide(&failures, t(5)), ThrottleDecision::Deny { retry_at: t(15) });
         assert_eq!(policy.decide(&failures, t(15)), ThrottleDecision::Allow);
     }
 
     #[test]
     fn the_owner_on_a_trusted_device_is_not_locked_out_by_an_attack() {
         let policy = ThrottlePolicy::default();
-        let attacked = RecentFailures {
-            account: times(&[0, 1, 2, 3, 4, 5]),
-            address: vec![],
-            device: Some(vec![]),
-        };
+        let attacked = RecentFailures { account: times(&[0, 1, 2, 3, 4, 5]), address: vec![], device: Some(vec![]) };
         assert_eq!(policy.decide(&attacked, t(6)), ThrottleDecision::Allow);
-        let own_typos = RecentFailures {
-            device: Some(times(&[0, 1, 2, 3, 4, 5, 6, 7, 8, 9])),
-            ..attacked
-        };
-        assert!(matches!(
-            policy.decide(&own_typos, t(10)),
-            ThrottleDecision::Deny { .. }
-        ));
+        let own_typos = RecentFailures { device: Some(times(&[0, 1, 2, 3, 4, 5, 6, 7, 8, 9])), ..attacked };
+        assert!(matches!(policy.decide(&own_typos, t(10)), ThrottleDecision::Deny { .. }));
     }
 
     #[test]
     fn an_address_spraying_many_accounts_is_held() {
-        let policy = ThrottlePolicy {
-            per_address: 3,
-            ..ThrottlePolicy::default()
-        };
-        let failures = RecentFailures {
-            address: times(&[0, 1, 2]),
-            ..Default::default()
-        };
-        assert_eq!(
-            policy.decide(&failures, t(3)),
-            ThrottleDecision::Deny { retry_at: t(15) }
-        );
+        let policy = ThrottlePolicy { per_address: 3, ..ThrottlePolicy::default() };
+        let failures = RecentFailures { address: times(&[0, 1, 2]), ..Default::default() };
+        assert_eq!(policy.decide(&failures, t(3)), ThrottleDecision::Deny { retry_at: t(15) });
     }
 
     #[test]
     fn failures_older_than_the_window_do_not_count() {
         let policy = ThrottlePolicy::default();
-        let failures = RecentFailures {
-            account: times(&[-60, -50, -40, -30, -20]),
-            ..Default::default()
-        };
+        let failures = RecentFailures { account: times(&[-60, -50, -40, -30, -20]), ..Default::default() };
         assert_eq!(policy.decide(&failures, t(0)), ThrottleDecision::Allow);
     }
 }

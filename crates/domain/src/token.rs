@@ -51,11 +51,7 @@ pub enum TokenState {
 
 /// The state of a token that expires at `expires_at` and was consumed at `used_at`, if ever.
 #[must_use]
-pub fn token_state(
-    expires_at: DateTime<Utc>,
-    used_at: Option<DateTime<Utc>>,
-    now: DateTime<Utc>,
-) -> TokenState {
+pub fn token_state(expires_at: DateTime<Utc>, used_at: Option<DateTime<Utc>>, now: DateTime<Utc>) -> TokenState {
     if used_at.is_some() {
         TokenState::Used
     } else if now >= expires_at {
@@ -74,14 +70,8 @@ mod tests {
     fn reset_links_last_one_hour_to_the_second() {
         let issued = Utc.with_ymd_and_hms(2026, 1, 5, 9, 0, 0).unwrap();
         let expires = TokenPurpose::PasswordReset.expires_at(issued);
-        assert_eq!(
-            token_state(expires, None, issued + Duration::minutes(59)),
-            TokenState::Valid
-        );
-        assert_eq!(
-            token_state(expires, None, issued + Duration::hours(1)),
-            TokenState::Expired
-        );
+        assert_eq!(token_state(expires, None, issued + Duration::minutes(59)), TokenState::Valid);
+        assert_eq!(token_state(expires, None, issued + Duration::hours(1)), TokenState::Expired);
     }
 
     #[test]

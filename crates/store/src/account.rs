@@ -3,8 +3,7 @@
 use chrono::{DateTime, Utc};
 use domain::{Email, Role};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
-    PaginatorTrait, QueryFilter,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
 };
 
 use crate::db::is_unique_violation;
@@ -48,10 +47,8 @@ impl TryFrom<app_user::Model> for Account {
     fn try_from(row: app_user::Model) -> Result<Self, DbErr> {
         Ok(Self {
             id: row.id,
-            email: Email::parse(&row.email)
-                .map_err(|e| DbErr::Type(format!("app_user.email: {e}")))?,
-            role: Role::from_code(&row.role)
-                .map_err(|e| DbErr::Type(format!("app_user.role: {e}")))?,
+            email: Email::parse(&row.email).map_err(|e| DbErr::Type(format!("app_user.email: {e}")))?,
+            role: Role::from_code(&row.role).map_err(|e| DbErr::Type(format!("app_user.role: {e}")))?,
             given_name: row.given_name,
             family_name: row.family_name,
             email_verified_at: row.email_verified_at,
@@ -101,28 +98,25 @@ pub async fn create(
     new: NewAccount,
     now: DateTime<Utc>,
 ) -> Result<Account, CreateAccountError> {
-    let row = ActiveModel {
-        email: Set(new.email.as_str().to_owned()),
-        password_hash: Set(new.password_hash),
-        given_name: Set(new.given_name),
-        family_name: Set(new.family_name),
-        role: Set(new.role.code().to_owned()),
-        email_verified_at: Set(new.email_verified_at),
-        password_changed_at: Set(None),
-        disabled_at: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    }
-    .insert(conn)
-    .await
-    .map_err(|e| {
-        if is_unique_violation(&e) {
-            CreateAccountError::EmailTaken
-        } else {
-            CreateAccountError::Db(e)
+    let row =
+        ActiveModel {
+            email: Set(new.email.as_str().to_owned()),
+            password_hash: Set(new.password_hash),
+            given_name: Set(new.given_name),
+            family_name: Set(new.family_name),
+            role: Set(new.role.code().to_owned()),
+            email_verified_at: Set(new.email_verified_at),
+            password_changed_at: Set(None),
+            disabled_at: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
         }
-    })?;
+        .insert(conn)
+        .await
+        .map_err(|e| {
+            if is_unique_violation(&e) { CreateAccountError::EmailTaken } else { CreateAccountError::Db(e) }
+        })?;
     Ok(Account::try_from(row)?)
 }
 
@@ -131,27 +125,15 @@ pub async fn create(
 /// # Errors
 /// The driver's error.
 pub async fn get(conn: &impl ConnectionTrait, id: i64) -> Result<Option<Account>, DbErr> {
-    Entity::find_by_id(id)
-        .one(conn)
-        .await?
-        .map(Account::try_from)
-        .transpose()
+    Entity::find_by_id(id).one(conn).await?.map(Account::try_from).transpose()
 }
 
 /// The account with this address.
 ///
 /// # Errors
 /// The driver's error.
-pub async fn find_by_email(
-    conn: &impl ConnectionTrait,
-    email: &Email,
-) -> Result<Option<Account>, DbErr> {
-    Entity::find()
-        .filter(Column::Email.eq(email.as_str()))
-        .one(conn)
-        .await?
-        .map(Account::try_from)
-        .transpose()
+pub async fn find_by_email(conn: &impl ConnectionTrait, email: &Email) -> Result<Option<Account>, DbErr> {
+    Entity::find().filter(Column::Email.eq(email.as_str())).one(conn).await?.map(Account::try_from).transpose()
 }
 
 /// The account with this address and its password digest, for signing in.
@@ -162,11 +144,7 @@ pub async fn find_credentials(
     conn: &impl ConnectionTrait,
     email: &Email,
 ) -> Result<Option<(Account, Option<String>)>, DbErr> {
-    let Some(row) = Entity::find()
-        .filter(Column::Email.eq(email.as_str()))
-        .one(conn)
-        .await?
-    else {
+    let Some(row) = Entity::find().filter(Column::Email.eq(email.as_str())).one(conn).await? else {
         return Ok(None);
     };
     let hash = row.password_hash.clone();
@@ -178,22 +156,14 @@ pub async fn find_credentials(
 /// # Errors
 /// The driver's error.
 pub async fn password_hash(conn: &impl ConnectionTrait, id: i64) -> Result<Option<String>, DbErr> {
-    Ok(Entity::find_by_id(id)
-        .one(conn)
-        .await?
-        .and_then(|row| row.password_hash))
+    Ok(Entity::find_by_id(id).one(conn).await?.and_then(|row| row.password_hash))
 }
 
 /// Replaces the password digest.
 ///
 /// # Errors
 /// The driver's error.
-pub async fn set_password(
-    conn: &impl ConnectionTrait,
-    id: i64,
-    hash: String,
-    now: DateTime<Utc>,
-) -> Result<(), DbErr> {
+pub async fn set_password(conn: &impl ConnectionTrait, id: i64, hash: String, now: DateTime<Utc>) -> Result<(), DbErr> {
     ActiveModel {
         id: Set(id),
         password_hash: Set(Some(hash)),
@@ -210,19 +180,10 @@ pub async fn set_password(
 ///
 /// # Errors
 /// The driver's error.
-pub async fn mark_email_verified(
-    conn: &impl ConnectionTrait,
-    id: i64,
-    now: DateTime<Utc>,
-) -> Result<(), DbErr> {
-    ActiveModel {
-        id: Set(id),
-        email_verified_at: Set(Some(now)),
-        updated_at: Set(now),
-        ..Default::default()
-    }
-    .update(conn)
-    .await?;
+pub async fn mark_email_verified(conn: &impl ConnectionTrait, id: i64, now: DateTime<Utc>) -> Result<(), DbErr> {
+    ActiveModel { id: Set(id), email_verified_at: Set(Some(now)), updated_at: Set(now), ..Default::default() }
+        .update(conn)
+        .await?;
     Ok(())
 }
 

@@ -2,8 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
-    QueryFilter, QueryOrder,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
 };
 
 use crate::entity::api_token::{ActiveModel, Column, Entity, Model};
@@ -26,8 +25,7 @@ pub async fn create(
     expires_at: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
 ) -> Result<(ApiToken, Secret), DbErr> {
-    let secret =
-        secret::draw(TOKEN_PREFIX).map_err(|e| DbErr::Custom(format!("no randomness: {e}")))?;
+    let secret = secret::draw(TOKEN_PREFIX).map_err(|e| DbErr::Custom(format!("no randomness: {e}")))?;
     let row = ActiveModel {
         user_id: Set(user_id),
         name: Set(name.to_owned()),
@@ -48,10 +46,7 @@ pub async fn create(
 ///
 /// # Errors
 /// The driver's error.
-pub async fn list_for_user(
-    conn: &impl ConnectionTrait,
-    user_id: i64,
-) -> Result<Vec<ApiToken>, DbErr> {
+pub async fn list_for_user(conn: &impl ConnectionTrait, user_id: i64) -> Result<Vec<ApiToken>, DbErr> {
     Entity::find()
         .filter(Column::UserId.eq(user_id))
         .order_by_desc(Column::CreatedAt)
@@ -64,12 +59,7 @@ pub async fn list_for_user(
 ///
 /// # Errors
 /// The driver's error.
-pub async fn revoke_own(
-    conn: &impl ConnectionTrait,
-    user_id: i64,
-    id: i64,
-    now: DateTime<Utc>,
-) -> Result<bool, DbErr> {
+pub async fn revoke_own(conn: &impl ConnectionTrait, user_id: i64, id: i64, now: DateTime<Utc>) -> Result<bool, DbErr> {
     let result = Entity::update_many()
         .col_expr(Column::RevokedAt, now.into())
         .filter(Column::Id.eq(id))
@@ -89,23 +79,13 @@ pub async fn authenticate(
     plain: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<ApiToken>, DbErr> {
-    let Some(token) = Entity::find()
-        .filter(Column::TokenHash.eq(secret::digest(plain)))
-        .one(conn)
-        .await?
-    else {
+    let Some(token) = Entity::find().filter(Column::TokenHash.eq(secret::digest(plain))).one(conn).await? else {
         return Ok(None);
     };
     let expired = token.expires_at.is_some_and(|at| now >= at);
     if token.revoked_at.is_some() || expired {
         return Ok(None);
     }
-    ActiveModel {
-        id: Set(token.id),
-        last_used_at: Set(Some(now)),
-        ..Default::default()
-    }
-    .update(conn)
-    .await?;
+    ActiveModel { id: Set(token.id), last_used_at: Set(Some(now)), ..Default::default() }.update(conn).await?;
     Ok(Some(token))
 }

@@ -3,8 +3,8 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect,
 };
 
 use crate::entity::audit_event::{ActiveModel, Column, Entity, Model};
@@ -25,19 +25,13 @@ impl Actor {
     /// A signed-in person.
     #[must_use]
     pub fn user(id: i64, email: &str) -> Self {
-        Self {
-            user_id: Some(id),
-            label: email.to_owned(),
-        }
+        Self { user_id: Some(id), label: email.to_owned() }
     }
 
     /// A program acting on its own (`cli`, `worker`), or someone not signed in (`anonyme`).
     #[must_use]
     pub fn system(label: &str) -> Self {
-        Self {
-            user_id: None,
-            label: label.to_owned(),
-        }
+        Self { user_id: None, label: label.to_owned() }
     }
 }
 
@@ -69,14 +63,8 @@ pub struct Entry<'a> {
 ///
 /// # Errors
 /// The driver's error.
-pub async fn record(
-    conn: &impl ConnectionTrait,
-    entry: Entry<'_>,
-    now: DateTime<Utc>,
-) -> Result<(), DbErr> {
-    let (subject_type, subject_id) = entry
-        .subject
-        .map_or((None, None), |(t, id)| (Some(t.to_owned()), Some(id)));
+pub async fn record(conn: &impl ConnectionTrait, entry: Entry<'_>, now: DateTime<Utc>) -> Result<(), DbErr> {
+    let (subject_type, subject_id) = entry.subject.map_or((None, None), |(t, id)| (Some(t.to_owned()), Some(id)));
     ActiveModel {
         occurred_at: Set(now),
         actor_user_id: Set(entry.actor.user_id),

@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
-    SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
+    ConnectOptions, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, SqliteTransactionMode,
+    Statement, TransactionOptions, TransactionTrait,
 };
 
 /// The connection pool handed to every query.
@@ -28,22 +28,16 @@ pub fn sqlite_url(data_dir: &Path) -> String {
 /// The driver's error when the database cannot be reached or the URL is not understood.
 pub async fn connect(url: &str) -> Result<Db, DbErr> {
     let mut options = ConnectOptions::new(url.to_owned());
-    options
-        .sqlx_logging(false)
-        .connect_timeout(Duration::from_secs(10))
-        .acquire_timeout(Duration::from_secs(15));
+    options.sqlx_logging(false).connect_timeout(Duration::from_secs(10)).acquire_timeout(Duration::from_secs(15));
     if url.starts_with("sqlite:") {
         // One writer at a time is SQLite's nature; a few connections let pages read while a
         // transaction writes.
-        options
-            .max_connections(4)
-            .min_connections(1)
-            .map_sqlx_sqlite_opts(|opts| {
-                opts.journal_mode(SqliteJournalMode::Wal)
-                    .synchronous(SqliteSynchronous::Full)
-                    .foreign_keys(true)
-                    .busy_timeout(Duration::from_secs(10))
-            });
+        options.max_connections(4).min_connections(1).map_sqlx_sqlite_opts(|opts| {
+            opts.journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Full)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(10))
+        });
     } else {
         options.max_connections(16).min_connections(1);
     }
@@ -71,9 +65,7 @@ pub async fn write(db: &Db) -> Result<DatabaseTransaction, DbErr> {
 /// Whether the database answers a trivial query.
 pub async fn ping(db: &Db) -> bool {
     let backend = db.get_database_backend();
-    db.query_one_raw(Statement::from_string(backend, "SELECT 1"))
-        .await
-        .is_ok()
+    db.query_one_raw(Statement::from_string(backend, "SELECT 1")).await.is_ok()
 }
 
 /// A short name for the backend, for health checks and logs.
@@ -89,8 +81,5 @@ pub fn backend_name(db: &Db) -> &'static str {
 /// Whether an error is the violation of a uniqueness constraint (a duplicate).
 #[must_use]
 pub fn is_unique_violation(err: &DbErr) -> bool {
-    matches!(
-        err.sql_err(),
-        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
-    )
+    matches!(err.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_)))
 }

@@ -7,8 +7,8 @@
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, PaginatorTrait,
-    QueryFilter, Statement,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
+    Statement,
 };
 
 use crate::entity::job::{ActiveModel, Column, Entity, Model};
@@ -47,11 +47,7 @@ pub async fn enqueue(
         ..Default::default()
     };
     let inserted = Entity::insert(row)
-        .on_conflict(
-            OnConflict::columns([Column::Kind, Column::Key])
-                .do_nothing()
-                .to_owned(),
-        )
+        .on_conflict(OnConflict::columns([Column::Kind, Column::Key]).do_nothing().to_owned())
         .exec_without_returning(conn)
         .await?;
     Ok(inserted == 1)
@@ -61,11 +57,7 @@ pub async fn enqueue(
 ///
 /// # Errors
 /// The driver's error.
-pub async fn claim(
-    conn: &impl ConnectionTrait,
-    now: DateTime<Utc>,
-    lease: Duration,
-) -> Result<Option<Job>, DbErr> {
+pub async fn claim(conn: &impl ConnectionTrait, now: DateTime<Utc>, lease: Duration) -> Result<Option<Job>, DbErr> {
     let backend = conn.get_database_backend();
     // One statement both picks and locks: two workers never get the same job. PostgreSQL skips
     // rows another worker holds; SQLite serialises writers, so the subquery cannot race.
@@ -89,27 +81,17 @@ pub async fn claim(
         DbBackend::Postgres => vec![(now + lease).into(), now.into()],
         _ => vec![(now + lease).into(), now.into(), now.into(), now.into()],
     };
-    Entity::find()
-        .from_raw_sql(Statement::from_sql_and_values(backend, sql, values))
-        .one(conn)
-        .await
+    Entity::find().from_raw_sql(Statement::from_sql_and_values(backend, sql, values)).one(conn).await
 }
 
 /// Marks a job done.
 ///
 /// # Errors
 /// The driver's error.
-pub async fn complete(
-    conn: &impl ConnectionTrait,
-    id: i64,
-    now: DateTime<Utc>,
-) -> Result<(), DbErr> {
+pub async fn complete(conn: &impl ConnectionTrait, id: i64, now: DateTime<Utc>) -> Result<(), DbErr> {
     Entity::update_many()
         .col_expr(Column::Status, "done".into())
-        .col_expr(
-            Column::LockedUntil,
-            Expr::value(Option::<DateTime<Utc>>::None),
-        )
+        .col_expr(Column::LockedUntil, Expr::value(Option::<DateTime<Utc>>::None))
         .col_expr(Column::LastError, Expr::value(Option::<String>::None))
         .col_expr(Column::FinishedAt, now.into())
         .col_expr(Column::UpdatedAt, now.into())
@@ -124,28 +106,14 @@ pub async fn complete(
 ///
 /// # Errors
 /// The driver's error.
-pub async fn fail(
-    conn: &impl ConnectionTrait,
-    job: &Job,
-    error: &str,
-    now: DateTime<Utc>,
-) -> Result<(), DbErr> {
+pub async fn fail(conn: &impl ConnectionTrait, job: &Job, error: &str, now: DateTime<Utc>) -> Result<(), DbErr> {
     let exhausted = job.attempts >= MAX_ATTEMPTS;
     let backoff = Duration::minutes(1_i64 << job.attempts.clamp(0, 10).saturating_sub(1));
     Entity::update_many()
-        .col_expr(
-            Column::Status,
-            if exhausted { "failed" } else { "pending" }.into(),
-        )
+        .col_expr(Column::Status, if exhausted { "failed" } else { "pending" }.into())
         .col_expr(Column::RunAt, (now + backoff).into())
-        .col_expr(
-            Column::LockedUntil,
-            Expr::value(Option::<DateTime<Utc>>::None),
-        )
-        .col_expr(
-            Column::LastError,
-            error.chars().take(2000).collect::<String>().into(),
-        )
+        .col_expr(Column::LockedUntil, Expr::value(Option::<DateTime<Utc>>::None))
+        .col_expr(Column::LastError, error.chars().take(2000).collect::<String>().into())
         .col_expr(Column::UpdatedAt, now.into())
         .filter(Column::Id.eq(job.id))
         .exec(conn)
@@ -179,10 +147,7 @@ pub async fn progress(
 /// # Errors
 /// The driver's error.
 pub async fn count_open(conn: &impl ConnectionTrait) -> Result<u64, DbErr> {
-    Entity::find()
-        .filter(Column::Status.is_in(["pending", "running"]))
-        .count(conn)
-        .await
+    Entity::find().filter(Column::Status.is_in(["pending", "running"])).count(conn).await
 }
 
 /// Jobs that stopped after too many failures.
@@ -190,8 +155,5 @@ pub async fn count_open(conn: &impl ConnectionTrait) -> Result<u64, DbErr> {
 /// # Errors
 /// The driver's error.
 pub async fn failed(conn: &impl ConnectionTrait) -> Result<Vec<Job>, DbErr> {
-    Entity::find()
-        .filter(Column::Status.eq("failed"))
-        .all(conn)
-        .await
+    Entity::find().filter(Column::Status.eq("failed")).all(conn).await
 }

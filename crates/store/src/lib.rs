@@ -30,11 +30,8 @@ use sea_orm_migration::MigratorTrait as _;
 /// # Errors
 /// The first migration's error; that migration is rolled back.
 pub async fn migrate(db: &Db) -> Result<Vec<String>, DbErr> {
-    let pending: Vec<String> = migration::Migrator::get_pending_migrations(db)
-        .await?
-        .iter()
-        .map(|m| m.name().to_owned())
-        .collect();
+    let pending: Vec<String> =
+        migration::Migrator::get_pending_migrations(db).await?.iter().map(|m| m.name().to_owned()).collect();
     migration::Migrator::up(db, None).await?;
     Ok(pending)
 }

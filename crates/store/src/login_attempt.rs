@@ -3,8 +3,8 @@
 use chrono::{DateTime, Utc};
 use domain::throttle::{RecentFailures, ThrottlePolicy};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
 };
 
 use sea_orm::ExprTrait as _;
@@ -28,11 +28,7 @@ pub struct Attempt<'a> {
 ///
 /// # Errors
 /// The driver's error.
-pub async fn record(
-    conn: &impl ConnectionTrait,
-    attempt: Attempt<'_>,
-    now: DateTime<Utc>,
-) -> Result<(), DbErr> {
+pub async fn record(conn: &impl ConnectionTrait, attempt: Attempt<'_>, now: DateTime<Utc>) -> Result<(), DbErr> {
     ActiveModel {
         attempted_at: Set(now),
         email: Set(attempt.email.to_owned()),
@@ -63,51 +59,27 @@ pub async fn recent_failures(
 ) -> Result<RecentFailures, DbErr> {
     let window_start = now - policy.window;
     if let Some(device_id) = device_id {
-        let device = failures(
-            conn,
-            Column::DeviceId.eq(device_id),
-            window_start,
-            policy.per_device,
-        )
-        .await?;
-        return Ok(RecentFailures {
-            device: Some(device),
-            ..RecentFailures::default()
-        });
+        let device = failures(conn, Column::DeviceId.eq(device_id), window_start, policy.per_device).await?;
+        return Ok(RecentFailures { device: Some(device), ..RecentFailures::default() });
     }
     let since = account_since.map_or(window_start, |at| Ord::max(at, window_start));
     let account = failures(
         conn,
-        Column::Email
-            .eq(email)
-            .and(Column::DeviceId.is_null())
-            .and(Column::AttemptedAt.gt(since)),
+        Column::Email.eq(email).and(Column::DeviceId.is_null()).and(Column::AttemptedAt.gt(since)),
         window_start,
         policy.per_account,
     )
     .await?;
-    let address = failures(
-        conn,
-        Column::Ip.eq(ip).and(Column::DeviceId.is_null()),
-        window_start,
-        policy.per_address,
-    )
-    .await?;
-    Ok(RecentFailures {
-        account,
-        address,
-        device: None,
-    })
+    let address =
+        failures(conn, Column::Ip.eq(ip).and(Column::DeviceId.is_null()), window_start, policy.per_address).await?;
+    Ok(RecentFailures { account, address, device: None })
 }
 
 /// When an address last signed in successfully.
 ///
 /// # Errors
 /// The driver's error.
-pub async fn last_success(
-    conn: &impl ConnectionTrait,
-    email: &str,
-) -> Result<Option<DateTime<Utc>>, DbErr> {
+pub async fn last_success(conn: &impl ConnectionTrait, email: &str) -> Result<Option<DateTime<Utc>>, DbErr> {
     Ok(Entity::find()
         .filter(Column::Email.eq(email))
         .filter(Column::Succeeded.eq(true))
@@ -140,13 +112,6 @@ async fn failures(
 ///
 /// # Errors
 /// The driver's error.
-pub async fn purge_before(
-    conn: &impl ConnectionTrait,
-    before: DateTime<Utc>,
-) -> Result<u64, DbErr> {
-    Ok(Entity::delete_many()
-        .filter(Column::AttemptedAt.lt(before))
-        .exec(conn)
-        .await?
-        .rows_affected)
+pub async fn purge_before(conn: &impl ConnectionTrait, before: DateTime<Utc>) -> Result<u64, DbErr> {
+    Ok(Entity::delete_many().filter(Column::AttemptedAt.lt(before)).exec(conn).await?.rows_affected)
 }

@@ -5,10 +5,7 @@
 use chrono::{DateTime, Utc};
 use sea_orm::ExprTrait as _;
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
-    QueryFilter,
-};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
 
 use crate::entity::outbox_message::{ActiveModel, Column, Entity, Model};
 use crate::job;
@@ -36,11 +33,7 @@ pub struct OutgoingMail {
 ///
 /// # Errors
 /// The driver's error.
-pub async fn enqueue(
-    conn: &impl ConnectionTrait,
-    mail: OutgoingMail,
-    now: DateTime<Utc>,
-) -> Result<i64, DbErr> {
+pub async fn enqueue(conn: &impl ConnectionTrait, mail: OutgoingMail, now: DateTime<Utc>) -> Result<i64, DbErr> {
     let row = ActiveModel {
         created_at: Set(now),
         to_address: Set(mail.to),
@@ -54,14 +47,7 @@ pub async fn enqueue(
     }
     .insert(conn)
     .await?;
-    job::enqueue(
-        conn,
-        SEND_JOB,
-        &row.id.to_string(),
-        &serde_json::json!({ "message_id": row.id }),
-        now,
-    )
-    .await?;
+    job::enqueue(conn, SEND_JOB, &row.id.to_string(), &serde_json::json!({ "message_id": row.id }), now).await?;
     Ok(row.id)
 }
 
@@ -77,11 +63,7 @@ pub async fn get(conn: &impl ConnectionTrait, id: i64) -> Result<Option<OutboxMe
 ///
 /// # Errors
 /// The driver's error.
-pub async fn mark_sent(
-    conn: &impl ConnectionTrait,
-    id: i64,
-    now: DateTime<Utc>,
-) -> Result<(), DbErr> {
+pub async fn mark_sent(conn: &impl ConnectionTrait, id: i64, now: DateTime<Utc>) -> Result<(), DbErr> {
     Entity::update_many()
         .col_expr(Column::SentAt, now.into())
         .col_expr(Column::Attempts, Expr::col(Column::Attempts).add(1))

@@ -19,9 +19,7 @@ pub struct Secret {
 
 impl std::fmt::Debug for Secret {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Secret")
-            .field("digest", &self.digest)
-            .finish_non_exhaustive()
+        f.debug_struct("Secret").field("digest", &self.digest).finish_non_exhaustive()
     }
 }
 

@@ -3,8 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
-    QueryFilter, QueryOrder,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
 };
 
 use sea_orm::ExprTrait as _;
@@ -33,11 +32,7 @@ pub struct NewSession {
 ///
 /// # Errors
 /// The driver's error.
-pub async fn open(
-    conn: &impl ConnectionTrait,
-    new: NewSession,
-    now: DateTime<Utc>,
-) -> Result<Session, DbErr> {
+pub async fn open(conn: &impl ConnectionTrait, new: NewSession, now: DateTime<Utc>) -> Result<Session, DbErr> {
     ActiveModel {
         token_hash: Set(new.token_digest),
         user_id: Set(new.user_id),
@@ -56,14 +51,8 @@ pub async fn open(
 ///
 /// # Errors
 /// The driver's error.
-pub async fn find_by_digest(
-    conn: &impl ConnectionTrait,
-    digest: &str,
-) -> Result<Option<Session>, DbErr> {
-    Entity::find()
-        .filter(Column::TokenHash.eq(digest))
-        .one(conn)
-        .await
+pub async fn find_by_digest(conn: &impl ConnectionTrait, digest: &str) -> Result<Option<Session>, DbErr> {
+    Entity::find().filter(Column::TokenHash.eq(digest)).one(conn).await
 }
 
 /// Records activity on a session.
@@ -71,11 +60,7 @@ pub async fn find_by_digest(
 /// # Errors
 /// The driver's error.
 pub async fn touch(conn: &impl ConnectionTrait, id: i64, now: DateTime<Utc>) -> Result<(), DbErr> {
-    Entity::update_many()
-        .col_expr(Column::LastSeenAt, now.into())
-        .filter(Column::Id.eq(id))
-        .exec(conn)
-        .await?;
+    Entity::update_many().col_expr(Column::LastSeenAt, now.into()).filter(Column::Id.eq(id)).exec(conn).await?;
     Ok(())
 }
 
@@ -94,11 +79,7 @@ pub async fn delete(conn: &impl ConnectionTrait, id: i64) -> Result<(), DbErr> {
 /// # Errors
 /// The driver's error.
 pub async fn delete_own(conn: &impl ConnectionTrait, user_id: i64, id: i64) -> Result<bool, DbErr> {
-    let result = Entity::delete_many()
-        .filter(Column::Id.eq(id))
-        .filter(Column::UserId.eq(user_id))
-        .exec(conn)
-        .await?;
+    let result = Entity::delete_many().filter(Column::Id.eq(id)).filter(Column::UserId.eq(user_id)).exec(conn).await?;
     Ok(result.rows_affected == 1)
 }
 
@@ -106,11 +87,7 @@ pub async fn delete_own(conn: &impl ConnectionTrait, user_id: i64, id: i64) -> R
 ///
 /// # Errors
 /// The driver's error.
-pub async fn delete_all_for_user(
-    conn: &impl ConnectionTrait,
-    user_id: i64,
-    keep: Option<i64>,
-) -> Result<u64, DbErr> {
+pub async fn delete_all_for_user(conn: &impl ConnectionTrait, user_id: i64, keep: Option<i64>) -> Result<u64, DbErr> {
     let mut query = Entity::delete_many().filter(Column::UserId.eq(user_id));
     if let Some(keep) = keep {
         query = query.filter(Column::Id.ne(keep));
@@ -122,10 +99,7 @@ pub async fn delete_all_for_user(
 ///
 /// # Errors
 /// The driver's error.
-pub async fn list_for_user(
-    conn: &impl ConnectionTrait,
-    user_id: i64,
-) -> Result<Vec<Session>, DbErr> {
+pub async fn list_for_user(conn: &impl ConnectionTrait, user_id: i64) -> Result<Vec<Session>, DbErr> {
     Entity::find()
         .filter(Column::UserId.eq(user_id))
         .order_by_desc(Column::LastSeenAt)
@@ -144,11 +118,7 @@ pub async fn purge_expired(
     idle_before: DateTime<Utc>,
 ) -> Result<u64, DbErr> {
     let result = Entity::delete_many()
-        .filter(
-            Column::ExpiresAt
-                .lte(now)
-                .or(Column::LastSeenAt.lt(idle_before)),
-        )
+        .filter(Column::ExpiresAt.lte(now).or(Column::LastSeenAt.lt(idle_before)))
         .exec(conn)
         .await?;
     Ok(result.rows_affected)

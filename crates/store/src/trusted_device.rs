@@ -2,10 +2,7 @@
 //! throttling caused by someone else does not lock the owner out (see `domain::throttle`).
 
 use chrono::{DateTime, Utc};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
-    QueryFilter,
-};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
 
 use crate::entity::trusted_device::{ActiveModel, Column, Entity};
 use crate::secret::{self, Secret};
@@ -14,11 +11,7 @@ use crate::secret::{self, Secret};
 ///
 /// # Errors
 /// The driver's error, or no randomness.
-pub async fn remember(
-    conn: &impl ConnectionTrait,
-    user_id: i64,
-    now: DateTime<Utc>,
-) -> Result<Secret, DbErr> {
+pub async fn remember(conn: &impl ConnectionTrait, user_id: i64, now: DateTime<Utc>) -> Result<Secret, DbErr> {
     let secret = secret::draw("").map_err(|e| DbErr::Custom(format!("no randomness: {e}")))?;
     ActiveModel {
         user_id: Set(user_id),
@@ -36,11 +29,7 @@ pub async fn remember(
 ///
 /// # Errors
 /// The driver's error.
-pub async fn recognise(
-    conn: &impl ConnectionTrait,
-    plain: &str,
-    user_id: i64,
-) -> Result<Option<i64>, DbErr> {
+pub async fn recognise(conn: &impl ConnectionTrait, plain: &str, user_id: i64) -> Result<Option<i64>, DbErr> {
     Ok(Entity::find()
         .filter(Column::TokenHash.eq(secret::digest(plain)))
         .filter(Column::UserId.eq(user_id))
@@ -54,10 +43,6 @@ pub async fn recognise(
 /// # Errors
 /// The driver's error.
 pub async fn touch(conn: &impl ConnectionTrait, id: i64, now: DateTime<Utc>) -> Result<(), DbErr> {
-    Entity::update_many()
-        .col_expr(Column::LastUsedAt, now.into())
-        .filter(Column::Id.eq(id))
-        .exec(conn)
-        .await?;
+    Entity::update_many().col_expr(Column::LastUsedAt, now.into()).filter(Column::Id.eq(id)).exec(conn).await?;
     Ok(())
 }

@@ -2,10 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use domain::token::TokenPurpose;
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
-    QueryFilter,
-};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
 
 use crate::entity::user_token::{ActiveModel, Column, Entity, Model};
 use crate::secret::{self, Secret};
@@ -61,11 +58,7 @@ pub async fn issue(
 ///
 /// # Errors
 /// The driver's error.
-pub async fn find(
-    conn: &impl ConnectionTrait,
-    plain: &str,
-    purpose: TokenPurpose,
-) -> Result<Option<UserToken>, DbErr> {
+pub async fn find(conn: &impl ConnectionTrait, plain: &str, purpose: TokenPurpose) -> Result<Option<UserToken>, DbErr> {
     Entity::find()
         .filter(Column::TokenHash.eq(secret::digest(plain)))
         .filter(Column::Purpose.eq(purpose.code()))
@@ -78,11 +71,7 @@ pub async fn find(
 ///
 /// # Errors
 /// The driver's error.
-pub async fn consume(
-    conn: &impl ConnectionTrait,
-    id: i64,
-    now: DateTime<Utc>,
-) -> Result<bool, DbErr> {
+pub async fn consume(conn: &impl ConnectionTrait, id: i64, now: DateTime<Utc>) -> Result<bool, DbErr> {
     let result = Entity::update_many()
         .col_expr(Column::UsedAt, now.into())
         .filter(Column::Id.eq(id))

@@ -18,12 +18,15 @@ pub fn read<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .map(|(_, value)| value)
 }
 
-fn build(config: &WebConfig, name: &'static str, value: String, same_site: SameSite, max_age: Option<Duration>) -> HeaderValue {
-    let mut cookie = Cookie::build((name, value))
-        .path("/")
-        .http_only(true)
-        .secure(config.secure_cookies)
-        .same_site(same_site);
+fn build(
+    config: &WebConfig,
+    name: &'static str,
+    value: String,
+    same_site: SameSite,
+    max_age: Option<Duration>,
+) -> HeaderValue {
+    let mut cookie =
+        Cookie::build((name, value)).path("/").http_only(true).secure(config.secure_cookies).same_site(same_site);
     if let Some(max_age) = max_age {
         cookie = cookie.max_age(max_age);
     }

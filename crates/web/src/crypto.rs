@@ -11,9 +11,8 @@ use crate::error::AppError;
 
 /// A digest of a password nobody knows, verified when the account does not exist so that a
 /// sign-in with an unknown address takes as long as one with a wrong password.
-static DUMMY_HASH: LazyLock<Option<String>> = LazyLock::new(|| {
-    Argon2::default().hash_password(b"espace-formation: aucun compte").ok().map(|h| h.to_string())
-});
+static DUMMY_HASH: LazyLock<Option<String>> =
+    LazyLock::new(|| Argon2::default().hash_password(b"espace-formation: aucun compte").ok().map(|h| h.to_string()));
 
 /// Hashes a password (Argon2id, default parameters: 19 MiB, 2 passes).
 ///

@@ -54,6 +54,16 @@ pub enum AppError {
         /// What happened and what to do.
         message: String,
     },
+    /// A refusal at the HTTP level (method, size, media type, time), with its own status.
+    #[error("{message}")]
+    Http {
+        /// The status to answer with.
+        status: StatusCode,
+        /// A stable code for API clients.
+        code: &'static str,
+        /// What happened and what to do.
+        message: String,
+    },
     /// Something failed on our side.
     #[error("erreur interne")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -63,6 +73,16 @@ impl AppError {
     /// Wraps an internal failure.
     pub fn internal(err: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
         Self::Internal(err.into())
+    }
+
+    /// A body larger than the configured limit.
+    #[must_use]
+    pub fn too_large() -> Self {
+        Self::Http {
+            status: StatusCode::PAYLOAD_TOO_LARGE,
+            code: "payload_too_large",
+            message: "L’envoi est trop volumineux.".into(),
+        }
     }
 
     /// A refused field.
@@ -81,6 +101,7 @@ impl AppError {
             AppError::Conflict { .. } => StatusCode::CONFLICT,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Http { status, .. } => *status,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -96,6 +117,7 @@ impl AppError {
             AppError::Conflict { code, .. } => code,
             AppError::BadRequest(_) => "bad_request",
             AppError::TooManyRequests { .. } => "too_many_requests",
+            AppError::Http { code, .. } => code,
             AppError::Internal(_) => "internal_error",
         }
     }
@@ -131,9 +153,7 @@ impl AppError {
 
     fn retry_after(&self, response: &mut Response) {
         if let AppError::TooManyRequests { retry_after_secs, .. } = self {
-            if let Ok(value) = HeaderValue::from_str(&retry_after_secs.to_string()) {
-                response.headers_mut().insert(header::RETRY_AFTER, value);
-            }
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
         }
     }
 }
@@ -216,11 +236,7 @@ impl IntoResponse for ApiError {
         err.log();
         let status = err.status();
         let body = ErrorBody {
-            error: ErrorDetail {
-                code: err.code().to_owned(),
-                message: err.message(),
-                field: err.field(),
-            },
+            error: ErrorDetail { code: err.code().to_owned(), message: err.message(), field: err.field() },
         };
         let mut response = (status, Json(body)).into_response();
         err.retry_after(&mut response);

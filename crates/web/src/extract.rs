@@ -23,7 +23,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Form<T> {
 
 fn form_rejection(rejection: &FormRejection) -> AppError {
     if rejection.status() == http::StatusCode::PAYLOAD_TOO_LARGE {
-        return too_large();
+        return AppError::too_large();
     }
     match rejection {
         FormRejection::InvalidFormContentType(_) => {
@@ -31,10 +31,6 @@ fn form_rejection(rejection: &FormRejection) -> AppError {
         }
         _ => AppError::BadRequest("Le formulaire envoyé est illisible ; rechargez la page et recommencez.".into()),
     }
-}
-
-fn too_large() -> AppError {
-    AppError::Invalid { field: None, message: "L’envoi est trop volumineux.".into() }
 }
 
 /// A JSON body for the API.
@@ -57,18 +53,18 @@ fn json_rejection(rejection: &JsonRejection) -> AppError {
         JsonRejection::MissingJsonContentType(_) => {
             AppError::BadRequest("Envoyez le corps en JSON avec l’en-tête Content-Type: application/json.".into())
         }
-        JsonRejection::JsonSyntaxError(_) => AppError::BadRequest("Le corps de la requête n’est pas un JSON valide.".into()),
+        JsonRejection::JsonSyntaxError(_) => {
+            AppError::BadRequest("Le corps de la requête n’est pas un JSON valide.".into())
+        }
         JsonRejection::JsonDataError(err) => json_data_error(&err.body_text()),
-        other if other.status() == http::StatusCode::PAYLOAD_TOO_LARGE => too_large(),
+        other if other.status() == http::StatusCode::PAYLOAD_TOO_LARGE => AppError::too_large(),
         _ => AppError::BadRequest("Le corps de la requête est illisible.".into()),
     }
 }
 
 /// Turns serde's English data errors into a French message naming the field.
 fn json_data_error(text: &str) -> AppError {
-    let quoted = |marker: &str| {
-        text.split_once(marker).and_then(|(_, rest)| rest.split('`').next()).map(str::to_owned)
-    };
+    let quoted = |marker: &str| text.split_once(marker).and_then(|(_, rest)| rest.split('`').next()).map(str::to_owned);
     if let Some(field) = quoted("missing field `") {
         let message = format!("Le champ « {field} » est obligatoire.");
         return AppError::Invalid { field: Some(field.into()), message };
@@ -91,7 +87,9 @@ mod tests {
 
     #[test]
     fn serde_errors_become_french_and_name_the_field() {
-        let err = json_data_error("Failed to deserialize the JSON body into the target type: missing field `name` at line 1 column 2");
+        let err = json_data_error(
+            "Failed to deserialize the JSON body into the target type: missing field `name` at line 1 column 2",
+        );
         assert_eq!(err.to_string(), "Le champ « name » est obligatoire.");
         let err = json_data_error("expires_in_days: invalid type: string \"x\", expected u32 at line 1 column 30");
         assert_eq!(err.to_string(), "Le champ « expires_in_days » n’a pas le type attendu.");

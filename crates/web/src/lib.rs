@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::{HeaderName, HeaderValue, Method, Request, StatusCode, header};
+use axum::http::{HeaderName, HeaderValue, Method, Request, StatusCode, Uri, header};
 use axum::middleware;
 use axum::routing::{get, post};
 use tower_governor::GovernorLayer;
@@ -18,7 +18,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
 use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use utoipa_swagger_ui::SwaggerUi;
 
 pub mod api;
@@ -55,11 +55,9 @@ pub enum RouterError {
 
 /// The forms anyone can post without being signed in, limited per client address.
 fn public_forms(state: &AppState) -> Result<Router<AppState>, RouterError> {
-    let mut builder = GovernorConfigBuilder::default().key_extractor(RateKey { trust_forwarded_for: state.config.trust_forwarded_for });
-    builder
-        .period(state.config.auth_replenish)
-        .burst_size(state.config.auth_burst)
-        .methods(vec![Method::POST]);
+    let mut builder = GovernorConfigBuilder::default()
+        .key_extractor(RateKey { trust_forwarded_for: state.config.trust_forwarded_for });
+    builder.period(state.config.auth_replenish).burst_size(state.config.auth_burst).methods(vec![Method::POST]);
     let config = builder.finish().ok_or(RouterError::RateLimit)?;
     Ok(Router::new()
         .route("/connexion", get(login::show).post(login::submit))
@@ -76,15 +74,14 @@ fn public_forms(state: &AppState) -> Result<Router<AppState>, RouterError> {
 /// [`RouterError`] when the configuration cannot be used.
 pub fn router(state: AppState) -> Result<Router, RouterError> {
     let (api, openapi) = api::router().split_for_parts();
-    let docs = Router::new()
-        .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", openapi))
-        .layer(middleware::map_response(|mut response: axum::response::Response| async move {
-            response.headers_mut().insert(
-                header::CONTENT_SECURITY_POLICY,
-                HeaderValue::from_static(security::DOCS_CSP),
-            );
+    let docs = Router::new().merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", openapi)).layer(
+        middleware::map_response(|mut response: axum::response::Response| async move {
             response
-        }));
+                .headers_mut()
+                .insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(security::DOCS_CSP));
+            response
+        }),
+    );
     let pages = Router::new()
         .route("/", get(home::home))
         .route("/inscription/confirmation", get(account::sent))
@@ -110,7 +107,7 @@ pub fn router(state: AppState) -> Result<Router, RouterError> {
         .merge(public_forms(&state)?)
         .merge(api)
         .merge(docs)
-        .fallback(|| async { error::AppError::NotFound })
+        .fallback(not_found)
         .layer(DefaultBodyLimit::max(state.config.body_limit_bytes))
         .layer(security::csrf(&state.config.public_url)?)
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, state.config.request_timeout))
@@ -118,11 +115,13 @@ pub fn router(state: AppState) -> Result<Router, RouterError> {
         .layer(middleware::from_fn(security::french_errors))
         .layer(middleware::from_fn(move |req, next| security::harden(secure, req, next)))
         .layer(
-            TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
-                // The path only: query strings carry e-mailed tokens.
-                let id = request.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("");
-                tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id = %id)
-            }),
+            TraceLayer::new_for_http()
+                .make_span_with(|request: &Request<_>| {
+                    // The path only: query strings carry e-mailed tokens.
+                    let id = request.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("");
+                    tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id = %id)
+                })
+                .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
         )
         .layer(SetSensitiveRequestHeadersLayer::new([
             header::AUTHORIZATION,
@@ -133,6 +132,16 @@ pub fn router(state: AppState) -> Result<Router, RouterError> {
         .with_state(state);
     crypto::warm_up();
     Ok(app)
+}
+
+/// Unknown addresses: a French page, or the JSON envelope under `/api/`.
+async fn not_found(uri: Uri) -> axum::response::Response {
+    use axum::response::IntoResponse as _;
+    if uri.path().starts_with("/api/") {
+        error::ApiError(error::AppError::NotFound).into_response()
+    } else {
+        error::AppError::NotFound.into_response()
+    }
 }
 
 /// The rate-limit key: the client address, as [`client::client_ip`] finds it.

@@ -28,13 +28,17 @@ pub fn default_headers(secure: bool) -> Vec<(HeaderName, HeaderValue)> {
         (header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
         // Links carry tokens (?jeton=…): never send a URL to another site.
         (header::REFERRER_POLICY, HeaderValue::from_static("same-origin")),
-        (HeaderName::from_static("permissions-policy"), HeaderValue::from_static("camera=(), microphone=(), geolocation=(), payment=()")),
+        (
+            HeaderName::from_static("permissions-policy"),
+            HeaderValue::from_static("camera=(), microphone=(), geolocation=(), payment=()"),
+        ),
         (HeaderName::from_static("cross-origin-opener-policy"), HeaderValue::from_static("same-origin")),
         // Pages show personal data: never kept by shared caches or the back button of a shared computer.
         (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
     ];
     if secure {
-        headers.push((header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000; includeSubDomains")));
+        headers
+            .push((header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000; includeSubDomains")));
     }
     headers
 }
@@ -58,7 +62,10 @@ pub async fn harden(secure: bool, request: Request, next: Next) -> Response {
 /// When `public_url` is not an origin.
 pub fn csrf(
     public_url: &str,
-) -> Result<CsrfLayer<impl Fn(tower_http::csrf::ProtectionError) -> Response<Body> + Clone + use<>>, tower_http::csrf::ConfigError> {
+) -> Result<
+    CsrfLayer<impl Fn(tower_http::csrf::ProtectionError) -> Response<Body> + Clone + use<>>,
+    tower_http::csrf::ConfigError,
+> {
     Ok(CsrfLayer::new().add_trusted_origin(public_url)?.with_rejection_response(|_err| {
         render::error_response(
             StatusCode::FORBIDDEN,
@@ -82,22 +89,23 @@ pub async fn french_errors(request: Request, next: Next) -> Response {
     if content_type.starts_with("text/html") || content_type.starts_with("application/json") {
         return response;
     }
+    let http = |code, message: &str| AppError::Http { status, code, message: message.to_owned() };
     let error = match status {
         StatusCode::NOT_FOUND => AppError::NotFound,
-        StatusCode::METHOD_NOT_ALLOWED => AppError::BadRequest("Cette action n’est pas possible à cette adresse.".into()),
-        StatusCode::REQUEST_TIMEOUT => AppError::BadRequest("La requête a pris trop de temps. Réessayez.".into()),
-        StatusCode::PAYLOAD_TOO_LARGE => AppError::BadRequest("L’envoi est trop volumineux.".into()),
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => AppError::BadRequest("Le format de l’envoi n’est pas accepté.".into()),
+        StatusCode::METHOD_NOT_ALLOWED => {
+            http("method_not_allowed", "Cette action n’est pas possible à cette adresse.")
+        }
+        StatusCode::REQUEST_TIMEOUT => http("timeout", "La requête a pris trop de temps. Réessayez."),
+        StatusCode::PAYLOAD_TOO_LARGE => AppError::too_large(),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => http("unsupported_media_type", "Le format de l’envoi n’est pas accepté."),
         StatusCode::TOO_MANY_REQUESTS => AppError::TooManyRequests {
             retry_after_secs: retry_after(&response),
             message: "Trop de requêtes depuis votre adresse. Patientez une minute avant de réessayer.".into(),
         },
         s if s.is_server_error() => AppError::internal(format!("réponse {s} hors gestionnaire")),
-        _ => AppError::BadRequest("La requête est incorrecte : l’adresse ou les paramètres ne sont pas valides.".into()),
+        _ => http("bad_request", "La requête est incorrecte : l’adresse ou les paramètres ne sont pas valides."),
     };
-    // Keep the original status (408, 405, 413…) rather than the generic one of the variant.
     let mut rendered = if api { ApiError(error).into_response() } else { error.into_response() };
-    *rendered.status_mut() = status;
     for name in [header::ALLOW, header::RETRY_AFTER] {
         if let Some(value) = response.headers().get(&name) {
             rendered.headers_mut().insert(name, value.clone());
@@ -112,7 +120,9 @@ fn retry_after(response: &Response) -> u64 {
         .get(header::RETRY_AFTER)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse().ok())
-        .or_else(|| response.headers().get("x-ratelimit-after").and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok()))
+        .or_else(|| {
+            response.headers().get("x-ratelimit-after").and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok())
+        })
         .unwrap_or(60)
 }
 

@@ -11,11 +11,7 @@ use sea_orm_migration::schema::{
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
-fn fk(
-    from_table: &'static str,
-    to_table: &'static str,
-    column: &'static str,
-) -> ForeignKeyCreateStatement {
+fn fk(from_table: &'static str, to_table: &'static str, column: &'static str) -> ForeignKeyCreateStatement {
     ForeignKey::create()
         .name(format!("fk_{from_table}_{column}"))
         .from(from_table, column)
@@ -55,12 +51,7 @@ impl MigrationTrait for Migration {
                     .col(timestamp_with_time_zone_null("disabled_at"))
                     .col(timestamp_with_time_zone("created_at"))
                     .col(timestamp_with_time_zone("updated_at"))
-                    .check(Expr::col("role").is_in([
-                        "company_user",
-                        "advisor",
-                        "case_manager",
-                        "platform_admin",
-                    ]))
+                    .check(Expr::col("role").is_in(["company_user", "advisor", "case_manager", "platform_admin"]))
                     .to_owned(),
             )
             .await?;
@@ -81,9 +72,7 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        manager
-            .create_index(index("user_session", "ix_user_session_user", &["user_id"]))
-            .await?;
+        manager.create_index(index("user_session", "ix_user_session_user", &["user_id"])).await?;
 
         manager
             .create_table(
@@ -100,13 +89,7 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        manager
-            .create_index(index(
-                "user_token",
-                "ix_user_token_user",
-                &["user_id", "purpose"],
-            ))
-            .await?;
+        manager.create_index(index("user_token", "ix_user_token_user", &["user_id", "purpose"])).await?;
 
         manager
             .create_table(
@@ -121,13 +104,7 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        manager
-            .create_index(index(
-                "trusted_device",
-                "ix_trusted_device_user",
-                &["user_id"],
-            ))
-            .await?;
+        manager.create_index(index("trusted_device", "ix_trusted_device_user", &["user_id"])).await?;
 
         manager
             .create_table(
@@ -142,27 +119,9 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        manager
-            .create_index(index(
-                "login_attempt",
-                "ix_login_attempt_email",
-                &["email", "attempted_at"],
-            ))
-            .await?;
-        manager
-            .create_index(index(
-                "login_attempt",
-                "ix_login_attempt_ip",
-                &["ip", "attempted_at"],
-            ))
-            .await?;
-        manager
-            .create_index(index(
-                "login_attempt",
-                "ix_login_attempt_device",
-                &["device_id", "attempted_at"],
-            ))
-            .await?;
+        manager.create_index(index("login_attempt", "ix_login_attempt_email", &["email", "attempted_at"])).await?;
+        manager.create_index(index("login_attempt", "ix_login_attempt_ip", &["ip", "attempted_at"])).await?;
+        manager.create_index(index("login_attempt", "ix_login_attempt_device", &["device_id", "attempted_at"])).await?;
 
         manager
             .create_table(
@@ -181,9 +140,7 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        manager
-            .create_index(index("api_token", "ix_api_token_user", &["user_id"]))
-            .await?;
+        manager.create_index(index("api_token", "ix_api_token_user", &["user_id"])).await?;
 
         manager
             .create_table(
@@ -224,16 +181,8 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        manager
-            .create_index(
-                index("job", "ux_job_kind_key", &["kind", "key"])
-                    .unique()
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .create_index(index("job", "ix_job_ready", &["status", "run_at"]))
-            .await?;
+        manager.create_index(index("job", "ux_job_kind_key", &["kind", "key"]).unique().to_owned()).await?;
+        manager.create_index(index("job", "ix_job_ready", &["status", "run_at"])).await?;
 
         manager
             .create_table(
@@ -252,20 +201,8 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        manager
-            .create_index(index(
-                "audit_event",
-                "ix_audit_event_occurred",
-                &["occurred_at"],
-            ))
-            .await?;
-        manager
-            .create_index(index(
-                "audit_event",
-                "ix_audit_event_actor",
-                &["actor_user_id"],
-            ))
-            .await?;
+        manager.create_index(index("audit_event", "ix_audit_event_occurred", &["occurred_at"])).await?;
+        manager.create_index(index("audit_event", "ix_audit_event_actor", &["actor_user_id"])).await?;
 
         // The audit log is append-only: the database itself refuses to change or erase it.
         let db = manager.get_connection();
@@ -288,10 +225,7 @@ impl MigrationTrait for Migration {
                 .await?;
             }
             _ => {
-                for (name, event) in [
-                    ("audit_event_no_update", "UPDATE"),
-                    ("audit_event_no_delete", "DELETE"),
-                ] {
+                for (name, event) in [("audit_event_no_update", "UPDATE"), ("audit_event_no_delete", "DELETE")] {
                     db.execute_unprepared(&format!(
                         "CREATE TRIGGER {name} BEFORE {event} ON audit_event \
                          BEGIN SELECT RAISE(ABORT, 'audit_event is append-only'); END"
@@ -305,8 +239,6 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, _manager: &SchemaManager) -> Result<(), DbErr> {
         // Accounts and the audit log are never dropped by a migration.
-        Err(DbErr::Migration(
-            "la migration des comptes ne se défait pas".into(),
-        ))
+        Err(DbErr::Migration("la migration des comptes ne se défait pas".into()))
     }
 }

@@ -134,7 +134,12 @@ pub async fn create(
         (status = 404, description = "Aucun jeton actif de l’appelant avec cet id", body = ErrorBody),
     )
 )]
-pub async fn revoke(State(state): State<AppState>, client: Client, user: ApiUser, Path(id): Path<i64>) -> Result<StatusCode, ApiError> {
+pub async fn revoke(
+    State(state): State<AppState>,
+    client: Client,
+    user: ApiUser,
+    Path(id): Path<i64>,
+) -> Result<StatusCode, ApiError> {
     let now = state.now();
     let txn = store::db::write(&state.db).await?;
     if !store::api_token::revoke_own(&txn, user.account.id, id, now).await? {

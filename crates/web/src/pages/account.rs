@@ -79,7 +79,8 @@ pub async fn show(chrome: Chrome) -> Result<Response, AppError> {
     if chrome.user.is_some() {
         return Ok(Redirect::to("/").into_response());
     }
-    Ok(render::page(&RegisterPage { chrome, form: RegisterForm::default(), errors: FormErrors::new() })?.into_response())
+    Ok(render::page(&RegisterPage { chrome, form: RegisterForm::default(), errors: FormErrors::new() })?
+        .into_response())
 }
 
 /// Checks the two password fields of a form that sets a new password.
@@ -93,14 +94,20 @@ pub fn check_password_pair(errors: &mut FormErrors, password: &str, confirm: &st
 }
 
 /// `POST /inscription`
-pub async fn submit(State(state): State<AppState>, chrome: Chrome, client: Client, Form(form): Form<RegisterForm>) -> Result<Response, AppError> {
+pub async fn submit(
+    State(state): State<AppState>,
+    chrome: Chrome,
+    client: Client,
+    Form(form): Form<RegisterForm>,
+) -> Result<Response, AppError> {
     let mut errors = FormErrors::new();
     let given_name = errors.check("given_name", person_name(&form.given_name, "prénom"));
     let family_name = errors.check("family_name", person_name(&form.family_name, "nom"));
     let email = errors.check("email", Email::parse(&form.email));
     let personal: Vec<&str> = [form.email.as_str(), form.given_name.as_str(), form.family_name.as_str()].to_vec();
     check_password_pair(&mut errors, &form.password, &form.password_confirm, &personal);
-    let (Some(given_name), Some(family_name), Some(email), true) = (given_name, family_name, email, errors.is_empty()) else {
+    let (Some(given_name), Some(family_name), Some(email), true) = (given_name, family_name, email, errors.is_empty())
+    else {
         let form = RegisterForm { password: String::new(), password_confirm: String::new(), ..form };
         return render::page_with_status(StatusCode::UNPROCESSABLE_ENTITY, &RegisterPage { chrome, form, errors });
     };
@@ -113,13 +120,30 @@ pub async fn submit(State(state): State<AppState>, chrome: Chrome, client: Clien
         // Same answer as for a new address; the owner learns of it by mail.
         let mail = documents::mail::already_registered(&notify::sender(&state), &existing.display_name())?;
         queue_mail(&txn, existing.email.as_str(), mail, now).await?;
-        audit(&txn, &Actor::system("anonyme"), "account.registration_repeated", Some(("user", existing.id.to_string())), &client, now).await?;
+        audit(
+            &txn,
+            &Actor::system("anonyme"),
+            "account.registration_repeated",
+            Some(("user", existing.id.to_string())),
+            &client,
+            now,
+        )
+        .await?;
     } else {
-        let new = NewAccount { email, password_hash: Some(digest), given_name, family_name, role: Role::CompanyUser, email_verified_at: None };
+        let new = NewAccount {
+            email,
+            password_hash: Some(digest),
+            given_name,
+            family_name,
+            role: Role::CompanyUser,
+            email_verified_at: None,
+        };
         let account = match store::account::create(&txn, new, now).await {
             Ok(account) => account,
             // Registered by a simultaneous request: answer as if new, like above.
-            Err(CreateAccountError::EmailTaken) => return Ok(Redirect::to("/inscription/confirmation").into_response()),
+            Err(CreateAccountError::EmailTaken) => {
+                return Ok(Redirect::to("/inscription/confirmation").into_response());
+            }
             Err(err) => return Err(err.into()),
         };
         send_verification(&txn, &state, &account, now).await?;
@@ -134,7 +158,12 @@ pub async fn submit(State(state): State<AppState>, chrome: Chrome, client: Clien
 ///
 /// # Errors
 /// The database's or the template's error.
-pub async fn send_verification(conn: &impl ConnectionTrait, state: &AppState, account: &Account, now: DateTime<Utc>) -> Result<(), AppError> {
+pub async fn send_verification(
+    conn: &impl ConnectionTrait,
+    state: &AppState,
+    account: &Account,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
     let token = store::user_token::issue(conn, account.id, TokenPurpose::EmailVerification, now).await?;
     let link = format!("{}/inscription/verifier?jeton={}", state.config.public_url, token.plain);
     let expires = TokenPurpose::EmailVerification.expires_at(now);
@@ -168,9 +197,15 @@ pub struct TokenQuery {
 }
 
 /// `GET /inscription/verifier?jeton=…`: following the link is the proof, so it confirms at once.
-pub async fn verify(State(state): State<AppState>, chrome: Chrome, client: Client, Query(query): Query<TokenQuery>) -> Result<Response, AppError> {
+pub async fn verify(
+    State(state): State<AppState>,
+    chrome: Chrome,
+    client: Client,
+    Query(query): Query<TokenQuery>,
+) -> Result<Response, AppError> {
     let now = state.now();
-    let Some(token) = store::user_token::find(&state.db, query.jeton.trim(), TokenPurpose::EmailVerification).await? else {
+    let Some(token) = store::user_token::find(&state.db, query.jeton.trim(), TokenPurpose::EmailVerification).await?
+    else {
         return invalid_link(chrome, "/inscription/renvoyer");
     };
     match token_state(token.expires_at, token.used_at, now) {
@@ -181,7 +216,8 @@ pub async fn verify(State(state): State<AppState>, chrome: Chrome, client: Clien
                 let actor = store::account::get(&txn, token.user_id)
                     .await?
                     .map_or_else(|| Actor::system("anonyme"), |a| Actor::user(a.id, a.email.as_str()));
-                audit(&txn, &actor, "account.email_verified", Some(("user", token.user_id.to_string())), &client, now).await?;
+                audit(&txn, &actor, "account.email_verified", Some(("user", token.user_id.to_string())), &client, now)
+                    .await?;
             }
             txn.commit().await?;
             message(
@@ -193,7 +229,8 @@ pub async fn verify(State(state): State<AppState>, chrome: Chrome, client: Clien
             )
         }
         TokenState::Used => {
-            let verified = store::account::get(&state.db, token.user_id).await?.is_some_and(|a| a.email_verified_at.is_some());
+            let verified =
+                store::account::get(&state.db, token.user_id).await?.is_some_and(|a| a.email_verified_at.is_some());
             if verified {
                 message(
                     chrome,
@@ -288,18 +325,23 @@ pub async fn resend_form(chrome: Chrome) -> Result<Response, AppError> {
 }
 
 /// `POST /inscription/renvoyer`: same answer whether the address is known or not.
-pub async fn resend(State(state): State<AppState>, chrome: Chrome, Form(form): Form<EmailForm>) -> Result<Response, AppError> {
+pub async fn resend(
+    State(state): State<AppState>,
+    chrome: Chrome,
+    Form(form): Form<EmailForm>,
+) -> Result<Response, AppError> {
     let mut errors = FormErrors::new();
     let Some(email) = errors.check("email", Email::parse(&form.email)) else {
         return render::page_with_status(StatusCode::UNPROCESSABLE_ENTITY, &resend_page(chrome, form.email, errors));
     };
     let now = state.now();
-    if let Some(account) = store::account::find_by_email(&state.db, &email).await? {
-        if account.email_verified_at.is_none() && account.disabled_at.is_none() {
-            let txn = store::db::write(&state.db).await?;
-            send_verification(&txn, &state, &account, now).await?;
-            txn.commit().await?;
-        }
+    let unverified = store::account::find_by_email(&state.db, &email)
+        .await?
+        .filter(|account| account.email_verified_at.is_none() && account.disabled_at.is_none());
+    if let Some(account) = unverified {
+        let txn = store::db::write(&state.db).await?;
+        send_verification(&txn, &state, &account, now).await?;
+        txn.commit().await?;
     }
     Ok(Redirect::to("/inscription/confirmation").into_response())
 }

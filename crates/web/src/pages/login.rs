@@ -59,7 +59,11 @@ pub struct LoginForm {
 }
 
 /// `GET /connexion`
-pub async fn show(chrome: Chrome, MaybeUser(user): MaybeUser, Query(query): Query<SuiteQuery>) -> Result<Response, AppError> {
+pub async fn show(
+    chrome: Chrome,
+    MaybeUser(user): MaybeUser,
+    Query(query): Query<SuiteQuery>,
+) -> Result<Response, AppError> {
     let suite = safe_next(query.suite.as_deref());
     if let Some(user) = user {
         return Ok(Redirect::to(&suite.unwrap_or_else(|| home_of(&user))).into_response());
@@ -139,10 +143,12 @@ pub async fn submit(
     let txn = store::db::write(&state.db).await?;
     // A new session id at every sign-in: whatever id the browser held before (planted by someone
     // else, or an older session) is ended, never promoted.
-    if let Some(previous) = cookies::read(&headers, state.config.session_cookie()) {
-        if let Some(old) = store::session::find_by_digest(&txn, &secret::digest(previous)).await? {
-            store::session::delete(&txn, old.id).await?;
-        }
+    let previous = match cookies::read(&headers, state.config.session_cookie()) {
+        Some(previous) => store::session::find_by_digest(&txn, &secret::digest(previous)).await?,
+        None => None,
+    };
+    if let Some(old) = previous {
+        store::session::delete(&txn, old.id).await?;
     }
     let session_secret = secret::draw("").map_err(AppError::internal)?;
     let session = store::session::open(
@@ -194,7 +200,8 @@ pub async fn check_throttle(
     let policy = &state.config.throttle;
     let last_success = store::login_attempt::last_success(&state.db, email.as_str()).await?;
     let since = last_success.max(password_changed_at);
-    let failures = store::login_attempt::recent_failures(&state.db, policy, email.as_str(), ip, device_id, since, now).await?;
+    let failures =
+        store::login_attempt::recent_failures(&state.db, policy, email.as_str(), ip, device_id, since, now).await?;
     match policy.decide(&failures, now) {
         ThrottleDecision::Allow => Ok(()),
         ThrottleDecision::Deny { retry_at } => Err(AppError::TooManyRequests {
@@ -209,12 +216,17 @@ pub async fn check_throttle(
 }
 
 /// `POST /deconnexion`: ends the session on the server, not only in the browser.
-pub async fn logout(State(state): State<AppState>, client: Client, MaybeUser(user): MaybeUser) -> Result<Response, AppError> {
+pub async fn logout(
+    State(state): State<AppState>,
+    client: Client,
+    MaybeUser(user): MaybeUser,
+) -> Result<Response, AppError> {
     if let Some(user) = user {
         let now = state.now();
         let txn = store::db::write(&state.db).await?;
         store::session::delete(&txn, user.session_id).await?;
-        audit(&txn, &user.actor(), "auth.signed_out", Some(("session", user.session_id.to_string())), &client, now).await?;
+        audit(&txn, &user.actor(), "auth.signed_out", Some(("session", user.session_id.to_string())), &client, now)
+            .await?;
         txn.commit().await?;
     }
     Ok((

@@ -44,7 +44,12 @@ pub async fn forgot_form(chrome: Chrome) -> Result<Response, AppError> {
 }
 
 /// `POST /mot-de-passe-oublie`: same answer whether the address is known or not.
-pub async fn forgot(State(state): State<AppState>, chrome: Chrome, client: Client, Form(form): Form<EmailForm>) -> Result<Response, AppError> {
+pub async fn forgot(
+    State(state): State<AppState>,
+    chrome: Chrome,
+    client: Client,
+    Form(form): Form<EmailForm>,
+) -> Result<Response, AppError> {
     let mut errors = FormErrors::new();
     let Some(email) = errors.check("email", Email::parse(&form.email)) else {
         return render::page_with_status(StatusCode::UNPROCESSABLE_ENTITY, &forgot_page(chrome, form.email, errors));
@@ -57,7 +62,15 @@ pub async fn forgot(State(state): State<AppState>, chrome: Chrome, client: Clien
         let expires = TokenPurpose::PasswordReset.expires_at(now);
         let mail = documents::mail::password_reset(&notify::sender(&state), &account.display_name(), &link, expires)?;
         queue_mail(&txn, account.email.as_str(), mail, now).await?;
-        audit(&txn, &Actor::system("anonyme"), "password.reset_requested", Some(("user", account.id.to_string())), &client, now).await?;
+        audit(
+            &txn,
+            &Actor::system("anonyme"),
+            "password.reset_requested",
+            Some(("user", account.id.to_string())),
+            &client,
+            now,
+        )
+        .await?;
         txn.commit().await?;
     }
     Ok(Redirect::to("/mot-de-passe-oublie/envoye").into_response())
@@ -100,7 +113,11 @@ pub struct ResetForm {
 }
 
 /// The account behind a usable reset link, or the page explaining why the link is not usable.
-async fn reset_target(state: &AppState, chrome: &Chrome, jeton: &str) -> Result<Result<(i64, Account), Response>, AppError> {
+async fn reset_target(
+    state: &AppState,
+    chrome: &Chrome,
+    jeton: &str,
+) -> Result<Result<(i64, Account), Response>, AppError> {
     let retry = "/mot-de-passe-oublie";
     let Some(token) = store::user_token::find(&state.db, jeton.trim(), TokenPurpose::PasswordReset).await? else {
         return Ok(Err(invalid_link(chrome.clone(), retry)?));
@@ -108,7 +125,9 @@ async fn reset_target(state: &AppState, chrome: &Chrome, jeton: &str) -> Result<
     match token_state(token.expires_at, token.used_at, state.now()) {
         TokenState::Valid => {}
         TokenState::Used => return Ok(Err(invalid_link(chrome.clone(), retry)?)),
-        TokenState::Expired => return Ok(Err(expired_link(chrome.clone(), retry, "Recevoir un nouveau lien")?)),
+        TokenState::Expired => {
+            return Ok(Err(expired_link(chrome.clone(), retry, "Recevoir un nouveau lien")?));
+        }
     }
     match store::account::get(&state.db, token.user_id).await?.filter(|a| a.disabled_at.is_none()) {
         Some(account) => Ok(Ok((token.id, account))),
@@ -117,15 +136,26 @@ async fn reset_target(state: &AppState, chrome: &Chrome, jeton: &str) -> Result<
 }
 
 /// `GET /reinitialisation?jeton=…`
-pub async fn reset_form(State(state): State<AppState>, chrome: Chrome, Query(query): Query<TokenQuery>) -> Result<Response, AppError> {
+pub async fn reset_form(
+    State(state): State<AppState>,
+    chrome: Chrome,
+    Query(query): Query<TokenQuery>,
+) -> Result<Response, AppError> {
     match reset_target(&state, &chrome, &query.jeton).await? {
-        Ok(_) => Ok(render::page(&ResetPage { chrome, jeton: query.jeton, errors: FormErrors::new() })?.into_response()),
+        Ok(_) => {
+            Ok(render::page(&ResetPage { chrome, jeton: query.jeton, errors: FormErrors::new() })?.into_response())
+        }
         Err(page) => Ok(page),
     }
 }
 
 /// `POST /reinitialisation`
-pub async fn reset(State(state): State<AppState>, chrome: Chrome, client: Client, Form(form): Form<ResetForm>) -> Result<Response, AppError> {
+pub async fn reset(
+    State(state): State<AppState>,
+    chrome: Chrome,
+    client: Client,
+    Form(form): Form<ResetForm>,
+) -> Result<Response, AppError> {
     let (token_id, account) = match reset_target(&state, &chrome, &form.jeton).await? {
         Ok(target) => target,
         Err(page) => return Ok(page),

@@ -67,14 +67,22 @@ pub fn describe_browser(user_agent: Option<&str>) -> String {
     let Some(ua) = user_agent else {
         return "Navigateur inconnu".to_owned();
     };
-    let browser = [("Edg/", "Edge"), ("OPR/", "Opera"), ("Firefox/", "Firefox"), ("Chrome/", "Chrome"), ("Safari/", "Safari")]
-        .into_iter()
-        .find(|(marker, _)| ua.contains(marker))
-        .map_or("Navigateur", |(_, name)| name);
-    let system = [("Windows", "Windows"), ("Android", "Android"), ("iPhone", "iPhone"), ("iPad", "iPad"), ("Mac OS", "macOS"), ("Linux", "Linux")]
-        .into_iter()
-        .find(|(marker, _)| ua.contains(marker))
-        .map(|(_, name)| name);
+    let browser =
+        [("Edg/", "Edge"), ("OPR/", "Opera"), ("Firefox/", "Firefox"), ("Chrome/", "Chrome"), ("Safari/", "Safari")]
+            .into_iter()
+            .find(|(marker, _)| ua.contains(marker))
+            .map_or("Navigateur", |(_, name)| name);
+    let system = [
+        ("Windows", "Windows"),
+        ("Android", "Android"),
+        ("iPhone", "iPhone"),
+        ("iPad", "iPad"),
+        ("Mac OS", "macOS"),
+        ("Linux", "Linux"),
+    ]
+    .into_iter()
+    .find(|(marker, _)| ua.contains(marker))
+    .map(|(_, name)| name);
     match system {
         Some(system) => format!("{browser} sous {system}"),
         None => browser.to_owned(),
@@ -99,7 +107,12 @@ pub async fn list(State(state): State<AppState>, chrome: Chrome, user: CurrentUs
 }
 
 /// `POST /compte/sessions/{id}/fermer`: ends one of the person's own sessions.
-pub async fn revoke(State(state): State<AppState>, client: Client, user: CurrentUser, Path(id): Path<i64>) -> Result<Response, AppError> {
+pub async fn revoke(
+    State(state): State<AppState>,
+    client: Client,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
     let now = state.now();
     let txn = store::db::write(&state.db).await?;
     if !store::session::delete_own(&txn, user.account.id, id).await? {
@@ -118,11 +131,16 @@ pub async fn revoke(State(state): State<AppState>, client: Client, user: Current
 }
 
 /// `POST /compte/sessions/fermer-autres`
-pub async fn revoke_others(State(state): State<AppState>, client: Client, user: CurrentUser) -> Result<Response, AppError> {
+pub async fn revoke_others(
+    State(state): State<AppState>,
+    client: Client,
+    user: CurrentUser,
+) -> Result<Response, AppError> {
     let now = state.now();
     let txn = store::db::write(&state.db).await?;
     let ended = store::session::delete_all_for_user(&txn, user.account.id, Some(user.session_id)).await?;
-    audit(&txn, &user.actor(), "session.revoked_others", Some(("user", user.account.id.to_string())), &client, now).await?;
+    audit(&txn, &user.actor(), "session.revoked_others", Some(("user", user.account.id.to_string())), &client, now)
+        .await?;
     txn.commit().await?;
     tracing::info!(user.id = user.account.id, ended, "other sessions ended");
     Ok(Redirect::to("/compte/sessions?notice=sessions-fermees").into_response())

@@ -65,7 +65,12 @@ pub struct AuditQuery {
 const PER_PAGE: u64 = 50;
 
 /// `GET /gestion/journal`
-pub async fn journal(State(state): State<AppState>, chrome: Chrome, Staff(user): Staff, Query(query): Query<AuditQuery>) -> Result<Response, AppError> {
+pub async fn journal(
+    State(state): State<AppState>,
+    chrome: Chrome,
+    Staff(user): Staff,
+    Query(query): Query<AuditQuery>,
+) -> Result<Response, AppError> {
     user.require(Permission::AuditLog)?;
     let page = query.page.unwrap_or(1).max(1);
     let action = query.action.trim().to_owned();

@@ -45,7 +45,8 @@ pub struct TokensPage {
 }
 
 /// The validity choices of the form, in days (`0`: no expiry).
-pub const VALIDITY_CHOICES: [(u32, &str); 4] = [(30, "30 jours"), (90, "90 jours"), (365, "1 an"), (0, "Sans expiration")];
+pub const VALIDITY_CHOICES: [(u32, &str); 4] =
+    [(30, "30 jours"), (90, "90 jours"), (365, "1 an"), (0, "Sans expiration")];
 
 /// Whether a token is usable now, and its label.
 #[must_use]
@@ -81,12 +82,25 @@ pub fn token_name(value: &str) -> Result<String, String> {
 pub fn token_validity(days: Option<u32>, now: DateTime<Utc>) -> Result<Option<DateTime<Utc>>, String> {
     match days {
         None | Some(0) => Ok(None),
-        Some(days) if VALIDITY_CHOICES.iter().any(|(d, _)| *d == days) => Ok(Some(now + Duration::days(i64::from(days)))),
-        Some(_) => Err("Choisissez une durée de validité parmi celles proposées (30, 90 ou 365 jours, ou sans expiration).".to_owned()),
+        Some(days) if VALIDITY_CHOICES.iter().any(|(d, _)| *d == days) => {
+            Ok(Some(now + Duration::days(i64::from(days))))
+        }
+        Some(_) => {
+            Err("Choisissez une durée de validité parmi celles proposées (30, 90 ou 365 jours, ou sans expiration)."
+                .to_owned())
+        }
     }
 }
 
-async fn page(state: &AppState, chrome: Chrome, user: &CurrentUser, created: Option<String>, errors: FormErrors, name: String, validity: String) -> Result<TokensPage, AppError> {
+async fn page(
+    state: &AppState,
+    chrome: Chrome,
+    user: &CurrentUser,
+    created: Option<String>,
+    errors: FormErrors,
+    name: String,
+    validity: String,
+) -> Result<TokensPage, AppError> {
     let now = state.now();
     let tokens = store::api_token::list_for_user(&state.db, user.account.id)
         .await?
@@ -150,12 +164,18 @@ pub async fn create(
     let (token, secret) = store::api_token::create(&txn, user.account.id, &name, expires_at, now).await?;
     audit(&txn, &user.actor(), "api_token.created", Some(("api_token", token.id.to_string())), &client, now).await?;
     txn.commit().await?;
-    let page = page(&state, chrome, &user, Some(secret.plain), FormErrors::new(), String::new(), "90".to_owned()).await?;
+    let page =
+        page(&state, chrome, &user, Some(secret.plain), FormErrors::new(), String::new(), "90".to_owned()).await?;
     render::page_with_status(StatusCode::CREATED, &page)
 }
 
 /// `POST /compte/jetons/{id}/revoquer`
-pub async fn revoke(State(state): State<AppState>, client: Client, user: CurrentUser, Path(id): Path<i64>) -> Result<Response, AppError> {
+pub async fn revoke(
+    State(state): State<AppState>,
+    client: Client,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
     let now = state.now();
     let txn = store::db::write(&state.db).await?;
     if !store::api_token::revoke_own(&txn, user.account.id, id, now).await? {

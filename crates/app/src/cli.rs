@@ -1,0 +1,149 @@
+//! The command line.
+
+use std::io::BufRead as _;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+
+use crate::Context;
+use crate::config::{Config, LogFormat, Overrides};
+use crate::serve::ServeOptions;
+use crate::worker::Worker;
+
+/// Espace formation: the training-funding portal of a skills operator.
+#[derive(Debug, Parser)]
+#[command(name = "espace-formation", version, about)]
+pub struct Cli {
+    /// Data directory (SQLite file, e-mail outbox); default ./data.
+    #[arg(long, global = true, env = "ESPACE_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Configuration file; default ./espace-formation.toml when present.
+    #[arg(long, global = true)]
+    pub config: Option<PathBuf>,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the portal (web server and, unless --no-worker, a worker).
+    Serve {
+        /// Address and port to listen on.
+        #[arg(long, env = "ESPACE_ADDR")]
+        addr: Option<SocketAddr>,
+        /// Seed demonstration accounts when the database is empty and print their logins.
+        #[arg(long)]
+        demo: bool,
+        /// Do not run a worker in this process (run `espace-formation worker` beside it).
+        #[arg(long)]
+        no_worker: bool,
+    },
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Run background jobs (e-mails, clean-up).
+    Worker {
+        /// Run the jobs that are due, then exit.
+        #[arg(long)]
+        once: bool,
+    },
+    /// Seed demonstration accounts into an empty database and exit.
+    Demo,
+    /// Administration.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+/// Administration commands.
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Create an operator staff account; the password is read from standard input.
+    CreateStaff {
+        /// The person's e-mail address.
+        #[arg(long)]
+        email: String,
+        /// advisor, case-manager or platform-admin.
+        #[arg(long)]
+        role: String,
+        /// First name (default: the part of the address before @).
+        #[arg(long)]
+        given_name: Option<String>,
+        /// Last name.
+        #[arg(long)]
+        family_name: Option<String>,
+    },
+}
+
+/// Runs a parsed command line.
+///
+/// # Errors
+/// Whatever the command fails with, as a French message.
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    let addr = match &cli.command {
+        Command::Serve { addr, .. } => *addr,
+        _ => None,
+    };
+    let config = Config::load(cli.config.as_deref(), &Overrides { data_dir: cli.data_dir.clone(), addr })?;
+    init_logs(config.log_format);
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("démarrage impossible")?;
+    runtime.block_on(execute(cli.command, config))
+}
+
+async fn execute(command: Command, config: Config) -> anyhow::Result<()> {
+    if matches!(command, Command::Migrate) {
+        println!("Base de données : {}", config.database_label());
+    }
+    let ctx = Context::open(config).await?;
+    match command {
+        Command::Serve { demo, no_worker, .. } => crate::serve::serve(ctx, ServeOptions { demo, no_worker }).await,
+        Command::Migrate => {
+            println!("Migrations à jour.");
+            Ok(())
+        }
+        Command::Worker { once: true } => {
+            let tally = Worker::new(ctx)?.drain().await?;
+            println!("{} travail(s) exécuté(s), {} en échec.", tally.done, tally.failed);
+            Ok(())
+        }
+        Command::Worker { once: false } => {
+            let (stop, stopped) = tokio::sync::watch::channel(false);
+            let worker = Worker::new(ctx)?;
+            let handle = tokio::spawn(async move { worker.run(stopped).await });
+            println!("Travailleur démarré. Arrêt : Ctrl-C");
+            crate::serve::shutdown_signal().await;
+            let _ = stop.send(true);
+            handle.await.context("le travailleur s’est arrêté anormalement")?
+        }
+        Command::Demo => crate::demo::seed_if_empty(&ctx).await.map(|_| ()),
+        Command::Admin(AdminCommand::CreateStaff { email, role, given_name, family_name }) => {
+            eprintln!("Mot de passe du compte (une ligne sur l’entrée standard) :");
+            let mut password = String::new();
+            std::io::stdin().lock().read_line(&mut password).context("lecture du mot de passe impossible")?;
+            let id = crate::admin::create_staff(
+                &ctx,
+                &email,
+                &role,
+                &password,
+                given_name.as_deref(),
+                family_name.as_deref(),
+            )
+            .await?;
+            println!("Compte d’équipe n° {id} créé pour {email}.");
+            Ok(())
+        }
+    }
+}
+
+fn init_logs(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("ESPACE_LOG").unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new("info,sqlx=warn,sea_orm=warn,sea_orm_migration=warn,tower_http=info")
+    });
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Text => builder.try_init(),
+    };
+}

@@ -1,0 +1,299 @@
+//! Configuration: defaults, then `espace-formation.toml`, then `ESPACE_*` environment variables
+//! and `DATABASE_URL`, then command-line flags. Validated once at start-up with French messages;
+//! secrets never appear in `Debug` output or logs.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context as _, bail};
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+/// Where the program runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Environment {
+    /// A laptop or a demonstration: `.eml` files instead of SMTP are fine.
+    #[default]
+    Development,
+    /// Real users: HTTPS and SMTP required.
+    Production,
+}
+
+/// Log output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+/// The whole configuration. See the README's configuration reference.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Directory of the SQLite file, the mail outbox and other files.
+    pub data_dir: PathBuf,
+    /// `sqlite://…` or `postgres://…`; default: `espace.db` in `data_dir`.
+    pub database_url: Option<String>,
+    /// Address and port to listen on.
+    pub addr: SocketAddr,
+    /// The address people use (`https://formation.exemple.fr`); default `http://<addr>`.
+    pub public_url: Option<String>,
+    /// The operator's name shown in pages, e-mails and documents.
+    pub operator_name: String,
+    /// `development` or `production`.
+    pub environment: Environment,
+    /// Force the `Secure` cookie flag; default: when `public_url` is HTTPS.
+    pub secure_cookies: Option<bool>,
+    /// Behind a reverse proxy: take the client address from `X-Forwarded-For`.
+    pub trust_forwarded_for: bool,
+    /// SMTP server (`smtp://user:pass@host:587` with STARTTLS, `smtps://…:465`); without it,
+    /// e-mails are written as `.eml` files in `<data_dir>/outbox/`.
+    pub smtp_url: Option<String>,
+    /// The `From` of e-mails.
+    pub mail_from: String,
+    /// Minutes without activity before a session ends.
+    pub session_idle_minutes: u32,
+    /// Hours after sign-in before a session ends.
+    pub session_absolute_hours: u32,
+    /// Seconds before a request is answered 408.
+    pub request_timeout_secs: u64,
+    /// Largest request body, in kibibytes.
+    pub body_limit_kib: usize,
+    /// `text` or `json`.
+    pub log_format: LogFormat,
+    /// Seconds the worker waits when no job is due.
+    pub worker_idle_secs: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from("data"),
+            database_url: None,
+            addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            public_url: None,
+            operator_name: "OPCO Démo".to_owned(),
+            environment: Environment::Development,
+            secure_cookies: None,
+            trust_forwarded_for: false,
+            smtp_url: None,
+            mail_from: "Espace formation <ne-pas-repondre@espace-formation.localhost>".to_owned(),
+            session_idle_minutes: 120,
+            session_absolute_hours: 12,
+            request_timeout_secs: 30,
+            body_limit_kib: 2048,
+            log_format: LogFormat::Text,
+            worker_idle_secs: 2,
+        }
+    }
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("data_dir", &self.data_dir)
+            .field("database", &self.database_label())
+            .field("addr", &self.addr)
+            .field("public_url", &self.public_url())
+            .field("operator_name", &self.operator_name)
+            .field("environment", &self.environment)
+            .field("smtp", &self.smtp_url.as_ref().map(|_| "***"))
+            .finish_non_exhaustive()
+    }
+}
+
+/// Overrides from the command line.
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    /// `--data-dir`.
+    pub data_dir: Option<PathBuf>,
+    /// `--addr`.
+    pub addr: Option<SocketAddr>,
+}
+
+impl Config {
+    /// Loads and validates the configuration.
+    ///
+    /// # Errors
+    /// A French message naming the setting at fault.
+    pub fn load(file: Option<&Path>, overrides: &Overrides) -> anyhow::Result<Self> {
+        let file = file.map_or_else(|| PathBuf::from("espace-formation.toml"), Path::to_path_buf);
+        let mut figment = Figment::from(Serialized::defaults(Config::default())).merge(Toml::file(&file));
+        figment = figment.merge(Env::prefixed("ESPACE_"));
+        if let Some(url) = std::env::var("DATABASE_URL").ok().filter(|url| !url.trim().is_empty()) {
+            figment = figment.merge(Serialized::default("database_url", url));
+        }
+        let mut config: Config = figment.extract().map_err(|e| anyhow::anyhow!(french_figment_error(&e)))?;
+        if let Some(dir) = &overrides.data_dir {
+            config.data_dir.clone_from(dir);
+        }
+        if let Some(addr) = overrides.addr {
+            config.addr = addr;
+        }
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks the settings together.
+    ///
+    /// # Errors
+    /// A French message naming the setting at fault.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        let public = self.public_url();
+        let parsed = url::Url::parse(&public)
+            .with_context(|| format!("ESPACE_PUBLIC_URL « {public} » n’est pas une adresse valide"))?;
+        if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+            bail!("ESPACE_PUBLIC_URL « {public} » doit commencer par http:// ou https:// et nommer un hôte");
+        }
+        if parsed.path() != "/" || parsed.query().is_some() {
+            bail!(
+                "ESPACE_PUBLIC_URL « {public} » ne doit contenir ni chemin ni paramètres (le portail est servi à la racine)"
+            );
+        }
+        let known_scheme =
+            |url: &String| ["sqlite:", "postgres://", "postgresql://"].iter().any(|s| url.starts_with(s));
+        if self.database_url.as_ref().is_some_and(|url| !known_scheme(url)) {
+            bail!("DATABASE_URL doit commencer par sqlite: ou postgres:// (reçu : {})", self.database_label());
+        }
+        if self.operator_name.trim().is_empty() {
+            bail!("ESPACE_OPERATOR_NAME ne peut pas être vide");
+        }
+        if self.session_idle_minutes == 0 || self.session_absolute_hours == 0 {
+            bail!("ESPACE_SESSION_IDLE_MINUTES et ESPACE_SESSION_ABSOLUTE_HOURS doivent être supérieurs à 0");
+        }
+        if self.request_timeout_secs == 0 || self.body_limit_kib == 0 {
+            bail!("ESPACE_REQUEST_TIMEOUT_SECS et ESPACE_BODY_LIMIT_KIB doivent être supérieurs à 0");
+        }
+        if self.mail_from.parse::<lettre::message::Mailbox>().is_err() {
+            bail!("ESPACE_MAIL_FROM « {} » n’est pas une adresse d’expéditeur valide", self.mail_from);
+        }
+        if self.environment == Environment::Production {
+            if parsed.scheme() != "https" {
+                bail!("en production, ESPACE_PUBLIC_URL doit être en https://");
+            }
+            if self.smtp_url.is_none() {
+                bail!("en production, ESPACE_SMTP_URL est obligatoire (les e-mails ne peuvent pas rester en fichiers)");
+            }
+            if self.secure_cookies == Some(false) {
+                bail!("en production, ESPACE_SECURE_COOKIES ne peut pas être false");
+            }
+        }
+        Ok(())
+    }
+
+    /// The database URL in use.
+    #[must_use]
+    pub fn database_url(&self) -> String {
+        self.database_url.clone().unwrap_or_else(|| store::db::sqlite_url(&self.data_dir))
+    }
+
+    /// The database URL without its password, for messages.
+    #[must_use]
+    pub fn database_label(&self) -> String {
+        let url = self.database_url();
+        match url::Url::parse(&url) {
+            Ok(mut parsed) if parsed.password().is_some() => {
+                let _ = parsed.set_password(Some("***"));
+                parsed.to_string()
+            }
+            _ => url,
+        }
+    }
+
+    /// The public address, without trailing slash.
+    #[must_use]
+    pub fn public_url(&self) -> String {
+        self.public_url.clone().unwrap_or_else(|| format!("http://{}", self.addr)).trim_end_matches('/').to_owned()
+    }
+
+    /// The directory where e-mails are written when no SMTP server is configured.
+    #[must_use]
+    pub fn outbox_dir(&self) -> PathBuf {
+        self.data_dir.join("outbox")
+    }
+
+    /// The web settings derived from this configuration.
+    #[must_use]
+    pub fn web(&self, demo: bool) -> web::WebConfig {
+        let mut web = web::WebConfig::new(&self.public_url());
+        web.operator_name.clone_from(&self.operator_name);
+        if let Some(secure) = self.secure_cookies {
+            web.secure_cookies = secure;
+        }
+        web.trust_forwarded_for = self.trust_forwarded_for;
+        web.request_timeout = Duration::from_secs(self.request_timeout_secs);
+        web.body_limit_bytes = self.body_limit_kib.saturating_mul(1024);
+        web.sessions = domain::session::SessionPolicy {
+            idle: chrono::Duration::minutes(i64::from(self.session_idle_minutes)),
+            absolute: chrono::Duration::hours(i64::from(self.session_absolute_hours)),
+        };
+        web.demo = demo;
+        web
+    }
+}
+
+fn french_figment_error(err: &figment::Error) -> String {
+    let key = err.path.join(".");
+    let setting = if key.is_empty() { "la configuration".to_owned() } else { format!("ESPACE_{}", key.to_uppercase()) };
+    match &err.kind {
+        figment::error::Kind::UnknownField(field, _) => {
+            format!("réglage inconnu « {field} » (voir la référence de configuration du README)")
+        }
+        figment::error::Kind::InvalidType(actual, expected) => {
+            format!("{setting} : valeur de type {actual} au lieu de {expected}")
+        }
+        figment::error::Kind::InvalidValue(actual, expected) => {
+            format!("{setting} : valeur {actual} invalide, attendu {expected}")
+        }
+        _ => format!("{setting} : {err}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid_and_point_at_the_data_directory() {
+        let config = Config::default();
+        config.validate().unwrap();
+        assert_eq!(config.public_url(), "http://127.0.0.1:8080");
+        assert!(config.database_url().starts_with("sqlite://data/espace.db"));
+    }
+
+    #[test]
+    fn production_requires_https_and_smtp() {
+        let config = Config { environment: Environment::Production, ..Config::default() };
+        assert!(config.validate().unwrap_err().to_string().contains("https"));
+        let config = Config {
+            environment: Environment::Production,
+            public_url: Some("https://formation.exemple.fr".into()),
+            ..Config::default()
+        };
+        assert!(config.validate().unwrap_err().to_string().contains("SMTP"));
+    }
+
+    #[test]
+    fn public_url_must_be_an_origin() {
+        let config = Config { public_url: Some("https://exemple.fr/portail".into()), ..Config::default() };
+        assert!(config.validate().is_err());
+    }
+
+    #[test]
+    fn debug_hides_passwords() {
+        let config = Config {
+            database_url: Some("postgres://app:motdepasse@db/espace".into()),
+            smtp_url: Some("smtps://u:secret@mail".into()),
+            ..Config::default()
+        };
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("motdepasse") && !shown.contains("secret"), "{shown}");
+    }
+}

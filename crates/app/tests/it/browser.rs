@@ -1,0 +1,278 @@
+//! The main journey in a real browser (headless Chromium driven through chromedriver):
+//! register → verification e-mail from the outbox → sign in → sign out, with an accessibility
+//! check by axe-core on each page when it is installed.
+//!
+//! Skipped with a message when chromedriver is missing, unless `ESPACE_REQUIRE_BROWSER=1` (set by
+//! `.ci/run`), in which case a missing browser fails the test.
+
+use std::net::TcpListener as StdListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use espace_app::Context;
+use espace_app::config::Config;
+use espace_app::serve::{ServeOptions, serve_on};
+use fantoccini::{Client, ClientBuilder, Locator};
+
+use crate::support::{PASSWORD, TestDatabase};
+
+struct Driver {
+    child: Child,
+    url: String,
+    _profile: tempfile::TempDir,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    StdListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
+}
+
+fn required() -> bool {
+    std::env::var("ESPACE_REQUIRE_BROWSER").is_ok_and(|v| v == "1")
+}
+
+fn chromedriver() -> Option<PathBuf> {
+    let candidates = [std::env::var("CHROMEDRIVER").ok(), Some("/usr/bin/chromedriver".to_owned())];
+    candidates.into_iter().flatten().map(PathBuf::from).find(|p| p.exists())
+}
+
+async fn start_driver() -> Option<Driver> {
+    let Some(binary) = chromedriver() else {
+        assert!(!required(), "ESPACE_REQUIRE_BROWSER=1 but chromedriver is not installed (Debian: chromium-driver)");
+        eprintln!("browser test skipped: chromedriver not found (install Debian's chromium and chromium-driver)");
+        return None;
+    };
+    let port = free_port();
+    let child = Command::new(binary)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start chromedriver");
+    let driver =
+        Driver { child, url: format!("http://127.0.0.1:{port}"), _profile: tempfile::tempdir().expect("profile dir") };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "chromedriver did not start");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Some(driver)
+}
+
+async fn browser(driver: &Driver) -> Client {
+    let mut caps = serde_json::Map::new();
+    let args = [
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--window-size=1280,900",
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .chain([format!("--user-data-dir={}", driver._profile.path().display())])
+    .collect::<Vec<_>>();
+    let mut options = serde_json::json!({ "args": args });
+    if let Ok(binary) = std::env::var("CHROMIUM") {
+        options["binary"] = serde_json::Value::String(binary);
+    } else if std::path::Path::new("/usr/bin/chromium").exists() {
+        options["binary"] = serde_json::Value::String("/usr/bin/chromium".into());
+    }
+    caps.insert("goog:chromeOptions".into(), options);
+    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps)
+        .connect(&driver.url)
+        .await
+        .expect("connect to chromedriver")
+}
+
+/// axe-core's script, when installed (`.ci/run` installs it with npm).
+fn axe_script() -> Option<String> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/axe/node_modules/axe-core/axe.min.js");
+    match std::fs::read_to_string(&root) {
+        Ok(script) => Some(script),
+        Err(_) => {
+            assert!(!required(), "ESPACE_REQUIRE_BROWSER=1 but axe-core is not installed at {}", root.display());
+            None
+        }
+    }
+}
+
+/// Runs axe-core on the current page and fails on serious or critical violations.
+async fn check_accessibility(client: &Client, axe: Option<&str>, page: &str) {
+    let Some(axe) = axe else { return };
+    client.execute(axe, vec![]).await.expect("inject axe-core");
+    let result = client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];\
+             axe.run(document, { resultTypes: ['violations'] }).then(r => done(r.violations.filter(v => v.impact === 'serious' || v.impact === 'critical').map(v => v.id + ': ' + v.help + ' (' + v.nodes.map(n => n.target.join(' ')).join(', ') + ')')));",
+            vec![],
+        )
+        .await
+        .expect("run axe-core");
+    let violations: Vec<String> = serde_json::from_value(result).expect("a list");
+    assert!(violations.is_empty(), "accessibility violations on {page}: {violations:#?}");
+}
+
+async fn fill(client: &Client, css: &str, text: &str) {
+    client.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}")).send_keys(text).await.expect("type");
+}
+
+async fn submit(client: &Client, form: &str) {
+    client
+        .find(Locator::Css(&format!("{form} button[type=submit]")))
+        .await
+        .expect("submit button")
+        .click()
+        .await
+        .expect("click");
+}
+
+async fn heading(client: &Client) -> String {
+    client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("main h1"))
+        .await
+        .expect("an h1")
+        .text()
+        .await
+        .expect("text")
+}
+
+async fn wait_for_heading(client: &Client, expected: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let found = heading(client).await;
+        if found == expected {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "expected heading {expected:?}, found {found:?} at {:?}",
+            client.current_url().await
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn register_verify_sign_in_and_out_in_a_real_browser() {
+    let Some(driver) = start_driver().await else {
+        return;
+    };
+    let axe = axe_script();
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = TestDatabase::create(dir.path()).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let config = Config {
+        data_dir: dir.path().to_path_buf(),
+        database_url: Some(db.url.clone()),
+        public_url: Some(base.clone()),
+        worker_idle_secs: 1,
+        ..Config::default()
+    };
+    let ctx = Context::open(config).await.expect("open database");
+    let outbox = ctx.config.outbox_dir();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(serve_on(listener, ctx, ServeOptions::default(), async move {
+        let _ = stopped.await;
+    }));
+
+    let client = browser(&driver).await;
+    client.goto(&format!("{base}/")).await.expect("home");
+    check_accessibility(&client, axe.as_deref(), "/").await;
+    client.find(Locator::LinkText("Créer un compte")).await.expect("register link").click().await.expect("click");
+    wait_for_heading(&client, "Créer un compte").await;
+    check_accessibility(&client, axe.as_deref(), "/inscription").await;
+
+    // A first try with a weak password shows the error next to the field and keeps the input.
+    fill(&client, "#given_name", "Camille").await;
+    fill(&client, "#family_name", "Martin").await;
+    fill(&client, "#email", "camille.martin@interim-ouest.fr").await;
+    fill(&client, "#password", "motdepasse").await;
+    fill(&client, "#password_confirm", "motdepasse").await;
+    submit(&client, "main form").await;
+    let error = client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("#password-error"))
+        .await
+        .expect("field error");
+    assert!(error.text().await.unwrap().contains("12 caractères"));
+    check_accessibility(&client, axe.as_deref(), "/inscription (erreurs)").await;
+    let kept = client.find(Locator::Css("#email")).await.unwrap().prop("value").await.unwrap();
+    assert_eq!(kept.as_deref(), Some("camille.martin@interim-ouest.fr"));
+
+    fill(&client, "#password", PASSWORD).await;
+    fill(&client, "#password_confirm", PASSWORD).await;
+    submit(&client, "main form").await;
+    wait_for_heading(&client, "Vérifiez votre messagerie").await;
+
+    // The worker writes the e-mail to the outbox.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let eml = loop {
+        let found = std::fs::read_dir(&outbox).ok().and_then(|entries| {
+            entries.filter_map(Result::ok).map(|e| e.path()).find(|p| p.extension().is_some_and(|x| x == "eml"))
+        });
+        if let Some(path) = found {
+            break std::fs::read(path).expect("read e-mail");
+        }
+        assert!(Instant::now() < deadline, "no e-mail in {}", outbox.display());
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let message = mail_parser::MessageParser::default().parse(&eml).expect("an RFC 5322 message");
+    let text = message.body_text(0).expect("text part");
+    let link = text
+        .split_whitespace()
+        .find(|w| w.starts_with(&format!("{base}/inscription/verifier?jeton=")))
+        .expect("verification link");
+
+    client.goto(link).await.expect("follow the link");
+    wait_for_heading(&client, "Adresse e-mail confirmée").await;
+    client.find(Locator::LinkText("Se connecter")).await.expect("sign-in button").click().await.unwrap();
+    wait_for_heading(&client, "Se connecter").await;
+    check_accessibility(&client, axe.as_deref(), "/connexion").await;
+    fill(&client, "#email", "camille.martin@interim-ouest.fr").await;
+    fill(&client, "#password", PASSWORD).await;
+    submit(&client, "main form").await;
+    wait_for_heading(&client, "Bonjour Camille Martin").await;
+    check_accessibility(&client, axe.as_deref(), "/ (tableau de bord)").await;
+
+    client.find(Locator::Css("a.user-chip")).await.expect("account link").click().await.unwrap();
+    wait_for_heading(&client, "Mon compte").await;
+    check_accessibility(&client, axe.as_deref(), "/compte").await;
+    client.goto(&format!("{base}/compte/sessions")).await.unwrap();
+    wait_for_heading(&client, "Mes sessions").await;
+    check_accessibility(&client, axe.as_deref(), "/compte/sessions").await;
+
+    if let Ok(dir) = std::env::var("ESPACE_SCREENSHOTS") {
+        let png = client.screenshot().await.expect("screenshot");
+        std::fs::write(PathBuf::from(dir).join("sessions.png"), png).expect("write screenshot");
+    }
+
+    submit(&client, "header .user-nav form").await;
+    wait_for_heading(&client, "Se connecter").await;
+    let notice = client.find(Locator::Css("[role=status]")).await.expect("notice").text().await.unwrap();
+    assert!(notice.contains("Vous êtes déconnecté"), "{notice}");
+    client.goto(&format!("{base}/compte")).await.unwrap();
+    wait_for_heading(&client, "Se connecter").await;
+
+    client.close().await.expect("close browser");
+    let _ = stop.send(());
+    server.await.expect("server task").expect("server stopped cleanly");
+}

@@ -1,0 +1,12 @@
+//! The integration suite: every route through the real router, on SQLite by default and on
+//! PostgreSQL when `ESPACE_TEST_POSTGRES` is set (see `.ci/run`).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "test helpers fail loudly")]
+
+mod accounts;
+mod api;
+mod browser;
+mod platform;
+mod security;
+mod support;
+mod throttling;

@@ -1,0 +1,349 @@
+//! The test harness: a fresh database per test (a SQLite file, or a PostgreSQL database when
+//! `ESPACE_TEST_POSTGRES` names a server), the real router, a client with a cookie jar, a clock
+//! the test moves, and the mail outbox read back through an independent MIME parser.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::connect_info::MockConnectInfo;
+use chrono::{Duration, TimeZone, Utc};
+use domain::clock::FixedClock;
+use espace_app::Context;
+use espace_app::config::Config;
+use http::{HeaderMap, Method, Request, StatusCode, header};
+use http_body_util::BodyExt;
+use sea_orm::ConnectionTrait;
+use tower::ServiceExt;
+
+/// The PostgreSQL server the suite runs against instead of SQLite, when set.
+pub const POSTGRES_ENV: &str = "ESPACE_TEST_POSTGRES";
+
+/// A database made for one test and dropped after it.
+pub struct TestDatabase {
+    pub url: String,
+    drop_with: Option<(String, String)>,
+}
+
+impl TestDatabase {
+    pub async fn create(dir: &std::path::Path) -> Self {
+        match std::env::var(POSTGRES_ENV) {
+            Ok(admin_url) if !admin_url.trim().is_empty() => {
+                let name = format!("ef_test_{}", uuid::Uuid::new_v4().simple());
+                let admin = sea_orm::Database::connect(&admin_url)
+                    .await
+                    .unwrap_or_else(|e| panic!("{POSTGRES_ENV} is set but PostgreSQL does not answer: {e}"));
+                admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("create test database");
+                admin.close().await.ok();
+                let mut url = url::Url::parse(&admin_url).expect("ESPACE_TEST_POSTGRES is a URL");
+                url.set_path(&format!("/{name}"));
+                Self { url: url.to_string(), drop_with: Some((admin_url, name)) }
+            }
+            _ => Self { url: format!("sqlite://{}?mode=rwc", dir.join("test.db").display()), drop_with: None },
+        }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        self.drop_with.is_some()
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let Some((admin_url, name)) = self.drop_with.take() else {
+            return;
+        };
+        // Drop runs inside the test's runtime: use a thread with its own.
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+            runtime.block_on(async {
+                if let Ok(admin) = sea_orm::Database::connect(&admin_url).await {
+                    let _ = admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
+                    admin.close().await.ok();
+                }
+            });
+        })
+        .join();
+    }
+}
+
+/// A running application for one test.
+pub struct TestApp {
+    pub ctx: Context,
+    pub clock: FixedClock,
+    pub router: Router,
+    pub _dir: tempfile::TempDir,
+    pub db: TestDatabase,
+    next_ip: std::sync::atomic::AtomicU8,
+}
+
+/// Monday 5 January 2026, 09:00 Paris time.
+pub fn start_of_test() -> chrono::DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 1, 5, 8, 0, 0).unwrap()
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        Self::spawn_with(|_| {}).await
+    }
+
+    pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db = TestDatabase::create(dir.path()).await;
+        let mut config = Config {
+            data_dir: dir.path().to_path_buf(),
+            database_url: Some(db.url.clone()),
+            public_url: Some("http://portail.test".into()),
+            trust_forwarded_for: true,
+            ..Config::default()
+        };
+        adjust(&mut config);
+        config.validate().expect("test configuration is valid");
+        let mut ctx = Context::open(config).await.expect("open test database");
+        let clock = FixedClock::new(start_of_test());
+        ctx.clock = Arc::new(clock.clone());
+        let state = espace_app::serve::app_state(&ctx, false);
+        let router =
+            web::router(state).expect("router").layer(MockConnectInfo(SocketAddr::from(([10, 0, 0, 1], 40000))));
+        Self { ctx, clock, router, _dir: dir, db, next_ip: std::sync::atomic::AtomicU8::new(1) }
+    }
+
+    /// A browser with its own cookies and its own address.
+    pub fn client(&self) -> TestClient {
+        let n = self.next_ip.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        TestClient {
+            router: self.router.clone(),
+            cookies: BTreeMap::new(),
+            ip: format!("198.51.100.{n}"),
+            origin: None,
+        }
+    }
+
+    pub fn advance(&self, by: Duration) {
+        self.clock.advance(by);
+    }
+
+    /// Runs the due jobs (sending e-mails to the outbox directory).
+    pub async fn run_jobs(&self) -> espace_app::worker::Tally {
+        espace_app::worker::Worker::new(self.ctx.clone()).expect("worker").drain().await.expect("drain")
+    }
+
+    /// Every e-mail written so far, oldest first.
+    pub async fn mails(&self) -> Vec<SentMail> {
+        self.run_jobs().await;
+        let dir: PathBuf = self.ctx.config.outbox_dir();
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            return Vec::new();
+        };
+        let mut paths: Vec<PathBuf> = entries
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+            .collect();
+        paths.sort();
+        paths.iter().map(|p| SentMail::parse(&std::fs::read(p).expect("read eml"))).collect()
+    }
+
+    /// The newest e-mail to `to`.
+    pub async fn last_mail_to(&self, to: &str) -> SentMail {
+        self.mails().await.into_iter().rev().find(|m| m.to == to).unwrap_or_else(|| panic!("no e-mail to {to}"))
+    }
+
+    /// Creates a verified account directly in the store and returns its id.
+    pub async fn account(&self, email: &str, password: &str, role: domain::Role) -> i64 {
+        let digest = web::crypto::hash(domain::password::Password::new(password)).await.expect("hash");
+        let new = store::account::NewAccount {
+            email: domain::Email::parse(email).expect("email"),
+            password_hash: Some(digest),
+            given_name: "Marie".into(),
+            family_name: "Durand".into(),
+            role,
+            email_verified_at: Some(self.clock.now_utc()),
+        };
+        store::account::create(&self.ctx.db, new, self.clock.now_utc()).await.expect("create account").id
+    }
+
+    /// A client signed in as a new verified account.
+    pub async fn signed_in(&self, email: &str, role: domain::Role) -> TestClient {
+        self.account(email, PASSWORD, role).await;
+        let mut client = self.client();
+        let response = client.login(email, PASSWORD).await;
+        assert_eq!(response.status, StatusCode::SEE_OTHER, "login of {email}: {}", response.body);
+        client
+    }
+
+    pub async fn audit_actions(&self) -> Vec<String> {
+        let (rows, _) =
+            store::audit::list(&self.ctx.db, &store::audit::Filter::default(), 1, 1000).await.expect("audit");
+        rows.into_iter().rev().map(|r| r.action).collect()
+    }
+}
+
+/// A password that satisfies the policy.
+pub const PASSWORD: &str = "cheval agrafe batterie correcte";
+
+trait NowUtc {
+    fn now_utc(&self) -> chrono::DateTime<Utc>;
+}
+
+impl NowUtc for FixedClock {
+    fn now_utc(&self) -> chrono::DateTime<Utc> {
+        domain::clock::Clock::now(self)
+    }
+}
+
+/// An e-mail read back from its `.eml` file.
+#[derive(Debug, Clone)]
+pub struct SentMail {
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+impl SentMail {
+    fn parse(raw: &[u8]) -> Self {
+        let message = mail_parser::MessageParser::default().parse(raw).expect("a parseable RFC 5322 message");
+        let to = message.to().and_then(|a| a.first()).and_then(|a| a.address()).expect("a recipient").to_owned();
+        Self {
+            to,
+            subject: message.subject().expect("a subject").to_owned(),
+            text: message.body_text(0).expect("a text part").into_owned(),
+            html: message.body_html(0).expect("an HTML part").into_owned(),
+        }
+    }
+
+    /// The first link in the text part that starts with `prefix`.
+    pub fn link(&self, prefix: &str) -> String {
+        self.text
+            .split_whitespace()
+            .find(|w| w.starts_with(prefix))
+            .unwrap_or_else(|| panic!("no link starting with {prefix} in:\n{}", self.text))
+            .to_owned()
+    }
+}
+
+/// A browser: cookies, an address, and optionally an `Origin` header on every request.
+#[derive(Clone)]
+pub struct TestClient {
+    router: Router,
+    pub cookies: BTreeMap<String, String>,
+    pub ip: String,
+    pub origin: Option<String>,
+}
+
+/// An answer.
+#[derive(Debug)]
+pub struct TestResponse {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+impl TestResponse {
+    pub fn location(&self) -> &str {
+        self.headers.get(header::LOCATION).and_then(|v| v.to_str().ok()).unwrap_or("")
+    }
+
+    pub fn html(&self) -> scraper::Html {
+        scraper::Html::parse_document(&self.body)
+    }
+
+    /// The texts of the elements matching `selector`.
+    pub fn texts(&self, selector: &str) -> Vec<String> {
+        let selector = scraper::Selector::parse(selector).expect("a valid selector");
+        self.html()
+            .select(&selector)
+            .map(|e| e.text().collect::<String>().split_whitespace().collect::<Vec<_>>().join(" "))
+            .collect()
+    }
+
+    /// The `value` of the input named `name`.
+    pub fn input_value(&self, name: &str) -> Option<String> {
+        let selector = scraper::Selector::parse(&format!("input[name=\"{name}\"]")).expect("selector");
+        self.html().select(&selector).next().and_then(|e| e.value().attr("value")).map(str::to_owned)
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+}
+
+impl TestClient {
+    pub async fn get(&mut self, path: &str) -> TestResponse {
+        self.send(Method::GET, path, None, &[]).await
+    }
+
+    pub async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> TestResponse {
+        let body: String = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(form).finish();
+        self.send(Method::POST, path, Some(("application/x-www-form-urlencoded", body)), &[]).await
+    }
+
+    pub async fn send(
+        &mut self,
+        method: Method,
+        path: &str,
+        body: Option<(&str, String)>,
+        extra: &[(&str, &str)],
+    ) -> TestResponse {
+        let mut builder = Request::builder()
+            .method(method)
+            .uri(path)
+            .header("x-forwarded-for", &self.ip)
+            .header(header::HOST, "portail.test");
+        if !self.cookies.is_empty() {
+            let cookie = self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ");
+            builder = builder.header(header::COOKIE, cookie);
+        }
+        if let Some(origin) = &self.origin {
+            builder = builder.header(header::ORIGIN, origin);
+        }
+        for (name, value) in extra {
+            builder = builder.header(*name, *value);
+        }
+        let request = match body {
+            Some((content_type, body)) => builder.header(header::CONTENT_TYPE, content_type).body(Body::from(body)),
+            None => builder.body(Body::empty()),
+        }
+        .expect("request");
+        let response = self.router.clone().oneshot(request).await.expect("infallible router");
+        let status = response.status();
+        let headers = response.headers().clone();
+        for set in headers.get_all(header::SET_COOKIE) {
+            let text = set.to_str().expect("ascii cookie");
+            let (pair, attributes) = text.split_once(';').unwrap_or((text, ""));
+            let (name, value) = pair.split_once('=').expect("name=value");
+            if value.is_empty() || attributes.contains("Max-Age=0") {
+                self.cookies.remove(name);
+            } else {
+                self.cookies.insert(name.to_owned(), value.to_owned());
+            }
+        }
+        let bytes = response.into_body().collect().await.expect("body").to_bytes();
+        TestResponse { status, headers, body: String::from_utf8_lossy(&bytes).into_owned() }
+    }
+
+    /// Sends a JSON request with a bearer token.
+    pub async fn api(
+        &mut self,
+        method: Method,
+        path: &str,
+        token: &str,
+        json: Option<serde_json::Value>,
+    ) -> TestResponse {
+        let auth = format!("Bearer {token}");
+        let body = json.map(|j| ("application/json", j.to_string()));
+        self.send(method, path, body, &[("authorization", &auth)]).await
+    }
+
+    pub async fn login(&mut self, email: &str, password: &str) -> TestResponse {
+        self.post("/connexion", &[("email", email), ("password", password)]).await
+    }
+
+    pub fn session_cookie(&self) -> Option<&String> {
+        self.cookies.get("ef_session")
+    }
+}
