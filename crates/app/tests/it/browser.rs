@@ -126,6 +126,14 @@ async fn check_accessibility(client: &Client, axe: Option<&str>, page: &str) {
     assert!(violations.is_empty(), "accessibility violations on {page}: {violations:#?}");
 }
 
+/// Saves a screenshot into `$ESPACE_SCREENSHOTS` when set (how the README's images are made).
+async fn screenshot(client: &Client, name: &str) {
+    if let Ok(dir) = std::env::var("ESPACE_SCREENSHOTS") {
+        let png = client.screenshot().await.expect("screenshot");
+        std::fs::write(PathBuf::from(dir).join(format!("{name}.png")), png).expect("write screenshot");
+    }
+}
+
 async fn fill(client: &Client, css: &str, text: &str) {
     client.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}")).send_keys(text).await.expect("type");
 }
@@ -140,23 +148,17 @@ async fn submit(client: &Client, form: &str) {
         .expect("click");
 }
 
-async fn heading(client: &Client) -> String {
-    client
-        .wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Css("main h1"))
-        .await
-        .expect("an h1")
-        .text()
-        .await
-        .expect("text")
+/// The page's `h1`, or `None` while the page is changing under us.
+async fn heading(client: &Client) -> Option<String> {
+    let element = client.find(Locator::Css("main h1")).await.ok()?;
+    element.text().await.ok()
 }
 
 async fn wait_for_heading(client: &Client, expected: &str) {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let found = heading(client).await;
-        if found == expected {
+        if found.as_deref() == Some(expected) {
             return;
         }
         assert!(
@@ -196,6 +198,7 @@ async fn register_verify_sign_in_and_out_in_a_real_browser() {
     let client = browser(&driver).await;
     client.goto(&format!("{base}/")).await.expect("home");
     check_accessibility(&client, axe.as_deref(), "/").await;
+    screenshot(&client, "accueil").await;
     client.find(Locator::LinkText("Créer un compte")).await.expect("register link").click().await.expect("click");
     wait_for_heading(&client, "Créer un compte").await;
     check_accessibility(&client, axe.as_deref(), "/inscription").await;
@@ -215,6 +218,7 @@ async fn register_verify_sign_in_and_out_in_a_real_browser() {
         .expect("field error");
     assert!(error.text().await.unwrap().contains("12 caractères"));
     check_accessibility(&client, axe.as_deref(), "/inscription (erreurs)").await;
+    screenshot(&client, "inscription").await;
     let kept = client.find(Locator::Css("#email")).await.unwrap().prop("value").await.unwrap();
     assert_eq!(kept.as_deref(), Some("camille.martin@interim-ouest.fr"));
 
@@ -260,10 +264,7 @@ async fn register_verify_sign_in_and_out_in_a_real_browser() {
     wait_for_heading(&client, "Mes sessions").await;
     check_accessibility(&client, axe.as_deref(), "/compte/sessions").await;
 
-    if let Ok(dir) = std::env::var("ESPACE_SCREENSHOTS") {
-        let png = client.screenshot().await.expect("screenshot");
-        std::fs::write(PathBuf::from(dir).join("sessions.png"), png).expect("write screenshot");
-    }
+    screenshot(&client, "sessions").await;
 
     submit(&client, "header .user-nav form").await;
     wait_for_heading(&client, "Se connecter").await;
