@@ -137,3 +137,32 @@ pub fn on_panic(err: Box<dyn std::any::Any + Send + 'static>) -> Response {
     tracing::error!(panic = detail, "handler panicked");
     AppError::internal("panique").into_response()
 }
+
+#[cfg(test)]
+mod tests {
+    use axum::Router;
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode};
+    use axum::routing::get;
+    use tower::ServiceExt as _;
+    use tower_http::catch_panic::CatchPanicLayer;
+
+    #[expect(clippy::panic, reason = "the point of the test")]
+    async fn boom() -> &'static str {
+        panic!("un bug")
+    }
+
+    #[tokio::test]
+    async fn a_panic_becomes_a_french_500_page() {
+        let app = Router::new()
+            .route("/boom", get(boom))
+            .layer(CatchPanicLayer::custom(super::on_panic))
+            .layer(axum::middleware::from_fn(super::french_errors));
+        let response = app.oneshot(Request::get("/boom").body(Body::empty()).unwrap()).await.unwrap();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let body = axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap();
+        let html = String::from_utf8(body.to_vec()).unwrap();
+        assert!(html.contains("Une erreur est survenue de notre côté"), "{html}");
+        assert!(!html.contains("un bug"), "internal details stay in the log");
+    }
+}

@@ -153,3 +153,76 @@ async fn one_person_never_reaches_another_persons_data() {
     assert!(tokens[0].revoked_at.is_none(), "Marie's token is untouched");
     assert_eq!(marie.get("/compte").await.status, StatusCode::OK, "Marie's session is untouched");
 }
+
+/// Every page of the router, as a visitor, a company user and a staff member: who gets what.
+#[tokio::test]
+async fn every_page_answers_each_kind_of_visitor_as_expected() {
+    use StatusCode as S;
+    let app = TestApp::spawn().await;
+    let mut visitor = app.client();
+    let mut company = app.signed_in("rh@interim.fr", Role::CompanyUser).await;
+    let mut staff = app.signed_in("admin@opco.fr", Role::PlatformAdmin).await;
+    let login = S::SEE_OTHER;
+    // path, visitor, company user, platform admin
+    let table: &[(&str, S, S, S)] = &[
+        ("/", S::OK, S::OK, S::SEE_OTHER),
+        ("/connexion", S::OK, S::SEE_OTHER, S::SEE_OTHER),
+        ("/inscription", S::OK, S::SEE_OTHER, S::SEE_OTHER),
+        ("/inscription/confirmation", S::OK, S::OK, S::OK),
+        ("/inscription/renvoyer", S::OK, S::OK, S::OK),
+        ("/inscription/verifier?jeton=x", S::NOT_FOUND, S::NOT_FOUND, S::NOT_FOUND),
+        ("/mot-de-passe-oublie", S::OK, S::OK, S::OK),
+        ("/mot-de-passe-oublie/envoye", S::OK, S::OK, S::OK),
+        ("/reinitialisation?jeton=x", S::NOT_FOUND, S::NOT_FOUND, S::NOT_FOUND),
+        ("/compte", login, S::OK, S::OK),
+        ("/compte/mot-de-passe", login, S::OK, S::OK),
+        ("/compte/sessions", login, S::OK, S::OK),
+        ("/compte/jetons", login, S::OK, S::OK),
+        ("/gestion", login, S::FORBIDDEN, S::OK),
+        ("/gestion/journal", login, S::FORBIDDEN, S::OK),
+        ("/healthz", S::OK, S::OK, S::OK),
+        ("/static/app.css", S::OK, S::OK, S::OK),
+        ("/static/logo.svg", S::OK, S::OK, S::OK),
+        ("/static/inconnu.js", S::NOT_FOUND, S::NOT_FOUND, S::NOT_FOUND),
+        ("/api/openapi.json", S::OK, S::OK, S::OK),
+        ("/api/v1/me", S::UNAUTHORIZED, S::UNAUTHORIZED, S::UNAUTHORIZED),
+        ("/api/v1/tokens", S::UNAUTHORIZED, S::UNAUTHORIZED, S::UNAUTHORIZED),
+    ];
+    for (path, as_visitor, as_company, as_staff) in table {
+        for (who, client, expected) in [
+            ("visitor", &mut visitor, as_visitor),
+            ("company", &mut company, as_company),
+            ("staff", &mut staff, as_staff),
+        ] {
+            let r = client.get(path).await;
+            assert_eq!(r.status, *expected, "{who} GET {path}");
+            if r.status.is_client_error() && !path.starts_with("/api/") {
+                assert!(r.body.contains("lang=\"fr\""), "{who} GET {path}: French error page");
+            }
+        }
+    }
+    let css = visitor.get("/static/app.css").await;
+    assert_eq!(css.headers.get("content-type").unwrap(), "text/css; charset=utf-8");
+    assert!(css.headers.get("cache-control").unwrap().to_str().unwrap().contains("max-age"));
+    // Pages with personal data are never cached.
+    assert_eq!(company.get("/compte").await.headers.get("cache-control").unwrap(), "no-store");
+}
+
+#[tokio::test]
+async fn closing_every_other_session_keeps_this_one() {
+    let app = TestApp::spawn().await;
+    let mut desk = app.signed_in("marie@exemple.fr", Role::CompanyUser).await;
+    let mut phone = app.client();
+    phone.login("marie@exemple.fr", PASSWORD).await;
+    let mut tablet = app.client();
+    tablet.login("marie@exemple.fr", PASSWORD).await;
+    let mut paul = app.signed_in("paul@autre.fr", Role::CompanyUser).await;
+
+    let r = desk.post("/compte/sessions/fermer-autres", &[]).await;
+    assert_eq!(r.location(), "/compte/sessions?notice=sessions-fermees");
+    assert_eq!(desk.get("/compte").await.status, StatusCode::OK);
+    assert_eq!(phone.get("/compte").await.status, StatusCode::SEE_OTHER);
+    assert_eq!(tablet.get("/compte").await.status, StatusCode::SEE_OTHER);
+    assert_eq!(paul.get("/compte").await.status, StatusCode::OK, "another person's sessions are untouched");
+    assert!(app.audit_actions().await.contains(&"session.revoked_others".to_owned()));
+}
