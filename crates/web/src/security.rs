@@ -147,7 +147,6 @@ mod tests {
     use tower::ServiceExt as _;
     use tower_http::catch_panic::CatchPanicLayer;
 
-    #[expect(clippy::panic, reason = "the point of the test")]
     async fn boom() -> &'static str {
         panic!("un bug")
     }
