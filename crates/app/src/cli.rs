@@ -55,6 +55,33 @@ pub enum Command {
     /// Administration.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Import data from files (see docs/IMPORTS.md).
+    #[command(subcommand)]
+    Import(ImportCommand),
+}
+
+/// Imports.
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// The directory of companies and establishments (CSV).
+    Companies {
+        /// The CSV file.
+        file: PathBuf,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The legacy portal's accounts, attachments and habilitations (CSV).
+    LegacyAccounts {
+        /// The CSV file.
+        file: PathBuf,
+        /// Create the companies and establishments the portal does not know yet.
+        #[arg(long)]
+        create_companies: bool,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// Administration commands.
@@ -118,6 +145,15 @@ async fn execute(command: Command, config: Config) -> anyhow::Result<()> {
             handle.await.context("le travailleur s’est arrêté anormalement")?
         }
         Command::Demo => crate::demo::seed_if_empty(&ctx).await.map(|_| ()),
+        Command::Import(ImportCommand::Companies { file, json }) => {
+            let report = crate::import::companies::run(&ctx, &file).await?;
+            print_report(&report, json)
+        }
+        Command::Import(ImportCommand::LegacyAccounts { file, create_companies, json }) => {
+            let options = crate::import::legacy_accounts::Options { create_companies };
+            let report = crate::import::legacy_accounts::run(&ctx, &file, options).await?;
+            print_report(&report, json)
+        }
         Command::Admin(AdminCommand::CreateStaff { email, role, given_name, family_name }) => {
             eprintln!("Mot de passe du compte (une ligne sur l’entrée standard) :");
             let mut password = String::new();
@@ -135,6 +171,15 @@ async fn execute(command: Command, config: Config) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+fn print_report(report: &crate::import::Report, json: bool) -> anyhow::Result<()> {
+    if json {
+        println!("{}", serde_json::to_string_pretty(report)?);
+    } else {
+        println!("{}", report.human());
+    }
+    Ok(())
 }
 
 fn init_logs(format: LogFormat) {

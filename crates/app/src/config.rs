@@ -70,6 +70,14 @@ pub struct Config {
     pub log_format: LogFormat,
     /// Seconds the worker waits when no job is due.
     pub worker_idle_secs: u64,
+    /// The operator's postal address, printed on letters (one entry per line).
+    pub operator_address: Vec<String>,
+    /// The town letters are written from (« Fait à … »).
+    pub operator_city: String,
+    /// Who to contact, printed on letters (a phone number or an e-mail address).
+    pub help_contact: String,
+    /// Days an activation code stays valid after its letter is prepared.
+    pub activation_code_days: u32,
 }
 
 impl Default for Config {
@@ -91,6 +99,14 @@ impl Default for Config {
             body_limit_kib: 2048,
             log_format: LogFormat::Text,
             worker_idle_secs: 2,
+            operator_address: vec![
+                "Service relations entreprises".to_owned(),
+                "1 place de la Formation".to_owned(),
+                "75010 PARIS".to_owned(),
+            ],
+            operator_city: "Paris".to_owned(),
+            help_contact: "votre conseiller habituel".to_owned(),
+            activation_code_days: 60,
         }
     }
 }
@@ -168,6 +184,12 @@ impl Config {
         if self.session_idle_minutes == 0 || self.session_absolute_hours == 0 {
             bail!("ESPACE_SESSION_IDLE_MINUTES et ESPACE_SESSION_ABSOLUTE_HOURS doivent être supérieurs à 0");
         }
+        if self.activation_code_days == 0 || self.activation_code_days > 365 {
+            bail!("ESPACE_ACTIVATION_CODE_DAYS doit être compris entre 1 et 365");
+        }
+        if self.operator_address.is_empty() || self.operator_address.len() > 5 {
+            bail!("ESPACE_OPERATOR_ADDRESS doit compter de 1 à 5 lignes");
+        }
         if self.request_timeout_secs == 0 || self.body_limit_kib == 0 {
             bail!("ESPACE_REQUEST_TIMEOUT_SECS et ESPACE_BODY_LIMIT_KIB doivent être supérieurs à 0");
         }
@@ -235,6 +257,7 @@ impl Config {
             absolute: chrono::Duration::hours(i64::from(self.session_absolute_hours)),
         };
         web.demo = demo;
+        web.activation.validity = chrono::Duration::days(i64::from(self.activation_code_days));
         web
     }
 }

@@ -117,6 +117,7 @@ impl Worker {
         match job.kind.as_str() {
             store::outbox::SEND_JOB => self.send_mail(job).await,
             HOUSEKEEPING => self.housekeeping().await,
+            store::activation::BATCH_JOB => self.prepare_letters(job).await,
             other => anyhow::bail!("type de travail inconnu : {other}"),
         }
     }
@@ -135,6 +136,75 @@ impl Worker {
         }
         store::outbox::mark_sent(&self.ctx.db, id, self.ctx.clock.now()).await?;
         tracing::info!(outbox.id = id, "mail sent");
+        Ok(())
+    }
+
+    /// Draws one code per letter of the batch (only their digests are stored), renders the PDF
+    /// and stores it for download. Running it again after a crash draws new codes, which replace
+    /// the earlier ones: nothing was printed yet.
+    async fn prepare_letters(&self, job: &Job) -> anyhow::Result<()> {
+        let db = &self.ctx.db;
+        let batch_id: i64 = job.key.parse().with_context(|| format!("clé de lot invalide : {}", job.key))?;
+        let Some(batch) = store::activation::batch(db, batch_id).await? else {
+            anyhow::bail!("lot {batch_id} introuvable");
+        };
+        if batch.status != "preparing" {
+            return Ok(());
+        }
+        let letters = store::activation::batch_letters(db, batch_id).await?;
+        let total = i64::try_from(letters.len()).unwrap_or(i64::MAX);
+        let now = self.ctx.clock.now();
+        store::job::progress(db, job.id, 0, Some(total), now).await?;
+        let expires_at = now + chrono::Duration::days(i64::from(self.ctx.config.activation_code_days));
+        let expires_on = expires_at.with_timezone(&chrono_tz::Europe::Paris).date_naive();
+        let mut printed = Vec::with_capacity(letters.len());
+        let txn = store::db::write(db).await?;
+        for letter in &letters {
+            let Some(company) = store::company::get_unscoped(&txn, letter.company_id).await? else {
+                anyhow::bail!("entreprise {} introuvable pour le courrier {}", letter.company_id, letter.id);
+            };
+            let requester = match letter.requested_by {
+                Some(id) => store::account::get(&txn, id).await?,
+                None => None,
+            };
+            let requester_name = match requester {
+                Some(account) if account.role.is_staff() => format!("votre conseiller, {}", account.display_name()),
+                Some(account) => account.display_name(),
+                None => "votre conseiller".to_owned(),
+            };
+            let code =
+                domain::activation::code_from_bits(store::secret::random_u64().context("pas d’aléa disponible")?);
+            store::activation::store_code(&txn, company.id, letter.id, &store::secret::digest(&code), expires_at, now)
+                .await?;
+            printed.push(documents::letter::ActivationLetter {
+                company_name: company.name.clone(),
+                address_lines: company.address.lines(),
+                siren: company.siren.formatted(),
+                requester_name,
+                code: domain::activation::printed(&code),
+                expires_on,
+                reference: format!("ACT-{batch_id}-{}", letter.id),
+            });
+        }
+        txn.commit().await?;
+        let config = &self.ctx.config;
+        let sender = documents::letter::LetterSender {
+            operator_name: config.operator_name.clone(),
+            operator_address_lines: config.operator_address.clone(),
+            portal_url: config.public_url(),
+            help_contact: config.help_contact.clone(),
+            city: config.operator_city.clone(),
+        };
+        let issued_on = now.with_timezone(&chrono_tz::Europe::Paris).date_naive();
+        let pdf = tokio::task::spawn_blocking(move || {
+            documents::letter::render_activation_letters(&sender, &printed, issued_on)
+        })
+        .await
+        .context("le rendu du PDF s’est interrompu")?
+        .context("rendu du PDF des courriers impossible")?;
+        store::activation::batch_ready(db, batch_id, pdf, self.ctx.clock.now()).await?;
+        store::job::progress(db, job.id, total, Some(total), self.ctx.clock.now()).await?;
+        tracing::info!(batch.id = batch_id, letters = total, "letter batch ready");
         Ok(())
     }
 

@@ -1,6 +1,7 @@
-//! French conventions for dates and times: `28/02/2026`, `06:00`, in Paris time.
+//! French conventions for dates, times and identifiers: `28/02/2026`, `5 janvier 2026`, `06:00`
+//! in Paris time, `732 829 320`.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use chrono_tz::Europe::Paris;
 
 /// A date as French people write it, in Paris time: `28/02/2026`.
@@ -21,6 +22,44 @@ pub fn time(at: DateTime<Utc>) -> String {
     at.with_timezone(&Paris).format("%H:%M").to_string()
 }
 
+/// Month names, January first.
+const MONTHS: [&str; 12] = [
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+];
+
+/// A calendar date written out as in a letter: `5 janvier 2026`, `1er mars 2026` (the first of
+/// the month is an ordinal in French).
+#[must_use]
+pub fn long_date(day: NaiveDate) -> String {
+    let month = MONTHS.get(day.month0() as usize).copied().unwrap_or_default();
+    match day.day() {
+        1 => format!("1er {month} {}", day.year()),
+        d => format!("{d} {month} {}", day.year()),
+    }
+}
+
+/// A SIREN as printed on French documents, in groups of three digits: `732 829 320`. Anything
+/// that is not nine digits is returned unchanged (the number is validated elsewhere).
+#[must_use]
+pub fn siren(siren: &str) -> String {
+    if siren.len() == 9 && siren.bytes().all(|b| b.is_ascii_digit()) {
+        format!("{} {} {}", &siren[..3], &siren[3..6], &siren[6..])
+    } else {
+        siren.to_owned()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -34,5 +73,25 @@ mod tests {
         assert_eq!(date_time(summer), "15/07/2026 à 00:30");
         assert_eq!(date(summer), "15/07/2026");
         assert_eq!(time(summer), "00:30");
+    }
+
+    #[test]
+    fn long_dates_are_written_out_in_french() {
+        let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+        assert_eq!(long_date(day(2026, 1, 5)), "5 janvier 2026");
+        assert_eq!(long_date(day(2026, 3, 1)), "1er mars 2026");
+        assert_eq!(long_date(day(2026, 2, 28)), "28 février 2026");
+        assert_eq!(long_date(day(2026, 8, 15)), "15 août 2026");
+        assert_eq!(long_date(day(2027, 12, 31)), "31 décembre 2027");
+        let all: Vec<String> = (1..=12).map(|m| long_date(day(2026, m, 10))).collect();
+        assert_eq!(all[5], "10 juin 2026");
+        assert!(all.iter().all(|d| d.starts_with("10 ") && d.ends_with(" 2026")));
+    }
+
+    #[test]
+    fn siren_is_grouped_by_three() {
+        assert_eq!(siren("732829320"), "732 829 320");
+        assert_eq!(siren("73282932"), "73282932");
+        assert_eq!(siren("7328293200"), "7328293200");
     }
 }

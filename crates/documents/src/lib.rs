@@ -1,8 +1,14 @@
-//! What espace-formation emits for people to read outside the portal: e-mails now; activation
-//! letters, proformas, remittance advices, Factur-X and SEPA files as they come.
+//! What espace-formation emits for people to read outside the portal: e-mails and activation
+//! letters now; proformas, remittance advices, Factur-X and SEPA files as they come.
 //!
 //! Rendering is pure: typed input in, bytes or text out. Sending and storing belong to the
-//! callers.
+//! callers. PDF rendering is CPU work: callers on the async runtime run it in
+//! `tokio::task::spawn_blocking`.
 
 pub mod fr;
+pub mod letter;
 pub mod mail;
+pub mod pdf;
+
+pub use letter::{ActivationLetter, LetterSender, render_activation_letters};
+pub use pdf::PdfError;

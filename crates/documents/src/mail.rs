@@ -52,6 +52,8 @@ macro_rules! mail_templates {
 mail_templates!(VerifyText = "mail/verify_email.txt", VerifyHtml = "mail/verify_email.html", { name: &'a str, link: &'a str, expires: String });
 mail_templates!(AlreadyText = "mail/already_registered.txt", AlreadyHtml = "mail/already_registered.html", { name: &'a str, login_link: String, reset_link: String });
 mail_templates!(ResetText = "mail/password_reset.txt", ResetHtml = "mail/password_reset.html", { name: &'a str, link: &'a str, expires: String });
+mail_templates!(NoticeText = "mail/notification.txt", NoticeHtml = "mail/notification.html", { name: &'a str, title: &'a str, body: &'a str, link: Option<&'a str> });
+mail_templates!(InviteText = "mail/invitation.txt", InviteHtml = "mail/invitation.html", { name: &'a str, company: &'a str, link: &'a str, expires: String });
 mail_templates!(ChangedText = "mail/password_changed.txt", ChangedHtml = "mail/password_changed.html", { name: &'a str, when: String, reset_link: String });
 
 /// Asks a new person to confirm their address.
@@ -111,6 +113,43 @@ pub fn password_changed(sender: &Sender<'_>, name: &str, at: DateTime<Utc>) -> R
         subject: format!("Votre mot de passe a été modifié – {}", sender.operator),
         text: ChangedText { sender, name, when: when.clone(), reset_link: reset_link.clone() }.render()?,
         html: ChangedHtml { sender, name, when, reset_link }.render()?,
+    })
+}
+
+/// A notification of the bell, for people who asked to receive them by e-mail too.
+///
+/// # Errors
+/// [`MailError::Render`].
+pub fn notification(
+    sender: &Sender<'_>,
+    name: &str,
+    title: &str,
+    body: &str,
+    link: Option<&str>,
+) -> Result<Mail, MailError> {
+    Ok(Mail {
+        subject: format!("{title} – {}", sender.operator),
+        text: NoticeText { sender, name, title, body, link }.render()?,
+        html: NoticeHtml { sender, name, title, body, link }.render()?,
+    })
+}
+
+/// Invites a person whose account an advisor created to choose a password.
+///
+/// # Errors
+/// [`MailError::Render`].
+pub fn invitation(
+    sender: &Sender<'_>,
+    name: &str,
+    company: &str,
+    link: &str,
+    expires_at: DateTime<Utc>,
+) -> Result<Mail, MailError> {
+    let expires = fr::date_time(expires_at);
+    Ok(Mail {
+        subject: format!("Votre compte sur l’espace formation – {}", sender.operator),
+        text: InviteText { sender, name, company, link, expires: expires.clone() }.render()?,
+        html: InviteHtml { sender, name, company, link, expires }.render()?,
     })
 }
 

@@ -4,13 +4,18 @@
 //! facts and the date ("as of") and get back a decision or a typed error whose `Display` is the
 //! French message shown to users, naming the field at fault.
 
+pub mod activation;
 pub mod clock;
 pub mod email;
+pub mod habilitation;
+pub mod ident;
 pub mod password;
 pub mod role;
+pub mod scope;
 pub mod session;
 pub mod throttle;
 pub mod token;
 
 pub use email::Email;
+pub use ident::{Iban, Nda, Siren, Siret};
 pub use role::Role;

@@ -9,6 +9,8 @@ pub enum TokenPurpose {
     EmailVerification,
     /// Lets the person choose a new password.
     PasswordReset,
+    /// Lets a person whose account an advisor created choose their first password.
+    Invitation,
 }
 
 impl TokenPurpose {
@@ -18,16 +20,19 @@ impl TokenPurpose {
         match self {
             TokenPurpose::EmailVerification => "email_verification",
             TokenPurpose::PasswordReset => "password_reset",
+            TokenPurpose::Invitation => "invitation",
         }
     }
 
     /// How long a token stays usable after it is issued. A reset link is a key to the account,
-    /// so it lives one hour; a verification link may wait for Monday's mail.
+    /// so it lives one hour; a verification link may wait for Monday's mail; an invitation sent
+    /// by an advisor waits a week for a busy HR assistant.
     #[must_use]
     pub fn lifetime(self) -> Duration {
         match self {
             TokenPurpose::EmailVerification => Duration::hours(72),
             TokenPurpose::PasswordReset => Duration::hours(1),
+            TokenPurpose::Invitation => Duration::days(7),
         }
     }
 

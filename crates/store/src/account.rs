@@ -32,13 +32,15 @@ pub struct Account {
     pub disabled_at: Option<DateTime<Utc>>,
     /// When the account was created.
     pub created_at: DateTime<Utc>,
+    /// Also receive notifications by e-mail.
+    pub notify_by_email: bool,
 }
 
 impl Account {
     /// "Prénom Nom".
     #[must_use]
     pub fn display_name(&self) -> String {
-        format!("{} {}", self.given_name, self.family_name)
+        format!("{} {}", self.given_name, self.family_name).trim().to_owned()
     }
 }
 
@@ -56,6 +58,7 @@ impl TryFrom<app_user::Model> for Account {
             has_password: row.password_hash.is_some(),
             disabled_at: row.disabled_at,
             created_at: row.created_at,
+            notify_by_email: row.notify_by_email,
         })
     }
 }
@@ -110,6 +113,7 @@ pub async fn create(
             disabled_at: Set(None),
             created_at: Set(now),
             updated_at: Set(now),
+            notify_by_email: Set(false),
             ..Default::default()
         }
         .insert(conn)

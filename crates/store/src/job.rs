@@ -157,3 +157,11 @@ pub async fn count_open(conn: &impl ConnectionTrait) -> Result<u64, DbErr> {
 pub async fn failed(conn: &impl ConnectionTrait) -> Result<Vec<Job>, DbErr> {
     Entity::find().filter(Column::Status.eq("failed")).all(conn).await
 }
+
+/// The job with this kind and key.
+///
+/// # Errors
+/// The driver's error.
+pub async fn find(conn: &impl ConnectionTrait, kind: &str, key: &str) -> Result<Option<Job>, DbErr> {
+    Entity::find().filter(Column::Kind.eq(kind)).filter(Column::Key.eq(key)).one(conn).await
+}

@@ -7,13 +7,18 @@
 //! Instants are passed in by the caller (never SQL `now()`), so tests can move the clock.
 
 pub mod account;
+pub mod activation;
 pub mod api_token;
+pub mod attachment;
 pub mod audit;
+pub mod company;
 pub mod db;
 mod entity;
 pub mod job;
+pub mod legacy;
 pub mod login_attempt;
 pub mod migration;
+pub mod notification;
 pub mod outbox;
 pub mod secret;
 pub mod session;

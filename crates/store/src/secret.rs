@@ -36,6 +36,16 @@ pub fn draw(prefix: &str) -> Result<Secret, getrandom::Error> {
     Ok(Secret { plain, digest })
 }
 
+/// 64 random bits, for codes people retype (activation codes use 60 of them).
+///
+/// # Errors
+/// When the operating system cannot provide randomness.
+pub fn random_u64() -> Result<u64, getrandom::Error> {
+    let mut bytes = [0u8; 8];
+    getrandom::fill(&mut bytes)?;
+    Ok(u64::from_le_bytes(bytes))
+}
+
 /// The digest under which a secret is stored.
 #[must_use]
 pub fn digest(plain: &str) -> String {

@@ -54,6 +54,22 @@ pub async fn issue(
     Ok(secret)
 }
 
+/// The token a link carries, if it exists for one of these purposes.
+///
+/// # Errors
+/// The driver's error.
+pub async fn find_any(
+    conn: &impl ConnectionTrait,
+    plain: &str,
+    purposes: &[TokenPurpose],
+) -> Result<Option<UserToken>, DbErr> {
+    Entity::find()
+        .filter(Column::TokenHash.eq(secret::digest(plain)))
+        .filter(Column::Purpose.is_in(purposes.iter().map(|p| p.code())))
+        .one(conn)
+        .await
+}
+
 /// The token a link carries, if it exists for this purpose.
 ///
 /// # Errors

@@ -156,3 +156,27 @@ impl FromRequestParts<AppState> for ApiUser {
         Ok(ApiUser { account, token_id: found.id })
     }
 }
+
+/// A signed-in person with what they may reach (built once per request).
+#[derive(Debug, Clone)]
+pub struct Scoped {
+    /// The person.
+    pub user: CurrentUser,
+    /// Their scope.
+    pub scope: domain::scope::Scope,
+}
+
+impl FromRequestParts<AppState> for Scoped {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        if let Some(scoped) = parts.extensions.get::<Scoped>() {
+            return Ok(scoped.clone());
+        }
+        let user = CurrentUser::from_request_parts(parts, state).await?;
+        let scope = store::attachment::scope(&state.db, user.account.id, user.account.role).await?;
+        let scoped = Scoped { user, scope };
+        parts.extensions.insert(scoped.clone());
+        Ok(scoped)
+    }
+}

@@ -23,6 +23,8 @@ pub struct Chrome {
     pub path: String,
     /// A demonstration instance.
     pub demo: bool,
+    /// Unread notifications of the signed-in person.
+    pub unread: u64,
 }
 
 /// The signed-in person as the header shows them.
@@ -79,6 +81,42 @@ pub fn notice_text(code: &str) -> Option<&'static str> {
         "sessions-fermees" => "Toutes vos autres sessions ont été fermées.",
         "jeton-revoque" => "Le jeton a été révoqué : il ne permet plus d’accéder à l’API.",
         "connecte" => "Vous êtes connecté.",
+        "demande-envoyee" => {
+            "Votre demande de rattachement a été transmise à l’administrateur de l’entreprise. Vous serez prévenu de sa réponse."
+        }
+        "demande-courrier" => {
+            "Votre entreprise n’a pas encore d’administrateur sur le portail : un courrier avec un code d’activation va être envoyé à son siège. La personne désignée par l’entreprise saisira ce code dans « Mes entreprises › Activer avec un code »."
+        }
+        "demande-courrier-deja" => {
+            "Votre entreprise n’a pas encore d’administrateur : un courrier avec un code d’activation lui a déjà été envoyé. Demandez à votre siège de saisir ce code dans « Mes entreprises › Activer avec un code »."
+        }
+        "demande-existante" => "Vous avez déjà une demande en cours ou un rattachement pour ce périmètre.",
+        "administrateur" => {
+            "Code accepté : vous êtes administrateur de l’entreprise. Validez maintenant les demandes de rattachement."
+        }
+        "demande-validee" => "La demande a été validée.",
+        "demande-refusee" => "La demande a été refusée ; la personne en est informée.",
+        "habilitations" => {
+            "Les habilitations ont été enregistrées. Elles s’appliquent dès la prochaine page ouverte par la personne."
+        }
+        "rattachement-retire" => "Le rattachement a été retiré.",
+        "administrateur-designe" => "La personne est désormais administrateur de l’entreprise.",
+        "administrateur-retire" => "La personne n’est plus administrateur de l’entreprise.",
+        "profil" => "Les informations de l’entreprise ont été enregistrées.",
+        "banque" => {
+            "Les coordonnées bancaires ont été enregistrées. Les administrateurs de l’entreprise en sont informés."
+        }
+        "preferences" => "Vos préférences de notification ont été enregistrées.",
+        "entreprise-creee" => "L’entreprise a été créée.",
+        "etablissement-ajoute" => "L’établissement a été ajouté.",
+        "courrier" => "Un nouveau courrier d’activation est en attente d’envoi ; il remplacera le code précédent.",
+        "utilisateur-cree" => {
+            "Le compte a été créé et rattaché ; la personne reçoit un e-mail pour choisir son mot de passe."
+        }
+        "utilisateur-rattache" => "La personne a été rattachée à l’entreprise.",
+        "lot-prepare" => "Le lot de courriers est en préparation ; il sera prêt à télécharger dans quelques instants.",
+        "lot-poste" => "Le lot est marqué comme posté ; son fichier a été effacé.",
+        "edi" => "Le statut EDI de l’entreprise a été enregistré.",
         _ => return None,
     })
 }
@@ -93,7 +131,12 @@ impl FromRequestParts<AppState> for Chrome {
             .query()
             .and_then(|q| url::form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == "notice"))
             .and_then(|(_, v)| notice_text(&v));
+        let unread = match &user {
+            Some(user) => store::notification::unread_count(&state.db, user.account.id).await?,
+            None => 0,
+        };
         Ok(Chrome {
+            unread,
             operator: state.config.operator_name.clone(),
             user: user.as_ref().map(UserChip::from),
             notice,

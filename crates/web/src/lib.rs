@@ -40,7 +40,10 @@ pub mod state;
 
 pub use state::{AppState, WebConfig};
 
-use crate::pages::{account, health, home, login, password, sessions, staff, tokens};
+use crate::pages::{
+    account, companies, health, home, letters, login, members, notifications, password, sessions, staff,
+    staff_companies, tokens,
+};
 
 /// Why the router could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -95,7 +98,34 @@ pub fn router(state: AppState) -> Result<Router, RouterError> {
         .route("/compte/sessions/{id}/fermer", post(sessions::revoke))
         .route("/compte/jetons", get(tokens::list).post(tokens::create))
         .route("/compte/jetons/{id}/revoquer", post(tokens::revoke))
+        .route("/notifications", get(notifications::list))
+        .route("/notifications/tout-lire", post(notifications::read_all))
+        .route("/notifications/preferences", post(notifications::preferences))
+        .route("/notifications/{id}/lire", post(notifications::read))
+        .route("/entreprises", get(companies::list))
+        .route("/entreprises/rattachement", get(companies::request_form).post(companies::request))
+        .route("/entreprises/activer", get(companies::activate_form).post(companies::activate))
+        .route("/entreprises/{id}", get(companies::show))
+        .route("/entreprises/{id}/profil", get(companies::profile_form).post(companies::profile))
+        .route("/entreprises/{id}/banque", get(companies::bank_form).post(companies::bank))
+        .route("/entreprises/{id}/utilisateurs", get(members::members))
+        .route("/entreprises/{id}/demandes/{attachment}/valider", post(members::approve))
+        .route("/entreprises/{id}/demandes/{attachment}/refuser", post(members::refuse))
+        .route("/entreprises/{id}/utilisateurs/{attachment}/habilitations", post(members::set_domains))
+        .route("/entreprises/{id}/utilisateurs/{attachment}/administrateur", post(members::set_admin))
+        .route("/entreprises/{id}/utilisateurs/{attachment}/retirer", post(members::withdraw))
         .route("/gestion", get(staff::index))
+        .route("/gestion/entreprises", get(staff_companies::search))
+        .route("/gestion/entreprises/nouvelle", get(staff_companies::new_form).post(staff_companies::create))
+        .route("/gestion/entreprises/{id}", get(staff_companies::show))
+        .route("/gestion/entreprises/{id}/etablissements", post(staff_companies::add_establishment))
+        .route("/gestion/entreprises/{id}/edi", post(staff_companies::set_edi))
+        .route("/gestion/entreprises/{id}/courrier", post(staff_companies::new_letter))
+        .route("/gestion/entreprises/{id}/utilisateurs", post(staff_companies::attach_user))
+        .route("/gestion/courriers", get(letters::list))
+        .route("/gestion/courriers/lots", post(letters::prepare))
+        .route("/gestion/courriers/lots/{id}/courriers.pdf", get(letters::download))
+        .route("/gestion/courriers/lots/{id}/poste", post(letters::posted))
         .route("/gestion/journal", get(staff::journal))
         .route("/healthz", get(health::healthz))
         .route("/static/{file}", get(assets::serve));

@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use documents::mail::{Mail, Sender};
 use store::ConnectionTrait;
 use store::audit::{Actor, Entry};
+use store::notification::NewNotification;
 use store::outbox::OutgoingMail;
 
 use crate::client::Client;
@@ -40,5 +41,45 @@ pub async fn audit(
 ) -> Result<(), AppError> {
     let origin = client.origin();
     store::audit::record(conn, Entry { actor, action, subject, origin: &origin, detail: None }, now).await?;
+    Ok(())
+}
+
+/// Whether a notification also goes by e-mail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Email {
+    /// If the person asked for e-mails.
+    AsChosen,
+    /// Always: security events (bank details changed) must reach people even if they never open
+    /// the portal.
+    Always,
+}
+
+/// Rings a person's bell and e-mails them the same news if they asked for it (or always, for
+/// security events), in the caller's transaction.
+///
+/// # Errors
+/// The database's or the template's error.
+pub async fn bell(
+    conn: &impl ConnectionTrait,
+    state: &AppState,
+    user_id: i64,
+    news: &NewNotification,
+    email: Email,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let chose_email = store::notification::notify(conn, user_id, news, now).await?;
+    if chose_email || email == Email::Always {
+        if let Some(account) = store::account::get(conn, user_id).await? {
+            let link = news.link.as_deref().map(|l| format!("{}{l}", state.config.public_url));
+            let mail = documents::mail::notification(
+                &sender(state),
+                &account.display_name(),
+                &news.title,
+                &news.body,
+                link.as_deref(),
+            )?;
+            queue_mail(conn, account.email.as_str(), mail, now).await?;
+        }
+    }
     Ok(())
 }

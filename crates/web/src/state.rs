@@ -53,6 +53,8 @@ pub struct WebConfig {
     pub throttle: ThrottlePolicy,
     /// Whether this is a demonstration instance (a banner says so).
     pub demo: bool,
+    /// Activation codes: validity and attempts.
+    pub activation: domain::activation::ActivationPolicy,
 }
 
 impl WebConfig {
@@ -71,6 +73,7 @@ impl WebConfig {
             sessions: SessionPolicy::default(),
             throttle: ThrottlePolicy::default(),
             demo: false,
+            activation: domain::activation::ActivationPolicy::default(),
         }
     }
 

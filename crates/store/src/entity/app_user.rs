@@ -20,6 +20,7 @@ pub struct Model {
     pub disabled_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    pub notify_by_email: bool,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

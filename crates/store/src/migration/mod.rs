@@ -6,6 +6,7 @@
 use sea_orm_migration::prelude::*;
 
 mod m20261130_000001_accounts;
+mod m20261130_000002_companies;
 
 /// The ordered list of migrations.
 #[derive(Debug)]
@@ -14,6 +15,6 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261130_000001_accounts::Migration)]
+        vec![Box::new(m20261130_000001_accounts::Migration), Box::new(m20261130_000002_companies::Migration)]
     }
 }

@@ -171,6 +171,32 @@ pub async fn send_verification(
     queue_mail(conn, account.email.as_str(), mail, now).await
 }
 
+/// Carries over what the legacy portal knew of a newly verified address (SPEC A2): its
+/// attachments, habilitations and administrator roles, in the caller's transaction.
+///
+/// # Errors
+/// The database's error.
+pub async fn activate_legacy(
+    conn: &impl ConnectionTrait,
+    account: &Account,
+    client: &Client,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let applied = store::legacy::apply(conn, account.id, &account.email, now).await?;
+    if applied > 0 {
+        let actor = Actor::user(account.id, account.email.as_str());
+        let entry = store::audit::Entry {
+            actor: &actor,
+            action: "legacy.account_activated",
+            subject: Some(("user", account.id.to_string())),
+            origin: &client.origin(),
+            detail: Some(serde_json::json!({ "attachments": applied })),
+        };
+        store::audit::record(conn, entry, now).await?;
+    }
+    Ok(())
+}
+
 /// `GET /inscription/confirmation`
 pub async fn sent(chrome: Chrome) -> Result<Response, AppError> {
     message(

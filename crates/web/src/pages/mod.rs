@@ -1,12 +1,17 @@
 //! HTML pages, one module per area of the portal.
 
 pub mod account;
+pub mod companies;
 pub mod health;
 pub mod home;
+pub mod letters;
 pub mod login;
+pub mod members;
+pub mod notifications;
 pub mod password;
 pub mod sessions;
 pub mod staff;
+pub mod staff_companies;
 pub mod tokens;
 
 /// A local path safe to redirect to after signing in: starts with one `/`, no scheme, no host,

@@ -119,7 +119,8 @@ async fn reset_target(
     jeton: &str,
 ) -> Result<Result<(i64, Account), Response>, AppError> {
     let retry = "/mot-de-passe-oublie";
-    let Some(token) = store::user_token::find(&state.db, jeton.trim(), TokenPurpose::PasswordReset).await? else {
+    let purposes = [TokenPurpose::PasswordReset, TokenPurpose::Invitation];
+    let Some(token) = store::user_token::find_any(&state.db, jeton.trim(), &purposes).await? else {
         return Ok(Err(invalid_link(chrome.clone(), retry)?));
     };
     match token_state(token.expires_at, token.used_at, state.now()) {
@@ -177,6 +178,7 @@ pub async fn reset(
     if account.email_verified_at.is_none() {
         // Following the link proved the address, as a verification link would.
         store::account::mark_email_verified(&txn, account.id, now).await?;
+        crate::pages::account::activate_legacy(&txn, &account, &client, now).await?;
     }
     store::session::delete_all_for_user(&txn, account.id, None).await?;
     let actor = Actor::user(account.id, account.email.as_str());

@@ -1,0 +1,162 @@
+//! `import legacy-accounts`: the legacy portal's accounts, attachments, habilitations and
+//! administrators (SPEC A2, A6, M1; format in `docs/IMPORTS.md`).
+
+use std::path::Path;
+
+use domain::habilitation::Domain;
+use domain::{Email, Siren, Siret};
+use store::company::{Address, CompanyInput, EstablishmentInput};
+use store::legacy::{LegacyAccount, Stored};
+
+use super::source::{Row, Source};
+use super::{Progress, Report, yes_no};
+use crate::Context;
+
+/// Rows written per transaction.
+const BATCH: usize = 500;
+
+/// Options of the import.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    /// Create the companies and establishments the portal does not know, to be completed later.
+    pub create_companies: bool,
+}
+
+/// Reads a row into a legacy account, or says which column is wrong.
+fn parse(source: &Source, row: &Row) -> Result<LegacyAccount, (&'static str, String)> {
+    let email = Email::parse(source.get(row, "email")).map_err(|e| ("email", e.to_string()))?;
+    let siren = Siren::parse(source.get(row, "siren")).map_err(|e| ("siren", e.to_string()))?;
+    let siret = match source.get(row, "siret") {
+        "" => None,
+        text => {
+            let siret = Siret::parse(text).map_err(|e| ("siret", e.to_string()))?;
+            if siret.siren() != siren {
+                return Err(("siret", format!("le SIRET {siret} n’appartient pas au SIREN {siren}")));
+            }
+            Some(siret)
+        }
+    };
+    let is_admin = yes_no(source.get(row, "administrateur")).map_err(|e| ("administrateur", e))?;
+    let domains =
+        Domain::parse_legacy_list(source.get(row, "habilitations")).map_err(|e| ("habilitations", e.to_string()))?;
+    Ok(LegacyAccount {
+        email,
+        family_name: source.get(row, "nom").to_owned(),
+        given_name: source.get(row, "prenom").to_owned(),
+        siren,
+        siret,
+        is_admin,
+        domains,
+    })
+}
+
+/// Imports `path`.
+///
+/// # Errors
+/// When the file cannot be read at all, or the database fails (rows already committed stay; run
+/// again to finish).
+pub async fn run(ctx: &Context, path: &Path, options: Options) -> anyhow::Result<Report> {
+    let mut source = Source::open(path, &["email", "siren", "siret", "administrateur", "habilitations"])?;
+    let mut report = Report::default();
+    let progress = Progress::new("Comptes de l’ancien portail");
+    let mut rows = 0u64;
+    let mut batch = Vec::with_capacity(BATCH);
+    while let Some(next) = source.next_row() {
+        rows += 1;
+        progress.tick(rows);
+        match next {
+            Err((line, reason)) => report.error(line, "(ligne)", reason),
+            Ok(row) => match parse(&source, &row) {
+                Ok(account) => batch.push(account),
+                Err((column, reason)) => report.error(row.line, column, reason),
+            },
+        }
+        if batch.len() == BATCH {
+            write(ctx, &mut batch, options, &mut report).await?;
+        }
+    }
+    write(ctx, &mut batch, options, &mut report).await?;
+    progress.finish(rows);
+    Ok(report)
+}
+
+/// Writes parsed rows in one transaction, then applies them to existing verified accounts.
+async fn write(
+    ctx: &Context,
+    batch: &mut Vec<LegacyAccount>,
+    options: Options,
+    report: &mut Report,
+) -> anyhow::Result<()> {
+    if batch.is_empty() {
+        return Ok(());
+    }
+    let now = ctx.clock.now();
+    let txn = store::db::write(&ctx.db).await?;
+    let mut emails = Vec::new();
+    for account in batch.drain(..) {
+        let company = match store::company::find_by_siren(&txn, &account.siren).await? {
+            Some(company) => company,
+            None if options.create_companies => {
+                let input = CompanyInput {
+                    siren: account.siren.clone(),
+                    name: format!("Entreprise {} (à compléter)", account.siren.formatted()),
+                    address: Address::default(),
+                    vat_subject: true,
+                    headcount: None,
+                    branch: None,
+                    region: None,
+                };
+                store::company::create(&txn, input, now)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("création de l’entreprise {}: {e}", account.siren))?
+            }
+            None => {
+                report.skip("entreprise_inconnue");
+                continue;
+            }
+        };
+        if let Some(siret) = &account.siret {
+            match store::company::find_establishment_by_siret(&txn, siret).await? {
+                Some(e) if e.company_id == company.id => {}
+                Some(_) => {
+                    report.skip("etablissement_d_une_autre_entreprise");
+                    continue;
+                }
+                None if options.create_companies => {
+                    let input = EstablishmentInput {
+                        siret: siret.clone(),
+                        name: format!("Établissement {} (à compléter)", siret.formatted()),
+                        address: Address::default(),
+                        head_office: false,
+                    };
+                    store::company::create_establishment(&txn, company.id, input, now)
+                        .await
+                        .map_err(|e| anyhow::anyhow!("création de l’établissement {siret}: {e}"))?;
+                }
+                None => {
+                    report.skip("etablissement_inconnu");
+                    continue;
+                }
+            }
+        }
+        match store::legacy::store(&txn, &account, now).await? {
+            Stored::Unchanged => report.unchanged += 1,
+            Stored::Inserted | Stored::Updated => {
+                report.imported += 1;
+                emails.push(account.email.clone());
+            }
+        }
+    }
+    // People who already have a verified account get their rights now (SPEC A2, first case).
+    emails.sort();
+    emails.dedup();
+    for email in emails {
+        if let Some(account) = store::account::find_by_email(&txn, &email).await? {
+            if account.email_verified_at.is_some() && !account.role.is_staff() {
+                store::legacy::apply(&txn, account.id, &email, now).await?;
+            }
+        }
+    }
+    txn.commit().await?;
+    Ok(())
+}

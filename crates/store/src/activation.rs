@@ -1,0 +1,363 @@
+//! Activation letters, their batches and codes (SPEC A4).
+//!
+//! A letter is queued when someone asks to be attached to a company without an administrator
+//! (or when an advisor asks for one). Staff prepare a batch: a job draws one code per letter,
+//! stores only its digest, renders the PDF and keeps it until the batch is marked posted, when
+//! the PDF is erased; from then on no copy of the codes exists but the paper ones.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect,
+};
+
+use crate::entity::{activation_attempt, activation_code, activation_letter, letter_batch};
+
+/// The job that prepares a batch; its key is the batch id.
+pub const BATCH_JOB: &str = "letters.prepare_batch";
+
+/// A queued or sent letter.
+pub type Letter = activation_letter::Model;
+/// A batch of letters.
+pub type Batch = letter_batch::Model;
+
+/// Why a letter is sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LetterReason {
+    /// Someone asked to be attached and the company has no administrator.
+    AttachmentRequest,
+    /// An advisor asked for a new letter.
+    Advisor,
+}
+
+impl LetterReason {
+    fn code(self) -> &'static str {
+        match self {
+            LetterReason::AttachmentRequest => "attachment_request",
+            LetterReason::Advisor => "advisor",
+        }
+    }
+}
+
+/// The company's letter waiting to be printed or posted, if any.
+///
+/// # Errors
+/// The driver's error.
+pub async fn pending_letter(conn: &impl ConnectionTrait, company_id: i64) -> Result<Option<Letter>, DbErr> {
+    activation_letter::Entity::find()
+        .filter(activation_letter::Column::CompanyId.eq(company_id))
+        .filter(activation_letter::Column::Status.is_in(["queued", "batched"]))
+        .one(conn)
+        .await
+}
+
+/// The company's live code (sent, unused, unexpired, not replaced), as its expiry.
+///
+/// # Errors
+/// The driver's error.
+pub async fn live_code_expiry(
+    conn: &impl ConnectionTrait,
+    company_id: i64,
+    now: DateTime<Utc>,
+) -> Result<Option<DateTime<Utc>>, DbErr> {
+    Ok(activation_code::Entity::find()
+        .filter(activation_code::Column::CompanyId.eq(company_id))
+        .filter(activation_code::Column::UsedAt.is_null())
+        .filter(activation_code::Column::RevokedAt.is_null())
+        .filter(activation_code::Column::ExpiresAt.gt(now))
+        .order_by_desc(activation_code::Column::ExpiresAt)
+        .one(conn)
+        .await?
+        .map(|c| c.expires_at))
+}
+
+/// Queues a letter to the company's head office.
+///
+/// # Errors
+/// The driver's error.
+pub async fn queue_letter(
+    conn: &impl ConnectionTrait,
+    company_id: i64,
+    requested_by: Option<i64>,
+    reason: LetterReason,
+    now: DateTime<Utc>,
+) -> Result<i64, DbErr> {
+    let row = activation_letter::ActiveModel {
+        company_id: Set(company_id),
+        requested_by: Set(requested_by),
+        reason: Set(reason.code().to_owned()),
+        status: Set("queued".to_owned()),
+        batch_id: Set(None),
+        created_at: Set(now),
+        posted_at: Set(None),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await?;
+    Ok(row.id)
+}
+
+/// Letters waiting for a batch, oldest first.
+///
+/// # Errors
+/// The driver's error.
+pub async fn queued_letters(conn: &impl ConnectionTrait) -> Result<Vec<Letter>, DbErr> {
+    activation_letter::Entity::find()
+        .filter(activation_letter::Column::Status.eq("queued"))
+        .order_by_asc(activation_letter::Column::Id)
+        .all(conn)
+        .await
+}
+
+/// Creates a batch of every queued letter (at most `limit`) and the job that prepares it.
+/// Returns the batch id, or `None` when no letter waits.
+///
+/// # Errors
+/// The driver's error.
+pub async fn create_batch(
+    conn: &impl ConnectionTrait,
+    by: i64,
+    limit: u64,
+    now: DateTime<Utc>,
+) -> Result<Option<i64>, DbErr> {
+    let letters: Vec<i64> = activation_letter::Entity::find()
+        .filter(activation_letter::Column::Status.eq("queued"))
+        .order_by_asc(activation_letter::Column::Id)
+        .limit(limit)
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|l| l.id)
+        .collect();
+    if letters.is_empty() {
+        return Ok(None);
+    }
+    let batch = letter_batch::ActiveModel {
+        status: Set("preparing".to_owned()),
+        letter_count: Set(i64::try_from(letters.len()).unwrap_or(i64::MAX)),
+        pdf: Set(None),
+        created_at: Set(now),
+        created_by: Set(Some(by)),
+        ready_at: Set(None),
+        posted_at: Set(None),
+        posted_by: Set(None),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await?;
+    activation_letter::Entity::update_many()
+        .col_expr(activation_letter::Column::Status, "batched".into())
+        .col_expr(activation_letter::Column::BatchId, batch.id.into())
+        .filter(activation_letter::Column::Id.is_in(letters))
+        .filter(activation_letter::Column::Status.eq("queued"))
+        .exec(conn)
+        .await?;
+    crate::job::enqueue(conn, BATCH_JOB, &batch.id.to_string(), &serde_json::json!({ "batch_id": batch.id }), now)
+        .await?;
+    Ok(Some(batch.id))
+}
+
+/// The letters of a batch, in order.
+///
+/// # Errors
+/// The driver's error.
+pub async fn batch_letters(conn: &impl ConnectionTrait, batch_id: i64) -> Result<Vec<Letter>, DbErr> {
+    activation_letter::Entity::find()
+        .filter(activation_letter::Column::BatchId.eq(batch_id))
+        .order_by_asc(activation_letter::Column::Id)
+        .all(conn)
+        .await
+}
+
+/// A batch by id.
+///
+/// # Errors
+/// The driver's error.
+pub async fn batch(conn: &impl ConnectionTrait, id: i64) -> Result<Option<Batch>, DbErr> {
+    letter_batch::Entity::find_by_id(id).one(conn).await
+}
+
+/// Recent batches, newest first, without their PDF.
+///
+/// # Errors
+/// The driver's error.
+pub async fn batches(conn: &impl ConnectionTrait, limit: u64) -> Result<Vec<Batch>, DbErr> {
+    Ok(letter_batch::Entity::find()
+        .order_by_desc(letter_batch::Column::Id)
+        .limit(limit)
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|mut b| {
+            b.pdf = None;
+            b
+        })
+        .collect())
+}
+
+/// Stores a new code for a letter, replacing every earlier unused code of the company (a new
+/// letter invalidates the previous one) and any earlier code drawn for this same letter (a
+/// batch prepared again after a crash).
+///
+/// # Errors
+/// The driver's error.
+pub async fn store_code(
+    conn: &impl ConnectionTrait,
+    company_id: i64,
+    letter_id: i64,
+    code_digest: &str,
+    expires_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    activation_code::Entity::update_many()
+        .col_expr(activation_code::Column::RevokedAt, now.into())
+        .filter(activation_code::Column::CompanyId.eq(company_id))
+        .filter(activation_code::Column::UsedAt.is_null())
+        .filter(activation_code::Column::RevokedAt.is_null())
+        .exec(conn)
+        .await?;
+    activation_code::ActiveModel {
+        company_id: Set(company_id),
+        letter_id: Set(letter_id),
+        code_hash: Set(code_digest.to_owned()),
+        created_at: Set(now),
+        expires_at: Set(expires_at),
+        used_at: Set(None),
+        used_by: Set(None),
+        revoked_at: Set(None),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await?;
+    Ok(())
+}
+
+/// Stores the rendered PDF of a batch and marks it ready for download.
+///
+/// # Errors
+/// The driver's error.
+pub async fn batch_ready(
+    conn: &impl ConnectionTrait,
+    batch_id: i64,
+    pdf: Vec<u8>,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    letter_batch::ActiveModel {
+        id: Set(batch_id),
+        status: Set("ready".to_owned()),
+        pdf: Set(Some(pdf)),
+        ready_at: Set(Some(now)),
+        ..Default::default()
+    }
+    .update(conn)
+    .await?;
+    Ok(())
+}
+
+/// Marks a ready batch posted and erases its PDF. Returns whether it was ready.
+///
+/// # Errors
+/// The driver's error.
+pub async fn mark_posted(
+    conn: &impl ConnectionTrait,
+    batch_id: i64,
+    by: i64,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let changed = letter_batch::Entity::update_many()
+        .col_expr(letter_batch::Column::Status, "posted".into())
+        .col_expr(letter_batch::Column::Pdf, Option::<Vec<u8>>::None.into())
+        .col_expr(letter_batch::Column::PostedAt, now.into())
+        .col_expr(letter_batch::Column::PostedBy, by.into())
+        .filter(letter_batch::Column::Id.eq(batch_id))
+        .filter(letter_batch::Column::Status.eq("ready"))
+        .exec(conn)
+        .await?;
+    if changed.rows_affected != 1 {
+        return Ok(false);
+    }
+    activation_letter::Entity::update_many()
+        .col_expr(activation_letter::Column::Status, "posted".into())
+        .col_expr(activation_letter::Column::PostedAt, now.into())
+        .filter(activation_letter::Column::BatchId.eq(batch_id))
+        .exec(conn)
+        .await?;
+    Ok(true)
+}
+
+/// A code found by digest for a company.
+pub type Code = activation_code::Model;
+
+/// The company's code with this digest, if any (whatever its state).
+///
+/// # Errors
+/// The driver's error.
+pub async fn find_code(conn: &impl ConnectionTrait, company_id: i64, digest: &str) -> Result<Option<Code>, DbErr> {
+    activation_code::Entity::find()
+        .filter(activation_code::Column::CompanyId.eq(company_id))
+        .filter(activation_code::Column::CodeHash.eq(digest))
+        .one(conn)
+        .await
+}
+
+/// Marks a code used by `user_id`; of two simultaneous uses exactly one wins.
+///
+/// # Errors
+/// The driver's error.
+pub async fn use_code(conn: &impl ConnectionTrait, id: i64, user_id: i64, now: DateTime<Utc>) -> Result<bool, DbErr> {
+    let changed = activation_code::Entity::update_many()
+        .col_expr(activation_code::Column::UsedAt, now.into())
+        .col_expr(activation_code::Column::UsedBy, user_id.into())
+        .filter(activation_code::Column::Id.eq(id))
+        .filter(activation_code::Column::UsedAt.is_null())
+        .filter(activation_code::Column::RevokedAt.is_null())
+        .exec(conn)
+        .await?;
+    Ok(changed.rows_affected == 1)
+}
+
+/// Records an attempt to enter a code.
+///
+/// # Errors
+/// The driver's error.
+pub async fn record_attempt(
+    conn: &impl ConnectionTrait,
+    user_id: i64,
+    company_id: Option<i64>,
+    succeeded: bool,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    activation_attempt::ActiveModel {
+        user_id: Set(user_id),
+        company_id: Set(company_id),
+        attempted_at: Set(now),
+        succeeded: Set(succeeded),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await?;
+    Ok(())
+}
+
+/// Failed attempts since `since`: by this person, and on this company by anyone.
+///
+/// # Errors
+/// The driver's error.
+pub async fn recent_failures(
+    conn: &impl ConnectionTrait,
+    user_id: i64,
+    company_id: Option<i64>,
+    since: DateTime<Utc>,
+) -> Result<(u64, u64), DbErr> {
+    let base = || {
+        activation_attempt::Entity::find()
+            .filter(activation_attempt::Column::Succeeded.eq(false))
+            .filter(activation_attempt::Column::AttemptedAt.gt(since))
+    };
+    let by_user = base().filter(activation_attempt::Column::UserId.eq(user_id)).count(conn).await?;
+    let on_company = match company_id {
+        Some(id) => base().filter(activation_attempt::Column::CompanyId.eq(id)).count(conn).await?,
+        None => 0,
+    };
+    Ok((by_user, on_company))
+}

@@ -1,0 +1,536 @@
+//! Companies (SIREN), their establishments (SIRET) and bank accounts.
+//!
+//! Company data is read through functions that take the caller's [`Scope`]: a company user sees
+//! only the companies and establishments their approved attachments open; staff see all.
+
+use chrono::{DateTime, Utc};
+use domain::{Iban, Siren, Siret};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect,
+};
+
+use crate::db::is_unique_violation;
+use crate::entity::{bank_account, company, establishment};
+use domain::scope::Scope;
+
+/// A postal address as letters need it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Address {
+    /// Number and street.
+    pub street: String,
+    /// Building, floor, P.O. box…
+    pub complement: Option<String>,
+    /// Five-digit French postal code.
+    pub postal_code: String,
+    /// Town, upper case on envelopes.
+    pub city: String,
+}
+
+impl Address {
+    /// The lines under the addressee's name, as La Poste expects them.
+    #[must_use]
+    pub fn lines(&self) -> Vec<String> {
+        let mut lines = Vec::new();
+        if let Some(complement) = self.complement.as_deref().filter(|c| !c.trim().is_empty()) {
+            lines.push(complement.to_owned());
+        }
+        if !self.street.trim().is_empty() {
+            lines.push(self.street.clone());
+        }
+        let town = format!("{} {}", self.postal_code, self.city.to_uppercase()).trim().to_owned();
+        if !town.is_empty() {
+            lines.push(town);
+        }
+        lines
+    }
+
+    /// Whether a letter could reach it.
+    #[must_use]
+    pub fn is_complete(&self) -> bool {
+        !self.street.trim().is_empty() && !self.postal_code.trim().is_empty() && !self.city.trim().is_empty()
+    }
+}
+
+/// A company.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Company {
+    /// Id.
+    pub id: i64,
+    /// SIREN.
+    pub siren: Siren,
+    /// Legal name.
+    pub name: String,
+    /// Head-office postal address (where activation letters go).
+    pub address: Address,
+    /// Subject to VAT (invoices show HT/TVA/TTC) or not (net of tax).
+    pub vat_subject: bool,
+    /// Headcount, when known (decides PDC-50 eligibility).
+    pub headcount: Option<i64>,
+    /// Exchanged data electronically with the legacy system (set by the operator).
+    pub edi: bool,
+    /// Professional branch.
+    pub branch: Option<String>,
+    /// Region.
+    pub region: Option<String>,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+}
+
+fn type_err(what: &str, err: impl std::fmt::Display) -> DbErr {
+    DbErr::Type(format!("{what}: {err}"))
+}
+
+impl TryFrom<company::Model> for Company {
+    type Error = DbErr;
+    fn try_from(row: company::Model) -> Result<Self, DbErr> {
+        Ok(Self {
+            id: row.id,
+            siren: Siren::parse(&row.siren).map_err(|e| type_err("company.siren", e))?,
+            name: row.name,
+            address: Address {
+                street: row.street,
+                complement: row.street_complement,
+                postal_code: row.postal_code,
+                city: row.city,
+            },
+            vat_subject: row.vat_subject,
+            headcount: row.headcount,
+            edi: row.edi,
+            branch: row.branch,
+            region: row.region,
+            created_at: row.created_at,
+        })
+    }
+}
+
+/// An establishment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Establishment {
+    /// Id.
+    pub id: i64,
+    /// Its company.
+    pub company_id: i64,
+    /// SIRET.
+    pub siret: Siret,
+    /// Name (often the town of the agency).
+    pub name: String,
+    /// Postal address.
+    pub address: Address,
+    /// The head office (*siège*).
+    pub head_office: bool,
+}
+
+impl TryFrom<establishment::Model> for Establishment {
+    type Error = DbErr;
+    fn try_from(row: establishment::Model) -> Result<Self, DbErr> {
+        Ok(Self {
+            id: row.id,
+            company_id: row.company_id,
+            siret: Siret::parse(&row.siret).map_err(|e| type_err("establishment.siret", e))?,
+            name: row.name,
+            address: Address {
+                street: row.street,
+                complement: row.street_complement,
+                postal_code: row.postal_code,
+                city: row.city,
+            },
+            head_office: row.head_office,
+        })
+    }
+}
+
+/// What creating or updating a company needs.
+#[derive(Debug, Clone)]
+pub struct CompanyInput {
+    /// SIREN.
+    pub siren: Siren,
+    /// Legal name.
+    pub name: String,
+    /// Head-office address.
+    pub address: Address,
+    /// Subject to VAT.
+    pub vat_subject: bool,
+    /// Headcount.
+    pub headcount: Option<i64>,
+    /// Branch.
+    pub branch: Option<String>,
+    /// Region.
+    pub region: Option<String>,
+}
+
+/// Why a company or establishment could not be created.
+#[derive(Debug, thiserror::Error)]
+pub enum CreateError {
+    /// The SIREN or SIRET exists already.
+    #[error("already exists")]
+    Exists,
+    /// The database failed.
+    #[error(transparent)]
+    Db(#[from] DbErr),
+}
+
+fn map_create(err: DbErr) -> CreateError {
+    if is_unique_violation(&err) { CreateError::Exists } else { CreateError::Db(err) }
+}
+
+/// Creates a company.
+///
+/// # Errors
+/// [`CreateError::Exists`] when the SIREN is known.
+pub async fn create(
+    conn: &impl ConnectionTrait,
+    input: CompanyInput,
+    now: DateTime<Utc>,
+) -> Result<Company, CreateError> {
+    let row = company::ActiveModel {
+        siren: Set(input.siren.as_str().to_owned()),
+        name: Set(input.name),
+        street: Set(input.address.street),
+        street_complement: Set(input.address.complement),
+        postal_code: Set(input.address.postal_code),
+        city: Set(input.address.city),
+        vat_subject: Set(input.vat_subject),
+        headcount: Set(input.headcount),
+        edi: Set(false),
+        branch: Set(input.branch),
+        region: Set(input.region),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await
+    .map_err(map_create)?;
+    Ok(Company::try_from(row)?)
+}
+
+/// Updates a company's profile (not its SIREN nor its EDI flag).
+///
+/// # Errors
+/// The driver's error.
+pub async fn update_profile(
+    conn: &impl ConnectionTrait,
+    id: i64,
+    input: CompanyInput,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    company::ActiveModel {
+        id: Set(id),
+        name: Set(input.name),
+        street: Set(input.address.street),
+        street_complement: Set(input.address.complement),
+        postal_code: Set(input.address.postal_code),
+        city: Set(input.address.city),
+        vat_subject: Set(input.vat_subject),
+        headcount: Set(input.headcount),
+        branch: Set(input.branch),
+        region: Set(input.region),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .update(conn)
+    .await?;
+    Ok(())
+}
+
+/// Sets the EDI flag (operator staff only).
+///
+/// # Errors
+/// The driver's error.
+pub async fn set_edi(conn: &impl ConnectionTrait, id: i64, edi: bool, now: DateTime<Utc>) -> Result<(), DbErr> {
+    company::ActiveModel { id: Set(id), edi: Set(edi), updated_at: Set(now), ..Default::default() }
+        .update(conn)
+        .await?;
+    Ok(())
+}
+
+/// The company with this SIREN, whoever asks (attachment requests name companies by SIREN; the
+/// answer only says whether it exists).
+///
+/// # Errors
+/// The driver's error.
+pub async fn find_by_siren(conn: &impl ConnectionTrait, siren: &Siren) -> Result<Option<Company>, DbErr> {
+    company::Entity::find()
+        .filter(company::Column::Siren.eq(siren.as_str()))
+        .one(conn)
+        .await?
+        .map(Company::try_from)
+        .transpose()
+}
+
+/// The company `id` if the scope reaches it (any approved attachment to it, or staff).
+///
+/// # Errors
+/// The driver's error.
+pub async fn get(conn: &impl ConnectionTrait, scope: &Scope, id: i64) -> Result<Option<Company>, DbErr> {
+    if !scope.reaches_company(id) {
+        return Ok(None);
+    }
+    company::Entity::find_by_id(id).one(conn).await?.map(Company::try_from).transpose()
+}
+
+/// The companies the scope reaches, by name.
+///
+/// # Errors
+/// The driver's error.
+pub async fn list(conn: &impl ConnectionTrait, scope: &Scope) -> Result<Vec<Company>, DbErr> {
+    let mut query = company::Entity::find().order_by_asc(company::Column::Name);
+    if !scope.is_staff() {
+        query = query.filter(company::Column::Id.is_in(scope.company_ids()));
+    }
+    query.all(conn).await?.into_iter().map(Company::try_from).collect()
+}
+
+/// Staff search by SIREN, SIRET digits or name; one page, and the total.
+///
+/// # Errors
+/// The driver's error.
+pub async fn search(
+    conn: &impl ConnectionTrait,
+    scope: &Scope,
+    text: &str,
+    page: u64,
+    per_page: u64,
+) -> Result<(Vec<Company>, u64), DbErr> {
+    if !scope.is_staff() {
+        return Ok((Vec::new(), 0));
+    }
+    let text = text.trim();
+    let digits: String = text.chars().filter(char::is_ascii_digit).collect();
+    let mut query = company::Entity::find();
+    if !text.is_empty() {
+        let mut condition = Condition::any().add(company::Column::Name.contains(text));
+        if digits.len() >= 3 && digits.len() == text.chars().filter(|c| !c.is_whitespace()).count() {
+            condition =
+                condition.add(company::Column::Siren.starts_with(digits.get(..9.min(digits.len())).unwrap_or("")));
+        }
+        query = query.filter(condition);
+    }
+    let total = query.clone().count(conn).await?;
+    let rows = query
+        .order_by_asc(company::Column::Name)
+        .offset(page.saturating_sub(1).saturating_mul(per_page))
+        .limit(per_page)
+        .all(conn)
+        .await?;
+    Ok((rows.into_iter().map(Company::try_from).collect::<Result<_, _>>()?, total))
+}
+
+/// What creating an establishment needs.
+#[derive(Debug, Clone)]
+pub struct EstablishmentInput {
+    /// SIRET (its SIREN must be the company's).
+    pub siret: Siret,
+    /// Name.
+    pub name: String,
+    /// Address.
+    pub address: Address,
+    /// Head office.
+    pub head_office: bool,
+}
+
+/// Creates an establishment of a company.
+///
+/// # Errors
+/// [`CreateError::Exists`] when the SIRET is known.
+pub async fn create_establishment(
+    conn: &impl ConnectionTrait,
+    company_id: i64,
+    input: EstablishmentInput,
+    now: DateTime<Utc>,
+) -> Result<Establishment, CreateError> {
+    let row = establishment::ActiveModel {
+        company_id: Set(company_id),
+        siret: Set(input.siret.as_str().to_owned()),
+        name: Set(input.name),
+        street: Set(input.address.street),
+        street_complement: Set(input.address.complement),
+        postal_code: Set(input.address.postal_code),
+        city: Set(input.address.city),
+        head_office: Set(input.head_office),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await
+    .map_err(map_create)?;
+    Ok(Establishment::try_from(row)?)
+}
+
+/// The establishment with this SIRET, whoever asks (requests name establishments by SIRET).
+///
+/// # Errors
+/// The driver's error.
+pub async fn find_establishment_by_siret(
+    conn: &impl ConnectionTrait,
+    siret: &Siret,
+) -> Result<Option<Establishment>, DbErr> {
+    establishment::Entity::find()
+        .filter(establishment::Column::Siret.eq(siret.as_str()))
+        .one(conn)
+        .await?
+        .map(Establishment::try_from)
+        .transpose()
+}
+
+/// The establishments of a company the scope reaches: all of them with a company-wide
+/// attachment (or staff), otherwise only those attached.
+///
+/// # Errors
+/// The driver's error.
+pub async fn establishments(
+    conn: &impl ConnectionTrait,
+    scope: &Scope,
+    company_id: i64,
+) -> Result<Vec<Establishment>, DbErr> {
+    if !scope.reaches_company(company_id) {
+        return Ok(Vec::new());
+    }
+    let mut query = establishment::Entity::find()
+        .filter(establishment::Column::CompanyId.eq(company_id))
+        .order_by_desc(establishment::Column::HeadOffice)
+        .order_by_asc(establishment::Column::Name);
+    if let Some(ids) = scope.establishment_ids(company_id) {
+        query = query.filter(establishment::Column::Id.is_in(ids));
+    }
+    query.all(conn).await?.into_iter().map(Establishment::try_from).collect()
+}
+
+/// Every establishment of a company, for its administrators and staff deciding on requests.
+///
+/// # Errors
+/// The driver's error.
+pub async fn all_establishments(conn: &impl ConnectionTrait, company_id: i64) -> Result<Vec<Establishment>, DbErr> {
+    establishment::Entity::find()
+        .filter(establishment::Column::CompanyId.eq(company_id))
+        .order_by_desc(establishment::Column::HeadOffice)
+        .order_by_asc(establishment::Column::Name)
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(Establishment::try_from)
+        .collect()
+}
+
+/// A company's bank account for payments.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BankAccount {
+    /// Id.
+    pub id: i64,
+    /// IBAN.
+    pub iban: Iban,
+    /// The account holder's exact name (checked by the bank before paying).
+    pub holder_name: String,
+    /// Since when.
+    pub created_at: DateTime<Utc>,
+}
+
+/// The company's current bank account.
+///
+/// # Errors
+/// The driver's error.
+pub async fn bank_account(conn: &impl ConnectionTrait, company_id: i64) -> Result<Option<BankAccount>, DbErr> {
+    let Some(row) = bank_account::Entity::find()
+        .filter(bank_account::Column::CompanyId.eq(company_id))
+        .filter(bank_account::Column::RetiredAt.is_null())
+        .order_by_desc(bank_account::Column::Id)
+        .one(conn)
+        .await?
+    else {
+        return Ok(None);
+    };
+    Ok(Some(BankAccount {
+        id: row.id,
+        iban: Iban::parse(&row.iban).map_err(|e| type_err("bank_account.iban", e))?,
+        holder_name: row.holder_name,
+        created_at: row.created_at,
+    }))
+}
+
+/// Replaces the company's bank account; the previous one is kept, retired, for the record.
+///
+/// # Errors
+/// The driver's error.
+pub async fn replace_bank_account(
+    conn: &impl ConnectionTrait,
+    company_id: i64,
+    iban: &Iban,
+    holder_name: &str,
+    by: i64,
+    now: DateTime<Utc>,
+) -> Result<i64, DbErr> {
+    bank_account::Entity::update_many()
+        .col_expr(bank_account::Column::RetiredAt, now.into())
+        .filter(bank_account::Column::CompanyId.eq(company_id))
+        .filter(bank_account::Column::RetiredAt.is_null())
+        .exec(conn)
+        .await?;
+    let row = bank_account::ActiveModel {
+        company_id: Set(company_id),
+        iban: Set(iban.as_str().to_owned()),
+        holder_name: Set(holder_name.to_owned()),
+        created_at: Set(now),
+        created_by: Set(Some(by)),
+        retired_at: Set(None),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await?;
+    Ok(row.id)
+}
+
+/// The company by id, for staff and internal jobs only (letters, imports).
+///
+/// # Errors
+/// The driver's error.
+pub async fn get_unscoped(conn: &impl ConnectionTrait, id: i64) -> Result<Option<Company>, DbErr> {
+    company::Entity::find_by_id(id).one(conn).await?.map(Company::try_from).transpose()
+}
+
+/// Locks the company's row until the transaction ends, so that changes that must see every other
+/// change of the company (its last administrator) happen one at a time. SQLite's write
+/// transactions are already serialised.
+///
+/// # Errors
+/// The driver's error.
+pub async fn lock(conn: &impl ConnectionTrait, id: i64) -> Result<(), DbErr> {
+    if conn.get_database_backend() == sea_orm::DbBackend::Postgres {
+        let stmt = sea_orm::Statement::from_sql_and_values(
+            sea_orm::DbBackend::Postgres,
+            "SELECT id FROM company WHERE id = $1 FOR UPDATE",
+            [id.into()],
+        );
+        conn.query_one_raw(stmt).await?;
+    }
+    Ok(())
+}
+
+/// Updates an establishment's name, address and head-office flag (directory imports).
+///
+/// # Errors
+/// The driver's error.
+pub async fn update_establishment(
+    conn: &impl ConnectionTrait,
+    id: i64,
+    name: &str,
+    address: &Address,
+    head_office: bool,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    establishment::ActiveModel {
+        id: Set(id),
+        name: Set(name.to_owned()),
+        street: Set(address.street.clone()),
+        street_complement: Set(address.complement.clone()),
+        postal_code: Set(address.postal_code.clone()),
+        city: Set(address.city.clone()),
+        head_office: Set(head_office),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .update(conn)
+    .await?;
+    Ok(())
+}

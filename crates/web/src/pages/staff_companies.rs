@@ -1,0 +1,499 @@
+//! The back-office view of companies: search, creation, establishments, EDI flag, and the
+//! advisor's help (new activation letter, account created and attached on the company's behalf).
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use domain::habilitation::{AttachmentStatus, Domain};
+use domain::token::TokenPurpose;
+use domain::{Email, Role, Siren, Siret};
+use serde::Deserialize;
+use store::account::NewAccount;
+use store::activation::LetterReason;
+use store::attachment::{AttachmentView, Source};
+use store::company::{Company, CompanyInput, CreateError, Establishment, EstablishmentInput};
+
+use crate::auth::Staff;
+use crate::chrome::Chrome;
+use crate::client::Client;
+use crate::error::AppError;
+use crate::extract::Form;
+use crate::forms::{FormErrors, person_name};
+use crate::notify::{self, audit, queue_mail};
+use crate::pages::companies::{parse_address, parse_headcount};
+use crate::policy::Permission;
+use crate::render;
+use crate::state::AppState;
+
+/// The company search page.
+#[derive(Debug, Template)]
+#[template(path = "gestion/entreprises/list.html")]
+pub struct SearchPage {
+    chrome: Chrome,
+    q: String,
+    companies: Vec<Company>,
+    total: u64,
+    page: u64,
+    pages: u64,
+    can_manage: bool,
+}
+
+/// Filters kept in the URL.
+#[derive(Debug, Deserialize, Default)]
+pub struct SearchQuery {
+    #[serde(default)]
+    q: String,
+    page: Option<u64>,
+}
+
+const PER_PAGE: u64 = 50;
+
+/// `GET /gestion/entreprises`
+pub async fn search(
+    State(state): State<AppState>,
+    chrome: Chrome,
+    Staff(user): Staff,
+    Query(query): Query<SearchQuery>,
+) -> Result<Response, AppError> {
+    let scope = store::attachment::scope(&state.db, user.account.id, user.account.role).await?;
+    let page = query.page.unwrap_or(1).max(1);
+    let (companies, total) = store::company::search(&state.db, &scope, &query.q, page, PER_PAGE).await?;
+    let page = SearchPage {
+        chrome,
+        q: query.q.trim().to_owned(),
+        companies,
+        total,
+        page,
+        pages: total.div_ceil(PER_PAGE).max(1),
+        can_manage: user.require(Permission::ManageCompanies).is_ok(),
+    };
+    Ok(render::page(&page)?.into_response())
+}
+
+/// The company creation form.
+#[derive(Debug, Template)]
+#[template(path = "gestion/entreprises/new.html")]
+pub struct NewPage {
+    chrome: Chrome,
+    form: NewCompanyForm,
+    errors: FormErrors,
+}
+
+/// What the creation form sends.
+#[derive(Debug, Deserialize, Default, Clone)]
+pub struct NewCompanyForm {
+    #[serde(default)]
+    siren: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    head_office_siret: String,
+    #[serde(default)]
+    street: String,
+    #[serde(default)]
+    street_complement: String,
+    #[serde(default)]
+    postal_code: String,
+    #[serde(default)]
+    city: String,
+    #[serde(default)]
+    vat_subject: String,
+    #[serde(default)]
+    headcount: String,
+    #[serde(default)]
+    branch: String,
+    #[serde(default)]
+    region: String,
+}
+
+/// `GET /gestion/entreprises/nouvelle`
+pub async fn new_form(chrome: Chrome, Staff(user): Staff) -> Result<Response, AppError> {
+    user.require(Permission::ManageCompanies)?;
+    let form = NewCompanyForm { vat_subject: "oui".into(), ..NewCompanyForm::default() };
+    Ok(render::page(&NewPage { chrome, form, errors: FormErrors::new() })?.into_response())
+}
+
+fn optional(text: &str) -> Option<String> {
+    let text = text.trim();
+    (!text.is_empty()).then(|| text.chars().take(100).collect())
+}
+
+fn company_name(errors: &mut FormErrors, field: &'static str, text: &str) -> String {
+    let name = text.trim();
+    if name.is_empty() {
+        errors.add(field, "Saisissez la raison sociale.");
+    } else if name.chars().count() > 200 {
+        errors.add(field, "La raison sociale doit contenir au plus 200 caractères.");
+    }
+    name.to_owned()
+}
+
+/// `POST /gestion/entreprises/nouvelle`
+pub async fn create(
+    State(state): State<AppState>,
+    chrome: Chrome,
+    client: Client,
+    Staff(user): Staff,
+    Form(form): Form<NewCompanyForm>,
+) -> Result<Response, AppError> {
+    user.require(Permission::ManageCompanies)?;
+    let mut errors = FormErrors::new();
+    let siren = errors.check("siren", Siren::parse(&form.siren));
+    let name = company_name(&mut errors, "name", &form.name);
+    let head_office = if form.head_office_siret.trim().is_empty() {
+        None
+    } else {
+        errors.check("head_office_siret", Siret::parse(&form.head_office_siret))
+    };
+    if let (Some(siren), Some(siret)) = (&siren, &head_office) {
+        if siret.siren() != *siren {
+            errors.add("head_office_siret", "Le SIRET du siège doit commencer par le SIREN de l’entreprise.");
+        }
+    }
+    let address = parse_address(&mut errors, &form.street, &form.street_complement, &form.postal_code, &form.city);
+    let headcount = parse_headcount(&mut errors, &form.headcount);
+    let (Some(siren), true) = (siren, errors.is_empty()) else {
+        return render::page_with_status(StatusCode::UNPROCESSABLE_ENTITY, &NewPage { chrome, form, errors });
+    };
+    let now = state.now();
+    let input = CompanyInput {
+        siren,
+        name: name.clone(),
+        address: address.clone(),
+        vat_subject: form.vat_subject != "non",
+        headcount,
+        branch: optional(&form.branch),
+        region: optional(&form.region),
+    };
+    let txn = store::db::write(&state.db).await?;
+    let company = match store::company::create(&txn, input, now).await {
+        Ok(company) => company,
+        Err(CreateError::Exists) => {
+            txn.rollback().await?;
+            errors.add("siren", "Une entreprise avec ce SIREN existe déjà : recherchez-la dans la liste.");
+            return render::page_with_status(StatusCode::CONFLICT, &NewPage { chrome, form, errors });
+        }
+        Err(CreateError::Db(err)) => return Err(err.into()),
+    };
+    if let Some(siret) = head_office {
+        let input = EstablishmentInput { siret, name: format!("{name} – siège"), address, head_office: true };
+        if let Err(err) = store::company::create_establishment(&txn, company.id, input, now).await {
+            txn.rollback().await?;
+            return match err {
+                CreateError::Exists => {
+                    errors.add("head_office_siret", "Cet établissement existe déjà dans une autre entreprise.");
+                    render::page_with_status(StatusCode::CONFLICT, &NewPage { chrome, form, errors })
+                }
+                CreateError::Db(err) => Err(err.into()),
+            };
+        }
+    }
+    audit(&txn, &user.actor(), "company.created", Some(("company", company.id.to_string())), &client, now).await?;
+    txn.commit().await?;
+    Ok(Redirect::to(&format!("/gestion/entreprises/{}?notice=entreprise-creee", company.id)).into_response())
+}
+
+/// A company as the back-office sees it.
+#[derive(Debug, Template)]
+#[template(path = "gestion/entreprises/show.html")]
+pub struct DetailPage {
+    chrome: Chrome,
+    company: Company,
+    establishments: Vec<Establishment>,
+    members: Vec<AttachmentView>,
+    admin_count: usize,
+    pending: Vec<AttachmentView>,
+    letter: Option<String>,
+    live_code_until: Option<String>,
+    bank: Option<(String, String)>,
+    can_manage: bool,
+    can_set_edi: bool,
+    domains: [Domain; 3],
+    errors: FormErrors,
+    form: StaffForms,
+}
+
+/// The forms of the detail page, kept on error.
+#[derive(Debug, Deserialize, Default, Clone)]
+pub struct StaffForms {
+    #[serde(default)]
+    siret: String,
+    #[serde(default)]
+    establishment_name: String,
+    #[serde(default)]
+    street: String,
+    #[serde(default)]
+    street_complement: String,
+    #[serde(default)]
+    postal_code: String,
+    #[serde(default)]
+    city: String,
+    #[serde(default)]
+    head_office: Option<String>,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    given_name: String,
+    #[serde(default)]
+    family_name: String,
+    #[serde(default)]
+    user_siret: String,
+    #[serde(default)]
+    admin: Option<String>,
+    #[serde(default)]
+    training: Option<String>,
+    #[serde(default)]
+    work_study: Option<String>,
+    #[serde(default)]
+    invoicing: Option<String>,
+    #[serde(default)]
+    edi: String,
+}
+
+async fn detail(
+    state: &AppState,
+    chrome: Chrome,
+    user: &crate::auth::CurrentUser,
+    id: i64,
+    form: StaffForms,
+    errors: FormErrors,
+) -> Result<DetailPage, AppError> {
+    let company = store::company::get_unscoped(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    let now = state.now();
+    let letter = store::activation::pending_letter(&state.db, id).await?.map(|l| {
+        let status = if l.status == "queued" { "en attente d’un lot" } else { "dans un lot à poster" };
+        format!("demandé le {}, {status}", documents::fr::date(l.created_at))
+    });
+    let members = store::attachment::list_for_company(&state.db, id, AttachmentStatus::Approved).await?;
+    Ok(DetailPage {
+        chrome,
+        establishments: store::company::all_establishments(&state.db, id).await?,
+        admin_count: members.iter().filter(|m| m.is_admin).count(),
+        members,
+        pending: store::attachment::list_for_company(&state.db, id, AttachmentStatus::Requested).await?,
+        letter,
+        live_code_until: store::activation::live_code_expiry(&state.db, id, now).await?.map(documents::fr::date),
+        bank: store::company::bank_account(&state.db, id).await?.map(|b| (b.iban.masked(), b.holder_name)),
+        can_manage: user.require(Permission::ManageCompanies).is_ok(),
+        can_set_edi: user.require(Permission::SetEdi).is_ok(),
+        domains: Domain::ALL,
+        company,
+        errors,
+        form,
+    })
+}
+
+/// `GET /gestion/entreprises/{id}`
+pub async fn show(
+    State(state): State<AppState>,
+    chrome: Chrome,
+    Staff(user): Staff,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    let page = detail(&state, chrome, &user, id, StaffForms::default(), FormErrors::new()).await?;
+    Ok(render::page(&page)?.into_response())
+}
+
+/// `POST /gestion/entreprises/{id}/etablissements`
+pub async fn add_establishment(
+    State(state): State<AppState>,
+    chrome: Chrome,
+    client: Client,
+    Staff(user): Staff,
+    Path(id): Path<i64>,
+    Form(form): Form<StaffForms>,
+) -> Result<Response, AppError> {
+    user.require(Permission::ManageCompanies)?;
+    let company = store::company::get_unscoped(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    let mut errors = FormErrors::new();
+    let siret = errors.check("siret", Siret::parse(&form.siret));
+    if siret.as_ref().is_some_and(|s| s.siren() != company.siren) {
+        errors.add("siret", format!("Ce SIRET n’appartient pas à l’entreprise (SIREN {}).", company.siren.formatted()));
+    }
+    let name = company_name(&mut errors, "establishment_name", &form.establishment_name);
+    let address = parse_address(&mut errors, &form.street, &form.street_complement, &form.postal_code, &form.city);
+    let (Some(siret), true) = (siret, errors.is_empty()) else {
+        let page = detail(&state, chrome, &user, id, form, errors).await?;
+        return render::page_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
+    };
+    let now = state.now();
+    let txn = store::db::write(&state.db).await?;
+    let input = EstablishmentInput { siret, name, address, head_office: form.head_office.is_some() };
+    match store::company::create_establishment(&txn, id, input, now).await {
+        Ok(e) => {
+            audit(&txn, &user.actor(), "establishment.created", Some(("establishment", e.id.to_string())), &client, now)
+                .await?
+        }
+        Err(CreateError::Exists) => {
+            txn.rollback().await?;
+            errors.add("siret", "Cet établissement existe déjà.");
+            let page = detail(&state, chrome, &user, id, form, errors).await?;
+            return render::page_with_status(StatusCode::CONFLICT, &page);
+        }
+        Err(CreateError::Db(err)) => return Err(err.into()),
+    }
+    txn.commit().await?;
+    Ok(Redirect::to(&format!("/gestion/entreprises/{id}?notice=etablissement-ajoute")).into_response())
+}
+
+/// `POST /gestion/entreprises/{id}/edi` (platform administrators)
+pub async fn set_edi(
+    State(state): State<AppState>,
+    client: Client,
+    Staff(user): Staff,
+    Path(id): Path<i64>,
+    Form(form): Form<StaffForms>,
+) -> Result<Response, AppError> {
+    user.require(Permission::SetEdi)?;
+    store::company::get_unscoped(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    let edi = match form.edi.as_str() {
+        "oui" => true,
+        "non" => false,
+        _ => {
+            return Err(AppError::invalid("edi", "Indiquez « oui » ou « non » pour l’échange de données informatisé."));
+        }
+    };
+    let now = state.now();
+    let txn = store::db::write(&state.db).await?;
+    store::company::set_edi(&txn, id, edi, now).await?;
+    let action = if edi { "company.edi_enabled" } else { "company.edi_disabled" };
+    audit(&txn, &user.actor(), action, Some(("company", id.to_string())), &client, now).await?;
+    txn.commit().await?;
+    Ok(Redirect::to(&format!("/gestion/entreprises/{id}?notice=edi")).into_response())
+}
+
+/// `POST /gestion/entreprises/{id}/courrier`: a new activation letter, which will replace the
+/// current code when it is printed.
+pub async fn new_letter(
+    State(state): State<AppState>,
+    client: Client,
+    Staff(user): Staff,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    user.require(Permission::ManageCompanies)?;
+    let company = store::company::get_unscoped(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    if !company.address.is_complete() {
+        return Err(AppError::Conflict {
+            code: "address_incomplete",
+            message: "L’adresse du siège est incomplète : complétez-la avant d’envoyer un courrier.".into(),
+        });
+    }
+    let now = state.now();
+    let txn = store::db::write(&state.db).await?;
+    if store::activation::pending_letter(&txn, id).await?.is_none() {
+        store::activation::queue_letter(&txn, id, Some(user.account.id), LetterReason::Advisor, now).await?;
+        audit(&txn, &user.actor(), "activation.letter_requested", Some(("company", id.to_string())), &client, now)
+            .await?;
+    }
+    txn.commit().await?;
+    Ok(Redirect::to(&format!("/gestion/entreprises/{id}?notice=courrier")).into_response())
+}
+
+/// `POST /gestion/entreprises/{id}/utilisateurs`: attaches a person to the company, creating
+/// their account (and inviting them to choose a password) when they have none.
+pub async fn attach_user(
+    State(state): State<AppState>,
+    chrome: Chrome,
+    client: Client,
+    Staff(user): Staff,
+    Path(id): Path<i64>,
+    Form(form): Form<StaffForms>,
+) -> Result<Response, AppError> {
+    user.require(Permission::ManageCompanies)?;
+    let company = store::company::get_unscoped(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    let mut errors = FormErrors::new();
+    let email = errors.check("email", Email::parse(&form.email));
+    let establishment = if form.user_siret.trim().is_empty() {
+        None
+    } else {
+        match errors.check("user_siret", Siret::parse(&form.user_siret)) {
+            Some(siret) => match store::company::find_establishment_by_siret(&state.db, &siret).await? {
+                Some(e) if e.company_id == id => Some(e),
+                _ => {
+                    errors.add("user_siret", "Cet établissement n’appartient pas à l’entreprise.");
+                    None
+                }
+            },
+            None => None,
+        }
+    };
+    let existing = match &email {
+        Some(email) => store::account::find_by_email(&state.db, email).await?,
+        None => None,
+    };
+    if existing.as_ref().is_some_and(|a| a.role.is_staff()) {
+        errors.add("email", "Cette adresse est celle d’un membre des équipes de l’opérateur.");
+    }
+    let names = if existing.is_none() {
+        let given = errors.check("given_name", person_name(&form.given_name, "prénom"));
+        let family = errors.check("family_name", person_name(&form.family_name, "nom"));
+        given.zip(family)
+    } else {
+        None
+    };
+    let admin = form.admin.is_some();
+    if admin && establishment.is_some() {
+        errors.add("admin", "Un administrateur est rattaché à toute l’entreprise : laissez le SIRET vide.");
+    }
+    let (Some(email), true) = (email, errors.is_empty()) else {
+        let page = detail(&state, chrome, &user, id, form, errors).await?;
+        return render::page_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
+    };
+    let domains: Vec<Domain> = [
+        (Domain::Training, &form.training),
+        (Domain::WorkStudy, &form.work_study),
+        (Domain::Invoicing, &form.invoicing),
+    ]
+    .into_iter()
+    .filter(|(_, v)| v.is_some())
+    .map(|(d, _)| d)
+    .collect();
+    let now = state.now();
+    let txn = store::db::write(&state.db).await?;
+    let (account, created) = match existing {
+        Some(account) => (account, false),
+        None => {
+            let (given_name, family_name) = names.unwrap_or_default();
+            let new = NewAccount {
+                email,
+                password_hash: None,
+                given_name,
+                family_name,
+                role: Role::CompanyUser,
+                email_verified_at: None,
+            };
+            (store::account::create(&txn, new, now).await?, true)
+        }
+    };
+    store::attachment::grant(
+        &txn,
+        account.id,
+        id,
+        establishment.as_ref().map(|e| e.id),
+        admin,
+        &domains,
+        Source::Advisor,
+        Some(user.account.id),
+        now,
+    )
+    .await?;
+    if created {
+        let token = store::user_token::issue(&txn, account.id, TokenPurpose::Invitation, now).await?;
+        let link = format!("{}/reinitialisation?jeton={}", state.config.public_url, token.plain);
+        let expires = TokenPurpose::Invitation.expires_at(now);
+        let mail = documents::mail::invitation(
+            &notify::sender(&state),
+            &account.display_name(),
+            &company.name,
+            &link,
+            expires,
+        )?;
+        queue_mail(&txn, account.email.as_str(), mail, now).await?;
+    }
+    let action = if created { "advisor.user_created" } else { "advisor.user_attached" };
+    audit(&txn, &user.actor(), action, Some(("user", account.id.to_string())), &client, now).await?;
+    txn.commit().await?;
+    let notice = if created { "utilisateur-cree" } else { "utilisateur-rattache" };
+    Ok(Redirect::to(&format!("/gestion/entreprises/{id}?notice={notice}")).into_response())
+}
