@@ -1,5 +1,5 @@
-//! French conventions for dates, times and identifiers: `28/02/2026`, `5 janvier 2026`, `06:00`
-//! in Paris time, `732 829 320`.
+//! French conventions for dates and times: `28/02/2026`, `5 janvier 2026`, `06:00`, in Paris
+//! time.
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use chrono_tz::Europe::Paris;
@@ -49,17 +49,6 @@ pub fn long_date(day: NaiveDate) -> String {
     }
 }
 
-/// A SIREN as printed on French documents, in groups of three digits: `732 829 320`. Anything
-/// that is not nine digits is returned unchanged (the number is validated elsewhere).
-#[must_use]
-pub fn siren(siren: &str) -> String {
-    if siren.len() == 9 && siren.bytes().all(|b| b.is_ascii_digit()) {
-        format!("{} {} {}", &siren[..3], &siren[3..6], &siren[6..])
-    } else {
-        siren.to_owned()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -86,12 +75,5 @@ mod tests {
         let all: Vec<String> = (1..=12).map(|m| long_date(day(2026, m, 10))).collect();
         assert_eq!(all[5], "10 juin 2026");
         assert!(all.iter().all(|d| d.starts_with("10 ") && d.ends_with(" 2026")));
-    }
-
-    #[test]
-    fn siren_is_grouped_by_three() {
-        assert_eq!(siren("732829320"), "732 829 320");
-        assert_eq!(siren("73282932"), "73282932");
-        assert_eq!(siren("7328293200"), "7328293200");
     }
 }

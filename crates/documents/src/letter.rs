@@ -10,6 +10,7 @@
 //! callers must run it in `tokio::task::spawn_blocking`.
 
 use chrono::NaiveDate;
+use domain::ident::Siren;
 use serde::Serialize;
 
 use crate::fr;
@@ -36,7 +37,8 @@ pub struct ActivationLetter {
     /// The head office's postal address, without the company's name: 2 to 6 lines
     /// (street, complement, postcode and city…), as La Poste expects them.
     pub address_lines: Vec<String>,
-    /// The company's SIREN, nine digits (validated elsewhere; printed as `732 829 320`).
+    /// The company's SIREN (validated elsewhere, e.g. `Siren::as_str`; checked again with
+    /// `domain::ident::Siren::parse` and printed as `732 829 320`).
     pub siren: String,
     /// The person who asked to be attached, as they gave their name.
     pub requester_name: String,
@@ -124,7 +126,8 @@ struct LetterData {
 /// - [`PdfError::EmptyBatch`] when `letters` is empty: there is nothing to post, and an empty PDF
 ///   would only hide a bug upstream;
 /// - [`PdfError::InvalidInput`] when a letter has an empty name, code or reference, fewer than 2
-///   or more than 6 address lines, or a code that expires before the letter is issued;
+///   or more than 6 address lines, an invalid SIREN, or a code that expires before the letter is
+///   issued;
 /// - [`PdfError::DoesNotFit`] when a letter runs over one page;
 /// - [`PdfError::Template`], [`PdfError::Export`] for bugs in the template.
 pub fn render_activation_letters(
@@ -184,38 +187,36 @@ fn batch<'a>(
 
 fn letter_data(letter: &ActivationLetter, issued_on: NaiveDate) -> Result<LetterData, PdfError> {
     let reference = one_line(&letter.reference);
-    let invalid = |problem: &str| PdfError::InvalidInput {
+    let invalid = |problem: String| PdfError::InvalidInput {
         reference: if reference.is_empty() { "sans référence".to_owned() } else { reference.clone() },
-        problem: problem.to_owned(),
+        problem,
     };
+    if reference.is_empty() {
+        return Err(invalid("la référence du courrier est vide".into()));
+    }
+    let siren = Siren::parse(&letter.siren).map_err(|e| invalid(format!("SIREN « {} » : {e}", letter.siren)))?;
     let data = LetterData {
         company_name: one_line(&letter.company_name),
         address: lines(&letter.address_lines),
-        siren: fr::siren(letter.siren.trim()),
+        siren: siren.formatted(),
         requester_name: one_line(&letter.requester_name),
         code: one_line(&letter.code),
         expires_on: fr::long_date(letter.expires_on),
         reference: reference.clone(),
     };
-    if data.reference.is_empty() {
-        return Err(invalid("la référence du courrier est vide"));
-    }
-    if data.company_name.is_empty() {
-        return Err(invalid("le nom de l’entreprise est vide"));
+    if data.company_name.is_empty() || data.requester_name.is_empty() || data.code.is_empty() {
+        return Err(invalid("le nom de l’entreprise, le demandeur et le code sont obligatoires".into()));
     }
     if !ADDRESS_LINES.contains(&data.address.len()) {
-        return Err(invalid(&format!(
+        return Err(invalid(format!(
             "l’adresse a {} ligne(s) ; il en faut de {} à {} sous le nom de l’entreprise",
             data.address.len(),
             ADDRESS_LINES.start(),
             ADDRESS_LINES.end()
         )));
     }
-    if data.siren.is_empty() || data.requester_name.is_empty() || data.code.is_empty() {
-        return Err(invalid("le SIREN, le demandeur et le code sont obligatoires"));
-    }
     if letter.expires_on < issued_on {
-        return Err(invalid("le code expire avant la date du courrier"));
+        return Err(invalid("le code expire avant la date du courrier".into()));
     }
     Ok(data)
 }
@@ -355,6 +356,11 @@ mod tests {
         one_line.address_lines = vec!["75001 Paris".into(), "   ".into()];
         let err = render_activation_letters(&sender(), &[letter("X", "C", "LA-8"), one_line], day(2026, 1, 5));
         assert!(matches!(&err, Err(PdfError::InvalidInput { reference, .. }) if reference == "LA-9"), "{err:?}");
+
+        let mut bad_siren = letter("ACME", "AAAA-BBBB-CCCC", "LA-11");
+        bad_siren.siren = "732829321".into();
+        let err = render_activation_letters(&sender(), &[bad_siren], day(2026, 1, 5));
+        assert!(matches!(&err, Err(PdfError::InvalidInput { reference, .. }) if reference == "LA-11"), "{err:?}");
 
         let expired = letter("ACME", "AAAA-BBBB-CCCC", "LA-10");
         let err = render_activation_letters(&sender(), &[expired], day(2026, 3, 7));

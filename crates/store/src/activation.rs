@@ -51,6 +51,18 @@ pub async fn pending_letter(conn: &impl ConnectionTrait, company_id: i64) -> Res
         .await
 }
 
+/// The company's letter waiting for a batch, if any.
+///
+/// # Errors
+/// The driver's error.
+pub async fn queued_letter(conn: &impl ConnectionTrait, company_id: i64) -> Result<Option<Letter>, DbErr> {
+    activation_letter::Entity::find()
+        .filter(activation_letter::Column::CompanyId.eq(company_id))
+        .filter(activation_letter::Column::Status.eq("queued"))
+        .one(conn)
+        .await
+}
+
 /// The company's live code (sent, unused, unexpired, not replaced), as its expiry.
 ///
 /// # Errors

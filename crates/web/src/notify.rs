@@ -68,18 +68,18 @@ pub async fn bell(
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
     let chose_email = store::notification::notify(conn, user_id, news, now).await?;
-    if chose_email || email == Email::Always {
-        if let Some(account) = store::account::get(conn, user_id).await? {
-            let link = news.link.as_deref().map(|l| format!("{}{l}", state.config.public_url));
-            let mail = documents::mail::notification(
-                &sender(state),
-                &account.display_name(),
-                &news.title,
-                &news.body,
-                link.as_deref(),
-            )?;
-            queue_mail(conn, account.email.as_str(), mail, now).await?;
-        }
+    if (chose_email || email == Email::Always)
+        && let Some(account) = store::account::get(conn, user_id).await?
+    {
+        let link = news.link.as_deref().map(|l| format!("{}{l}", state.config.public_url));
+        let mail = documents::mail::notification(
+            &sender(state),
+            &account.display_name(),
+            &news.title,
+            &news.body,
+            link.as_deref(),
+        )?;
+        queue_mail(conn, account.email.as_str(), mail, now).await?;
     }
     Ok(())
 }

@@ -19,6 +19,7 @@ struct DirectoryRow {
     siren: Siren,
     siret: Siret,
     name: String,
+    establishment_name: String,
     address: Address,
     head_office: bool,
     branch: Option<String>,
@@ -53,10 +54,15 @@ fn parse(source: &Source, row: &Row) -> Result<DirectoryRow, (&'static str, Stri
                 .ok_or(("effectif", format!("« {text} » : un nombre entier est attendu")))?,
         ),
     };
+    let establishment_name = match source.get(row, "nom_etablissement") {
+        "" => name.to_owned(),
+        text => text.to_owned(),
+    };
     Ok(DirectoryRow {
         siren,
         siret,
         name: name.to_owned(),
+        establishment_name,
         address: Address {
             street: source.get(row, "adresse").to_owned(),
             complement: optional(source.get(row, "complement_adresse")),
@@ -118,14 +124,20 @@ async fn write(ctx: &Context, batch: &mut Vec<DirectoryRow>, report: &mut Report
         let mut changed = false;
         let company = match store::company::find_by_siren(&txn, &row.siren).await? {
             Some(existing) => {
-                let address = if row.head_office { row.address.clone() } else { existing.address.clone() };
-                let differs = existing.name != row.name
+                // The head-office row speaks for the company; other rows only fill what is missing.
+                let (name, address) = if row.head_office {
+                    (row.name.clone(), row.address.clone())
+                } else {
+                    (existing.name.clone(), existing.address.clone())
+                };
+                let differs = existing.name != name
                     || existing.address != address
                     || (row.headcount.is_some() && existing.headcount != row.headcount)
                     || (row.branch.is_some() && existing.branch != row.branch)
                     || (row.region.is_some() && existing.region != row.region);
                 if differs {
                     let update = CompanyInput {
+                        name,
                         address,
                         vat_subject: existing.vat_subject,
                         headcount: row.headcount.or(existing.headcount),
@@ -151,14 +163,14 @@ async fn write(ctx: &Context, batch: &mut Vec<DirectoryRow>, report: &mut Report
                 continue;
             }
             Some(existing) => {
-                if existing.name != row.name
+                if existing.name != row.establishment_name
                     || existing.address != row.address
                     || existing.head_office != row.head_office
                 {
                     store::company::update_establishment(
                         &txn,
                         existing.id,
-                        &row.name,
+                        &row.establishment_name,
                         &row.address,
                         row.head_office,
                         now,
@@ -170,7 +182,7 @@ async fn write(ctx: &Context, batch: &mut Vec<DirectoryRow>, report: &mut Report
             None => {
                 let input = EstablishmentInput {
                     siret: row.siret.clone(),
-                    name: row.name.clone(),
+                    name: row.establishment_name.clone(),
                     address: row.address.clone(),
                     head_office: row.head_office,
                 };

@@ -151,10 +151,11 @@ async fn write(
     emails.sort();
     emails.dedup();
     for email in emails {
-        if let Some(account) = store::account::find_by_email(&txn, &email).await? {
-            if account.email_verified_at.is_some() && !account.role.is_staff() {
-                store::legacy::apply(&txn, account.id, &email, now).await?;
-            }
+        if let Some(account) = store::account::find_by_email(&txn, &email).await?
+            && account.email_verified_at.is_some()
+            && !account.role.is_staff()
+        {
+            store::legacy::apply(&txn, account.id, &email, now).await?;
         }
     }
     txn.commit().await?;

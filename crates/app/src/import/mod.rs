@@ -91,7 +91,7 @@ impl Progress {
 
     /// Reports `rows` read so far (every 1 000 rows).
     pub fn tick(&self, rows: u64) {
-        if self.enabled && rows % 1000 == 0 {
+        if self.enabled && rows.is_multiple_of(1000) {
             eprint!("\r{} : {rows} lignes lues…", self.label);
         }
     }

@@ -3,7 +3,7 @@
 //! case, unknown columns ignored.
 
 use std::collections::HashMap;
-use std::io::Read;
+use std::io::{BufRead, Read};
 use std::path::Path;
 
 use anyhow::{Context as _, bail};
@@ -35,7 +35,7 @@ impl Source {
     /// When the file cannot be read or a required column is missing.
     pub fn open(path: &Path, required: &[&str]) -> anyhow::Result<Self> {
         let file = std::fs::File::open(path).with_context(|| format!("impossible d’ouvrir {}", path.display()))?;
-        Self::from_reader(Box::new(std::io::BufReader::with_capacity(1 << 16, file)), required)
+        Self::from_reader(Box::new(file), required)
     }
 
     /// Reads from any reader (tests).
@@ -43,6 +43,8 @@ impl Source {
     /// # Errors
     /// As [`Source::open`].
     pub fn from_reader(reader: Box<dyn Read>, required: &[&str]) -> anyhow::Result<Self> {
+        let reader: Box<dyn Read> =
+            Box::new(CrlfToLf { inner: std::io::BufReader::with_capacity(1 << 16, reader), pending_cr: false });
         let mut reader = csv::ReaderBuilder::new().delimiter(b';').flexible(true).has_headers(true).from_reader(reader);
         let headers = reader.headers().context("en-tête illisible")?.clone();
         let columns: HashMap<String, usize> = headers
@@ -85,6 +87,54 @@ impl Source {
     }
 }
 
+/// Turns CRLF line ends into LF while streaming. With CRLF, the csv reader counts a record's
+/// line before consuming the LF of the previous one, so error reports would point one line too
+/// high; with LF only, its line numbers are exact, embedded line breaks included.
+struct CrlfToLf<R> {
+    inner: R,
+    /// A CR was read; whether it is kept depends on the next byte.
+    pending_cr: bool,
+}
+
+impl<R: BufRead> Read for CrlfToLf<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let mut out = 0;
+        while out < buf.len() {
+            if self.pending_cr {
+                let next = self.inner.fill_buf()?.first().copied();
+                self.pending_cr = false;
+                if next != Some(b'\n') {
+                    buf[out] = b'\r';
+                    out += 1;
+                    continue;
+                }
+            }
+            let data = self.inner.fill_buf()?;
+            if data.is_empty() {
+                break;
+            }
+            let mut consumed = 0;
+            for &byte in data {
+                if out == buf.len() {
+                    break;
+                }
+                consumed += 1;
+                if byte == b'\r' {
+                    self.pending_cr = true;
+                    break;
+                }
+                buf[out] = byte;
+                out += 1;
+            }
+            self.inner.consume(consumed);
+            if !self.pending_cr && out > 0 {
+                break;
+            }
+        }
+        Ok(out)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -100,9 +150,30 @@ mod tests {
         assert_eq!(source.get(&row, "nom"), "Dupont \"Jr\"\nsuite");
         assert_eq!(row.line, 2);
         let row = source.next_row().unwrap().unwrap();
-        assert_eq!(row.line, 5);
+        assert_eq!(row.line, 4, "the first row spans lines 2 and 3");
         assert_eq!(source.get(&row, "absente"), "");
         assert!(source.next_row().is_none());
+    }
+
+    #[test]
+    fn crlf_and_lf_files_give_the_same_lines() {
+        for text in ["a;b\r\n1;2\r\n3;\"x\r\ny\"\r\n5;6\r\n", "a;b\n1;2\n3;\"x\ny\"\n5;6\n"] {
+            let mut source = Source::from_reader(Box::new(std::io::Cursor::new(text.to_owned())), &["a"]).unwrap();
+            let lines: Vec<u64> = std::iter::from_fn(|| source.next_row()).map(|r| r.unwrap().line).collect();
+            assert_eq!(lines, [2, 3, 5], "{text:?}");
+        }
+    }
+
+    #[test]
+    fn a_lone_cr_and_a_cr_at_the_end_are_kept() {
+        let mut reader = CrlfToLf { inner: std::io::Cursor::new(b"a\rb\r\nc\r".to_vec()), pending_cr: false };
+        let mut out = Vec::new();
+        // One byte at a time, to cross every boundary.
+        let mut byte = [0u8; 1];
+        while reader.read(&mut byte).unwrap() == 1 {
+            out.push(byte[0]);
+        }
+        assert_eq!(out, b"a\rb\nc\r");
     }
 
     #[test]

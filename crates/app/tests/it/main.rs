@@ -6,6 +6,9 @@
 mod accounts;
 mod api;
 mod browser;
+mod companies;
+mod imports;
+mod isolation;
 mod platform;
 mod security;
 mod support;

@@ -339,6 +339,24 @@ impl TestClient {
         self.send(method, path, body, &[("authorization", &auth)]).await
     }
 
+    /// Fetches a binary body (a PDF).
+    pub async fn get_bytes(&mut self, path: &str) -> (StatusCode, Vec<u8>) {
+        let mut builder = Request::builder()
+            .method(Method::GET)
+            .uri(path)
+            .header("x-forwarded-for", &self.ip)
+            .header(header::HOST, "portail.test");
+        if !self.cookies.is_empty() {
+            let cookie = self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ");
+            builder = builder.header(header::COOKIE, cookie);
+        }
+        let response =
+            self.router.clone().oneshot(builder.body(Body::empty()).expect("request")).await.expect("router");
+        let status = response.status();
+        let bytes = response.into_body().collect().await.expect("body").to_bytes();
+        (status, bytes.to_vec())
+    }
+
     pub async fn login(&mut self, email: &str, password: &str) -> TestResponse {
         self.post("/connexion", &[("email", email), ("password", password)]).await
     }
@@ -346,4 +364,128 @@ impl TestClient {
     pub fn session_cookie(&self) -> Option<&String> {
         self.cookies.get("ef_session")
     }
+}
+
+/// A company with a head office and a second establishment, created as staff would.
+pub struct TestCompany {
+    pub id: i64,
+    pub siren: &'static str,
+    pub head_office: i64,
+    pub head_office_siret: &'static str,
+    pub agency: i64,
+    pub agency_siret: &'static str,
+    pub name: &'static str,
+}
+
+impl TestApp {
+    /// « Intérim Nord » (SIREN 732 829 320): head office in Lille, agency in Roubaix.
+    pub async fn company_nord(&self) -> TestCompany {
+        self.company("732829320", "Intérim Nord", "73282932000074", "73282932000082").await
+    }
+
+    /// « BTP Emploi » (SIREN 552 100 554): head office in Lyon, agency in Villeurbanne.
+    pub async fn company_btp(&self) -> TestCompany {
+        self.company("552100554", "BTP Emploi", "55210055400013", "55210055400021").await
+    }
+
+    async fn company(
+        &self,
+        siren: &'static str,
+        name: &'static str,
+        head: &'static str,
+        agency: &'static str,
+    ) -> TestCompany {
+        use store::company::{Address, CompanyInput, EstablishmentInput};
+        let now = self.clock.now_utc();
+        let address = Address {
+            street: "12 rue Nationale".into(),
+            complement: None,
+            postal_code: "59000".into(),
+            city: "Lille".into(),
+        };
+        let input = CompanyInput {
+            siren: domain::Siren::parse(siren).unwrap(),
+            name: name.into(),
+            address: address.clone(),
+            vat_subject: true,
+            headcount: Some(40),
+            branch: None,
+            region: None,
+        };
+        let company = store::company::create(&self.ctx.db, input, now).await.unwrap();
+        let mk = |siret: &str, label: &str, head_office| EstablishmentInput {
+            siret: domain::Siret::parse(siret).unwrap(),
+            name: label.to_owned(),
+            address: address.clone(),
+            head_office,
+        };
+        let h =
+            store::company::create_establishment(&self.ctx.db, company.id, mk(head, "Siège", true), now).await.unwrap();
+        let a = store::company::create_establishment(&self.ctx.db, company.id, mk(agency, "Agence", false), now)
+            .await
+            .unwrap();
+        TestCompany {
+            id: company.id,
+            siren,
+            head_office: h.id,
+            head_office_siret: head,
+            agency: a.id,
+            agency_siret: agency,
+            name,
+        }
+    }
+
+    /// Grants `user_id` an approved attachment directly.
+    pub async fn attach(
+        &self,
+        user_id: i64,
+        company: i64,
+        establishment: Option<i64>,
+        admin: bool,
+        domains: &[domain::habilitation::Domain],
+    ) -> i64 {
+        store::attachment::grant(
+            &self.ctx.db,
+            user_id,
+            company,
+            establishment,
+            admin,
+            domains,
+            store::attachment::Source::Advisor,
+            None,
+            self.clock.now_utc(),
+        )
+        .await
+        .unwrap()
+    }
+
+    /// The id of the account with this address.
+    pub async fn user_id(&self, email: &str) -> i64 {
+        store::account::find_by_email(&self.ctx.db, &domain::Email::parse(email).unwrap()).await.unwrap().unwrap().id
+    }
+}
+
+/// The text of each page of a PDF, read with lopdf (an independent parser).
+pub fn pdf_pages(bytes: &[u8]) -> Vec<String> {
+    let document = lopdf::Document::load_mem(bytes).expect("a parseable PDF");
+    let pages: Vec<u32> = document.get_pages().keys().copied().collect();
+    pages.iter().map(|p| document.extract_text(&[*p]).expect("text of the page")).collect()
+}
+
+/// The activation codes printed in a letter batch (`XXXX-XXXX-XXXX`), page by page.
+pub fn codes_in(text: &str) -> Vec<String> {
+    let alphabet = |c: char| c.is_ascii_digit() || c.is_ascii_uppercase();
+    let chars: Vec<char> = text.chars().collect();
+    let mut codes = Vec::new();
+    for start in 0..chars.len().saturating_sub(13) {
+        let window: String = chars[start..start + 14].iter().collect();
+        let groups: Vec<&str> = window.split('-').collect();
+        let boundary_ok = start == 0 || !alphabet(chars[start - 1]);
+        let end_ok = chars.get(start + 14).is_none_or(|c| !alphabet(*c));
+        if boundary_ok && end_ok && groups.len() == 3 && groups.iter().all(|g| g.len() == 4 && g.chars().all(alphabet))
+        {
+            codes.push(window);
+        }
+    }
+    codes
 }

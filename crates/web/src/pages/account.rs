@@ -239,11 +239,12 @@ pub async fn verify(
             let txn = store::db::write(&state.db).await?;
             if store::user_token::consume(&txn, token.id, now).await? {
                 store::account::mark_email_verified(&txn, token.user_id, now).await?;
-                let actor = store::account::get(&txn, token.user_id)
-                    .await?
-                    .map_or_else(|| Actor::system("anonyme"), |a| Actor::user(a.id, a.email.as_str()));
-                audit(&txn, &actor, "account.email_verified", Some(("user", token.user_id.to_string())), &client, now)
-                    .await?;
+                if let Some(account) = store::account::get(&txn, token.user_id).await? {
+                    let actor = Actor::user(account.id, account.email.as_str());
+                    audit(&txn, &actor, "account.email_verified", Some(("user", account.id.to_string())), &client, now)
+                        .await?;
+                    activate_legacy(&txn, &account, &client, now).await?;
+                }
             }
             txn.commit().await?;
             message(

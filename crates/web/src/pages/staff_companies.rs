@@ -146,10 +146,10 @@ pub async fn create(
     } else {
         errors.check("head_office_siret", Siret::parse(&form.head_office_siret))
     };
-    if let (Some(siren), Some(siret)) = (&siren, &head_office) {
-        if siret.siren() != *siren {
-            errors.add("head_office_siret", "Le SIRET du siège doit commencer par le SIREN de l’entreprise.");
-        }
+    if let (Some(siren), Some(siret)) = (&siren, &head_office)
+        && siret.siren() != *siren
+    {
+        errors.add("head_office_siret", "Le SIRET du siège doit commencer par le SIREN de l’entreprise.");
     }
     let address = parse_address(&mut errors, &form.street, &form.street_complement, &form.postal_code, &form.city);
     let headcount = parse_headcount(&mut errors, &form.headcount);
@@ -381,7 +381,8 @@ pub async fn new_letter(
     }
     let now = state.now();
     let txn = store::db::write(&state.db).await?;
-    if store::activation::pending_letter(&txn, id).await?.is_none() {
+    // A letter already printed but not yet posted is superseded: its code will be replaced.
+    if store::activation::queued_letter(&txn, id).await?.is_none() {
         store::activation::queue_letter(&txn, id, Some(user.account.id), LetterReason::Advisor, now).await?;
         audit(&txn, &user.actor(), "activation.letter_requested", Some(("company", id.to_string())), &client, now)
             .await?;

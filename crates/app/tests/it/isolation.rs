@@ -1,0 +1,315 @@
+//! The security boundary (SPEC A1, §9): every route of the router, walked as a user of another
+//! company and as a user of another establishment of the same company, reaches nothing of the
+//! victims and changes nothing.
+
+use std::collections::BTreeSet;
+
+use domain::Role;
+use domain::habilitation::{AttachmentStatus, Domain};
+use http::{Method, StatusCode};
+
+use crate::support::{PASSWORD, TestApp, TestClient};
+
+/// What a route is, for the walk.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// Carries a victim's object in its path: must answer 403 or 404 and change nothing.
+    Victim,
+    /// About the caller only (no id): must not show any victim data.
+    Own,
+}
+
+struct Route {
+    method: Method,
+    template: &'static str,
+    body: &'static [(&'static str, &'static str)],
+    kind: Kind,
+}
+
+const fn route(
+    method: Method,
+    template: &'static str,
+    body: &'static [(&'static str, &'static str)],
+    kind: Kind,
+) -> Route {
+    Route { method, template, body, kind }
+}
+
+fn routes() -> Vec<Route> {
+    use Kind::{Own, Victim};
+    let get = Method::GET;
+    let post = Method::POST;
+    vec![
+        route(get.clone(), "/", &[], Own),
+        route(get.clone(), "/connexion", &[], Own),
+        route(get.clone(), "/inscription", &[], Own),
+        route(get.clone(), "/inscription/confirmation", &[], Own),
+        route(get.clone(), "/inscription/verifier", &[], Own),
+        route(get.clone(), "/inscription/renvoyer", &[], Own),
+        route(get.clone(), "/mot-de-passe-oublie", &[], Own),
+        route(get.clone(), "/mot-de-passe-oublie/envoye", &[], Own),
+        route(get.clone(), "/reinitialisation", &[], Own),
+        route(get.clone(), "/compte", &[], Own),
+        route(get.clone(), "/compte/mot-de-passe", &[], Own),
+        route(get.clone(), "/compte/sessions", &[], Own),
+        route(post.clone(), "/compte/sessions/{session}/fermer", &[], Victim),
+        route(post.clone(), "/compte/sessions/fermer-autres", &[], Own),
+        route(get.clone(), "/compte/jetons", &[], Own),
+        route(post.clone(), "/compte/jetons/{token}/revoquer", &[], Victim),
+        route(get.clone(), "/notifications", &[], Own),
+        route(post.clone(), "/notifications/{notification}/lire", &[], Victim),
+        route(post.clone(), "/notifications/tout-lire", &[], Own),
+        route(post.clone(), "/notifications/preferences", &[("by_email", "on")], Own),
+        route(get.clone(), "/entreprises", &[], Own),
+        route(get.clone(), "/entreprises/rattachement", &[], Own),
+        route(get.clone(), "/entreprises/activer", &[], Own),
+        route(get.clone(), "/entreprises/{company}", &[], Victim),
+        route(get.clone(), "/entreprises/{company}/profil", &[], Victim),
+        route(
+            post.clone(),
+            "/entreprises/{company}/profil",
+            &[("street", "1 rue Volée"), ("postal_code", "75001"), ("city", "Paris"), ("vat_subject", "non")],
+            Victim,
+        ),
+        route(get.clone(), "/entreprises/{company}/banque", &[], Victim),
+        route(
+            post.clone(),
+            "/entreprises/{company}/banque",
+            &[("iban", "FR7630006000011234567890189"), ("holder_name", "VOLEUR"), ("password", PASSWORD)],
+            Victim,
+        ),
+        route(get.clone(), "/entreprises/{company}/utilisateurs", &[], Victim),
+        route(post.clone(), "/entreprises/{company}/demandes/{request}/valider", &[("training", "on")], Victim),
+        route(post.clone(), "/entreprises/{company}/demandes/{request}/refuser", &[("reason", "non")], Victim),
+        route(
+            post.clone(),
+            "/entreprises/{company}/utilisateurs/{member}/habilitations",
+            &[("invoicing", "on")],
+            Victim,
+        ),
+        route(post.clone(), "/entreprises/{company}/utilisateurs/{member}/administrateur", &[("admin", "oui")], Victim),
+        route(post.clone(), "/entreprises/{company}/utilisateurs/{member}/retirer", &[], Victim),
+        route(get.clone(), "/gestion", &[], Victim),
+        route(get.clone(), "/gestion/journal", &[], Victim),
+        route(get.clone(), "/gestion/entreprises", &[], Victim),
+        route(get.clone(), "/gestion/entreprises/nouvelle", &[], Victim),
+        route(post.clone(), "/gestion/entreprises/nouvelle", &[("siren", "443061841"), ("name", "X")], Victim),
+        route(get.clone(), "/gestion/entreprises/{company}", &[], Victim),
+        route(post.clone(), "/gestion/entreprises/{company}/etablissements", &[("siret", "73282932000017")], Victim),
+        route(post.clone(), "/gestion/entreprises/{company}/edi", &[("edi", "oui")], Victim),
+        route(post.clone(), "/gestion/entreprises/{company}/courrier", &[], Victim),
+        route(
+            post.clone(),
+            "/gestion/entreprises/{company}/utilisateurs",
+            &[("email", "x@y.fr"), ("admin", "on")],
+            Victim,
+        ),
+        route(get.clone(), "/gestion/courriers", &[], Victim),
+        route(post.clone(), "/gestion/courriers/lots", &[], Victim),
+        route(get.clone(), "/gestion/courriers/lots/{batch}/courriers.pdf", &[], Victim),
+        route(post.clone(), "/gestion/courriers/lots/{batch}/poste", &[], Victim),
+        route(get.clone(), "/healthz", &[], Own),
+        route(get.clone(), "/static/{file}", &[], Own),
+        route(get.clone(), "/api/v1/me", &[], Own),
+        route(get.clone(), "/api/v1/tokens", &[], Own),
+        route(Method::DELETE, "/api/v1/tokens/{token}", &[], Victim),
+        // Last: it ends the intruder's session.
+        route(post, "/deconnexion", &[], Own),
+    ]
+}
+
+/// The routes the router declares, read from its source, with `{…}` placeholders named alike.
+fn declared_routes() -> BTreeSet<String> {
+    let source = include_str!("../../../web/src/lib.rs");
+    let mut found = BTreeSet::new();
+    for piece in source.split(".route(\"").skip(1) {
+        if let Some(path) = piece.split('"').next() {
+            found.insert(normalise(path));
+        }
+    }
+    found
+}
+
+fn normalise(template: &str) -> String {
+    template
+        .split('/')
+        .map(|segment| if segment.starts_with('{') { "{}" } else { segment })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+#[test]
+fn the_walk_covers_every_route_of_the_router() {
+    let walked: BTreeSet<String> = routes().iter().map(|r| normalise(r.template)).collect();
+    let missing: Vec<String> = declared_routes().difference(&walked).cloned().collect();
+    assert!(missing.is_empty(), "routes missing from the isolation walk: {missing:?}");
+}
+
+struct Victims {
+    company: i64,
+    company_name: &'static str,
+    agency_siret: &'static str,
+    request: i64,
+    member: i64,
+    session: i64,
+    token: i64,
+    token_text: String,
+    notification: i64,
+    batch: i64,
+    alice: i64,
+    head_office: i64,
+}
+
+async fn snapshot(app: &TestApp, v: &Victims) -> String {
+    let db = &app.ctx.db;
+    let mut text = String::new();
+    text.push_str(&format!("{:?}\n", store::company::get_unscoped(db, v.company).await.unwrap()));
+    text.push_str(&format!("{:?}\n", store::company::all_establishments(db, v.company).await.unwrap()));
+    text.push_str(&format!("{:?}\n", store::company::bank_account(db, v.company).await.unwrap()));
+    for status in [
+        AttachmentStatus::Requested,
+        AttachmentStatus::Approved,
+        AttachmentStatus::Refused,
+        AttachmentStatus::Withdrawn,
+    ] {
+        text.push_str(&format!("{:?}\n", store::attachment::list_for_company(db, v.company, status).await.unwrap()));
+    }
+    text.push_str(&format!("{:?}\n", store::activation::batches(db, 10).await.unwrap()));
+    text.push_str(&format!("{:?}\n", store::activation::queued_letters(db).await.unwrap()));
+    text.push_str(&format!("{:?}\n", store::notification::list(db, v.alice, 1, 100).await.unwrap()));
+    text.push_str(&format!(
+        "{:?}\n",
+        store::api_token::list_for_user(db, v.alice)
+            .await
+            .unwrap()
+            .iter()
+            .map(|t| (t.id, t.revoked_at))
+            .collect::<Vec<_>>()
+    ));
+    text.push_str(&format!(
+        "{:?}\n",
+        store::session::list_for_user(db, v.alice).await.unwrap().iter().map(|s| s.id).collect::<Vec<_>>()
+    ));
+    text
+}
+
+async fn setup(app: &TestApp) -> (Victims, TestClient) {
+    let nord = app.company_nord().await;
+    let mut alice = app.signed_in("alice@interim-nord.fr", Role::CompanyUser).await;
+    let alice_id = app.user_id("alice@interim-nord.fr").await;
+    app.attach(alice_id, nord.id, None, true, &Domain::ALL).await;
+    app.account("bob@interim-nord.fr", PASSWORD, Role::CompanyUser).await;
+    let bob = app.user_id("bob@interim-nord.fr").await;
+    let member = app.attach(bob, nord.id, Some(nord.agency), false, &[Domain::Training]).await;
+    let mut carl = app.signed_in("carl@exemple.fr", Role::CompanyUser).await;
+    carl.post("/entreprises/rattachement", &[("siren", nord.siren), ("sirets", nord.agency_siret)]).await;
+    let request =
+        store::attachment::list_for_company(&app.ctx.db, nord.id, AttachmentStatus::Requested).await.unwrap()[0].id;
+    alice
+        .post(
+            &format!("/entreprises/{}/banque", nord.id),
+            &[("iban", "FR7630006000011234567890189"), ("holder_name", "INTERIM NORD"), ("password", PASSWORD)],
+        )
+        .await;
+    let (token, secret) =
+        store::api_token::create(&app.ctx.db, alice_id, "Export Alice", None, app.ctx.clock.now()).await.unwrap();
+    let session = store::session::list_for_user(&app.ctx.db, alice_id).await.unwrap()[0].id;
+    let notification = store::notification::list(&app.ctx.db, alice_id, 1, 10).await.unwrap().0[0].id;
+    let mut advisor = app.signed_in("conseiller@opco.fr", Role::Advisor).await;
+    advisor.post(&format!("/gestion/entreprises/{}/courrier", nord.id), &[]).await;
+    advisor.post("/gestion/courriers/lots", &[]).await;
+    app.run_jobs().await;
+    let batch = store::activation::batches(&app.ctx.db, 1).await.unwrap()[0].id;
+    let victims = Victims {
+        company: nord.id,
+        company_name: nord.name,
+        agency_siret: "732 829 320 00082",
+        request,
+        member,
+        session,
+        token: token.id,
+        token_text: secret.plain,
+        notification,
+        batch,
+        alice: alice_id,
+        head_office: nord.head_office,
+    };
+    (victims, alice)
+}
+
+fn path(template: &str, v: &Victims) -> String {
+    template
+        .replace("{company}", &v.company.to_string())
+        .replace("{request}", &v.request.to_string())
+        .replace("{member}", &v.member.to_string())
+        .replace("{session}", &v.session.to_string())
+        .replace("{token}", &v.token.to_string())
+        .replace("{notification}", &v.notification.to_string())
+        .replace("{batch}", &v.batch.to_string())
+        .replace("{file}", "app.css")
+}
+
+/// Walks every route as `intruder`; `reaches_company` says whether the intruder is attached to
+/// the victims' company (another establishment), where the company page itself may open.
+async fn walk(app: &TestApp, intruder: &mut TestClient, intruder_token: &str, v: &Victims, reaches_company: bool) {
+    let before = snapshot(app, v).await;
+    for r in routes() {
+        let url = path(r.template, v);
+        let response = if url.starts_with("/api/") {
+            intruder.api(r.method.clone(), &url, intruder_token, None).await
+        } else if r.method == Method::GET {
+            intruder.get(&url).await
+        } else {
+            let body: String = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(r.body).finish();
+            intruder.send(r.method.clone(), &url, Some(("application/x-www-form-urlencoded", body)), &[]).await
+        };
+        let leaks = [v.agency_siret, "bob@interim-nord.fr", "carl@exemple.fr", "Export Alice", &v.token_text, "0189"];
+        for leak in leaks {
+            assert!(!response.body.contains(leak), "{} {url} shows « {leak} »", r.method);
+        }
+        match r.kind {
+            Kind::Own => assert!(!response.status.is_server_error(), "{} {url}: {}", r.method, response.status),
+            Kind::Victim if reaches_company && r.template == "/entreprises/{company}" => {
+                assert_eq!(response.status, StatusCode::OK, "{url}");
+            }
+            Kind::Victim => assert!(
+                matches!(response.status, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND),
+                "{} {url} answered {} to an intruder",
+                r.method,
+                response.status
+            ),
+        }
+        if !reaches_company && r.kind == Kind::Own {
+            assert!(!response.body.contains(v.company_name), "{} {url} names the victims' company", r.method);
+        }
+    }
+    assert_eq!(snapshot(app, v).await, before, "the walk changed the victims' data");
+}
+
+#[tokio::test]
+async fn a_user_of_another_company_reaches_nothing_on_any_route() {
+    let app = TestApp::spawn().await;
+    let (victims, _alice) = setup(&app).await;
+    let btp = app.company_btp().await;
+    let mut mallory = app.signed_in("mallory@btp-emploi.fr", Role::CompanyUser).await;
+    let mallory_id = app.user_id("mallory@btp-emploi.fr").await;
+    app.attach(mallory_id, btp.id, None, true, &Domain::ALL).await;
+    let (_, token) = store::api_token::create(&app.ctx.db, mallory_id, "m", None, app.ctx.clock.now()).await.unwrap();
+    walk(&app, &mut mallory, &token.plain, &victims, false).await;
+}
+
+#[tokio::test]
+async fn a_user_of_another_establishment_of_the_same_company_reaches_only_their_own() {
+    let app = TestApp::spawn().await;
+    let (victims, _alice) = setup(&app).await;
+    let mut eve = app.signed_in("eve@interim-nord.fr", Role::CompanyUser).await;
+    let eve_id = app.user_id("eve@interim-nord.fr").await;
+    app.attach(eve_id, victims.company, Some(victims.head_office), false, &Domain::ALL).await;
+    let (_, token) = store::api_token::create(&app.ctx.db, eve_id, "e", None, app.ctx.clock.now()).await.unwrap();
+    walk(&app, &mut eve, &token.plain, &victims, true).await;
+    // Her own establishment shows, the other one does not.
+    eve.login("eve@interim-nord.fr", PASSWORD).await;
+    let page = eve.get(&format!("/entreprises/{}", victims.company)).await;
+    assert!(page.body.contains("732 829 320 00074"));
+    assert!(!page.body.contains(victims.agency_siret));
+}
