@@ -170,6 +170,47 @@ async fn wait_for_heading(client: &Client, expected: &str) {
     }
 }
 
+/// A portal served on a free port with its worker, on a fresh database.
+struct Portal {
+    base: String,
+    ctx: Context,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    _db: TestDatabase,
+    _dir: tempfile::TempDir,
+}
+
+impl Portal {
+    async fn start() -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db = TestDatabase::create(dir.path()).await;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("addr"));
+        let config = Config {
+            data_dir: dir.path().to_path_buf(),
+            database_url: Some(db.url.clone()),
+            public_url: Some(base.clone()),
+            worker_idle_secs: 1,
+            ..Config::default()
+        };
+        let ctx = Context::open(config).await.expect("open database");
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(serve_on(listener, ctx.clone(), ServeOptions::default(), async move {
+            let _ = stopped.await;
+        }));
+        Self { base, ctx, stop: Some(stop), server: Some(server), _db: db, _dir: dir }
+    }
+
+    async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.await.expect("server task").expect("server stopped cleanly");
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn register_verify_sign_in_and_out_in_a_real_browser() {
     let Some(driver) = start_driver().await else {
@@ -177,24 +218,9 @@ async fn register_verify_sign_in_and_out_in_a_real_browser() {
     };
     let axe = axe_script();
 
-    let dir = tempfile::tempdir().expect("temp dir");
-    let db = TestDatabase::create(dir.path()).await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("addr"));
-    let config = Config {
-        data_dir: dir.path().to_path_buf(),
-        database_url: Some(db.url.clone()),
-        public_url: Some(base.clone()),
-        worker_idle_secs: 1,
-        ..Config::default()
-    };
-    let ctx = Context::open(config).await.expect("open database");
-    let outbox = ctx.config.outbox_dir();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(serve_on(listener, ctx, ServeOptions::default(), async move {
-        let _ = stopped.await;
-    }));
-
+    let portal = Portal::start().await;
+    let base = portal.base.clone();
+    let outbox = portal.ctx.config.outbox_dir();
     let client = browser(&driver).await;
     client.goto(&format!("{base}/")).await.expect("home");
     check_accessibility(&client, axe.as_deref(), "/").await;
@@ -274,6 +300,167 @@ async fn register_verify_sign_in_and_out_in_a_real_browser() {
     wait_for_heading(&client, "Se connecter").await;
 
     client.close().await.expect("close browser");
-    let _ = stop.send(());
-    server.await.expect("server task").expect("server stopped cleanly");
+    portal.stop().await;
+}
+
+async fn sign_in(client: &Client, base: &str, email: &str) {
+    client.goto(&format!("{base}/connexion")).await.expect("sign-in page");
+    wait_for_heading(client, "Se connecter").await;
+    fill(client, "#email", email).await;
+    fill(client, "#password", PASSWORD).await;
+    submit(client, "main form").await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while heading(client).await.as_deref() == Some("Se connecter") {
+        assert!(Instant::now() < deadline, "sign-in of {email} did not leave the form");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn sign_out(client: &Client) {
+    submit(client, "header .user-nav form").await;
+    wait_for_heading(client, "Se connecter").await;
+}
+
+async fn click_link(client: &Client, text: &str) {
+    client.find(Locator::LinkText(text)).await.unwrap_or_else(|e| panic!("link {text:?}: {e}")).click().await.expect("click");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_company_is_activated_by_letter_and_its_administrator_approves_a_colleague_in_a_real_browser() {
+    use domain::habilitation::AttachmentStatus;
+    let Some(driver) = start_driver().await else { return };
+    let axe = axe_script();
+    let portal = Portal::start().await;
+    let base = portal.base.clone();
+    let ctx = portal.ctx.clone();
+
+    // The operator knows the company (head office in Lille, agency in Roubaix); nobody administers it.
+    let now = ctx.clock.now();
+    let address = store::company::Address { street: "12 rue Nationale".into(), complement: None, postal_code: "59000".into(), city: "Lille".into() };
+    let input = store::company::CompanyInput {
+        siren: domain::Siren::parse("732829320").unwrap(),
+        name: "Intérim Nord".into(),
+        address: address.clone(),
+        vat_subject: true,
+        headcount: Some(40),
+        branch: None,
+        region: None,
+    };
+    let company = store::company::create(&ctx.db, input, now).await.unwrap();
+    for (siret, name, head) in [("73282932000074", "Siège de Lille", true), ("73282932000082", "Agence de Roubaix", false)] {
+        let input = store::company::EstablishmentInput { siret: domain::Siret::parse(siret).unwrap(), name: name.into(), address: address.clone(), head_office: head };
+        store::company::create_establishment(&ctx.db, company.id, input, now).await.unwrap();
+    }
+    let digest = web::crypto::hash(domain::password::Password::new(PASSWORD)).await.unwrap();
+    for (email, given, role) in [("claire@interim-nord.fr", "Claire", domain::Role::CompanyUser), ("paul@interim-nord.fr", "Paul", domain::Role::CompanyUser), ("conseiller@opco.fr", "Julien", domain::Role::Advisor)] {
+        let new = store::account::NewAccount {
+            email: domain::Email::parse(email).unwrap(),
+            password_hash: Some(digest.clone()),
+            given_name: given.into(),
+            family_name: "Test".into(),
+            role,
+            email_verified_at: Some(now),
+        };
+        store::account::create(&ctx.db, new, now).await.unwrap();
+    }
+
+    let client = browser(&driver).await;
+
+    // Claire asks to be attached to the whole company.
+    sign_in(&client, &base, "claire@interim-nord.fr").await;
+    client.goto(&format!("{base}/entreprises")).await.unwrap();
+    wait_for_heading(&client, "Mes entreprises").await;
+    check_accessibility(&client, axe.as_deref(), "/entreprises").await;
+    click_link(&client, "Demander un rattachement").await;
+    wait_for_heading(&client, "Demander un rattachement").await;
+    check_accessibility(&client, axe.as_deref(), "/entreprises/rattachement").await;
+    fill(&client, "#siren", "732 829 320").await;
+    submit(&client, "main form").await;
+    wait_for_heading(&client, "Mes entreprises").await;
+    let notice = client.find(Locator::Css("[role=status]")).await.unwrap().text().await.unwrap();
+    assert!(notice.contains("courrier avec un code d’activation"), "{notice}");
+    sign_out(&client).await;
+
+    // The advisor prepares the batch, downloads the PDF and marks it posted.
+    sign_in(&client, &base, "conseiller@opco.fr").await;
+    client.goto(&format!("{base}/gestion/courriers")).await.unwrap();
+    wait_for_heading(&client, "Courriers d’activation").await;
+    check_accessibility(&client, axe.as_deref(), "/gestion/courriers").await;
+    submit(&client, "main section").await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let pdf_link = loop {
+        client.goto(&format!("{base}/gestion/courriers")).await.unwrap();
+        if let Ok(link) = client.find(Locator::Css("a[href$='courriers.pdf']")).await {
+            break link.attr("href").await.unwrap().expect("href");
+        }
+        assert!(Instant::now() < deadline, "the batch was never ready");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    };
+    let bytes = client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];\
+             fetch(arguments[0]).then(r => r.arrayBuffer()).then(b => done(Array.from(new Uint8Array(b))));",
+            vec![serde_json::Value::String(pdf_link)],
+        )
+        .await
+        .expect("download the PDF");
+    let bytes: Vec<u8> = serde_json::from_value(bytes).expect("bytes");
+    let pages = crate::support::pdf_pages(&bytes);
+    assert_eq!(pages.len(), 1);
+    let code = crate::support::codes_in(&pages[0]).pop().expect("a code in the letter");
+    client.find(Locator::Css("form[action$='/poste'] button")).await.expect("posted button").click().await.unwrap();
+    wait_for_heading(&client, "Courriers d’activation").await;
+    sign_out(&client).await;
+
+    // Claire enters the code and becomes administrator.
+    sign_in(&client, &base, "claire@interim-nord.fr").await;
+    client.goto(&format!("{base}/entreprises/activer")).await.unwrap();
+    wait_for_heading(&client, "Activer l’entreprise avec un code").await;
+    check_accessibility(&client, axe.as_deref(), "/entreprises/activer").await;
+    fill(&client, "#siren", "732829320").await;
+    fill(&client, "#code", &code.to_lowercase()).await;
+    submit(&client, "main form").await;
+    wait_for_heading(&client, "Intérim Nord").await;
+    check_accessibility(&client, axe.as_deref(), "/entreprises/{id}").await;
+    sign_out(&client).await;
+
+    // Paul asks for the Roubaix agency only.
+    sign_in(&client, &base, "paul@interim-nord.fr").await;
+    client.goto(&format!("{base}/entreprises/rattachement")).await.unwrap();
+    wait_for_heading(&client, "Demander un rattachement").await;
+    fill(&client, "#siren", "732829320").await;
+    fill(&client, "#sirets", "732 829 320 00082").await;
+    submit(&client, "main form").await;
+    wait_for_heading(&client, "Mes entreprises").await;
+    sign_out(&client).await;
+
+    // Claire sees the bell, opens the request and grants the training domain.
+    sign_in(&client, &base, "claire@interim-nord.fr").await;
+    let count = client.find(Locator::Css(".bell-count")).await.expect("a bell count").text().await.unwrap();
+    assert_eq!(count, "1");
+    client.goto(&format!("{base}/notifications")).await.unwrap();
+    wait_for_heading(&client, "Notifications").await;
+    check_accessibility(&client, axe.as_deref(), "/notifications").await;
+    client.find(Locator::Css("ul.notifications form button")).await.expect("open").click().await.unwrap();
+    wait_for_heading(&client, "Utilisateurs de Intérim Nord").await;
+    check_accessibility(&client, axe.as_deref(), "/entreprises/{id}/utilisateurs").await;
+    client.find(Locator::Css("article.request input[name=training]")).await.expect("training box").click().await.unwrap();
+    submit(&client, "article.request form[action$='/valider']").await;
+    wait_for_heading(&client, "Utilisateurs de Intérim Nord").await;
+    screenshot(&client, "utilisateurs").await;
+    let approved = store::attachment::list_for_company(&ctx.db, company.id, AttachmentStatus::Approved).await.unwrap();
+    assert_eq!(approved.len(), 2);
+    sign_out(&client).await;
+
+    // Paul sees the agency, and only it.
+    sign_in(&client, &base, "paul@interim-nord.fr").await;
+    client.goto(&format!("{base}/entreprises/{}", company.id)).await.unwrap();
+    wait_for_heading(&client, "Intérim Nord").await;
+    let source = client.source().await.unwrap();
+    assert!(source.contains("732 829 320 00082") && source.contains("Agence de Roubaix"));
+    assert!(!source.contains("732 829 320 00074"), "the head office is not Paul's");
+    assert!(source.contains("Dossiers formation"));
+
+    client.close().await.expect("close browser");
+    portal.stop().await;
 }
