@@ -11,8 +11,9 @@ use crate::Context;
 pub const DEMO_PASSWORD: &str = "Cerisier-Atelier-42";
 
 /// The demonstration accounts: address, first name, last name, role.
-pub const DEMO_ACCOUNTS: [(&str, &str, &str, Role); 4] = [
+pub const DEMO_ACCOUNTS: [(&str, &str, &str, Role); 5] = [
     ("rh@interim-demo.fr", "Camille", "Martin", Role::CompanyUser),
+    ("agence@interim-demo.fr", "Paul", "Leroy", Role::CompanyUser),
     ("conseiller@opco-demo.fr", "Julien", "Bernard", Role::Advisor),
     ("gestionnaire@opco-demo.fr", "Sophie", "Petit", Role::CaseManager),
     ("admin@opco-demo.fr", "Nadia", "Roux", Role::PlatformAdmin),
@@ -53,10 +54,115 @@ pub async fn seed_if_empty(ctx: &Context) -> anyhow::Result<bool> {
         };
         store::audit::record(&txn, entry, now).await?;
     }
+    seed_companies(&txn, now).await?;
     txn.commit().await?;
     println!("Données de démonstration ajoutées.");
     print_logins();
     Ok(true)
+}
+
+/// Two companies: « Intérim Démo Nord », administered by Camille, with Paul's request for the
+/// Roubaix agency waiting for her; « BTP Emploi Démo », without administrator (the letter path).
+async fn seed_companies(txn: &store::DatabaseTransaction, now: chrono::DateTime<chrono::Utc>) -> anyhow::Result<()> {
+    use domain::habilitation::Domain;
+    use store::company::{Address, CompanyInput, EstablishmentInput};
+    let lille = Address {
+        street: "12 rue Nationale".into(),
+        complement: None,
+        postal_code: "59000".into(),
+        city: "Lille".into(),
+    };
+    let roubaix = Address {
+        street: "4 place de la Liberté".into(),
+        complement: None,
+        postal_code: "59100".into(),
+        city: "Roubaix".into(),
+    };
+    let lyon = Address {
+        street: "8 avenue de la Gare".into(),
+        complement: Some("Bâtiment B".into()),
+        postal_code: "69002".into(),
+        city: "Lyon".into(),
+    };
+    let company = |siren: &str, name: &str, address: &Address, headcount| -> anyhow::Result<CompanyInput> {
+        Ok(CompanyInput {
+            siren: domain::Siren::parse(siren).map_err(|e| anyhow::anyhow!("{e}"))?,
+            name: name.to_owned(),
+            address: address.clone(),
+            vat_subject: true,
+            headcount: Some(headcount),
+            branch: Some("Travail temporaire".to_owned()),
+            region: None,
+        })
+    };
+    let establishment =
+        |siret: &str, name: &str, address: &Address, head_office| -> anyhow::Result<EstablishmentInput> {
+            Ok(EstablishmentInput {
+                siret: domain::Siret::parse(siret).map_err(|e| anyhow::anyhow!("{e}"))?,
+                name: name.to_owned(),
+                address: address.clone(),
+                head_office,
+            })
+        };
+    let nord = store::company::create(txn, company("732829320", "Intérim Démo Nord", &lille, 42)?, now).await?;
+    store::company::create_establishment(
+        txn,
+        nord.id,
+        establishment("73282932000074", "Siège de Lille", &lille, true)?,
+        now,
+    )
+    .await?;
+    let agency = store::company::create_establishment(
+        txn,
+        nord.id,
+        establishment("73282932000082", "Agence de Roubaix", &roubaix, false)?,
+        now,
+    )
+    .await?;
+    let btp = store::company::create(txn, company("552100554", "BTP Emploi Démo", &lyon, 120)?, now).await?;
+    store::company::create_establishment(
+        txn,
+        btp.id,
+        establishment("55210055400013", "Siège de Lyon", &lyon, true)?,
+        now,
+    )
+    .await?;
+
+    let camille = store::account::find_by_email(txn, &Email::parse("rh@interim-demo.fr")?)
+        .await?
+        .context("compte de démonstration")?;
+    let paul = store::account::find_by_email(txn, &Email::parse("agence@interim-demo.fr")?)
+        .await?
+        .context("compte de démonstration")?;
+    store::attachment::grant(
+        txn,
+        camille.id,
+        nord.id,
+        None,
+        true,
+        &Domain::ALL,
+        store::attachment::Source::Advisor,
+        None,
+        now,
+    )
+    .await?;
+    store::attachment::request(
+        txn,
+        paul.id,
+        nord.id,
+        Some(agency.id),
+        Some("Chargé de recrutement à Roubaix".into()),
+        now,
+    )
+    .await?;
+    let news = store::notification::NewNotification {
+        kind: "attachment.requested",
+        title: "Demande de rattachement à Intérim Démo Nord".to_owned(),
+        body: "Paul Leroy (agence@interim-demo.fr) demande à être rattaché à : Agence de Roubaix.".to_owned(),
+        link: Some(format!("/entreprises/{}/utilisateurs", nord.id)),
+    };
+    store::notification::notify(txn, camille.id, &news, now).await?;
+    Ok(())
 }
 
 fn print_logins() {

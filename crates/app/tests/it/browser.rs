@@ -322,7 +322,13 @@ async fn sign_out(client: &Client) {
 }
 
 async fn click_link(client: &Client, text: &str) {
-    client.find(Locator::LinkText(text)).await.unwrap_or_else(|e| panic!("link {text:?}: {e}")).click().await.expect("click");
+    client
+        .find(Locator::LinkText(text))
+        .await
+        .unwrap_or_else(|e| panic!("link {text:?}: {e}"))
+        .click()
+        .await
+        .expect("click");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -336,7 +342,12 @@ async fn a_company_is_activated_by_letter_and_its_administrator_approves_a_colle
 
     // The operator knows the company (head office in Lille, agency in Roubaix); nobody administers it.
     let now = ctx.clock.now();
-    let address = store::company::Address { street: "12 rue Nationale".into(), complement: None, postal_code: "59000".into(), city: "Lille".into() };
+    let address = store::company::Address {
+        street: "12 rue Nationale".into(),
+        complement: None,
+        postal_code: "59000".into(),
+        city: "Lille".into(),
+    };
     let input = store::company::CompanyInput {
         siren: domain::Siren::parse("732829320").unwrap(),
         name: "Intérim Nord".into(),
@@ -347,12 +358,23 @@ async fn a_company_is_activated_by_letter_and_its_administrator_approves_a_colle
         region: None,
     };
     let company = store::company::create(&ctx.db, input, now).await.unwrap();
-    for (siret, name, head) in [("73282932000074", "Siège de Lille", true), ("73282932000082", "Agence de Roubaix", false)] {
-        let input = store::company::EstablishmentInput { siret: domain::Siret::parse(siret).unwrap(), name: name.into(), address: address.clone(), head_office: head };
+    for (siret, name, head) in
+        [("73282932000074", "Siège de Lille", true), ("73282932000082", "Agence de Roubaix", false)]
+    {
+        let input = store::company::EstablishmentInput {
+            siret: domain::Siret::parse(siret).unwrap(),
+            name: name.into(),
+            address: address.clone(),
+            head_office: head,
+        };
         store::company::create_establishment(&ctx.db, company.id, input, now).await.unwrap();
     }
     let digest = web::crypto::hash(domain::password::Password::new(PASSWORD)).await.unwrap();
-    for (email, given, role) in [("claire@interim-nord.fr", "Claire", domain::Role::CompanyUser), ("paul@interim-nord.fr", "Paul", domain::Role::CompanyUser), ("conseiller@opco.fr", "Julien", domain::Role::Advisor)] {
+    for (email, given, role) in [
+        ("claire@interim-nord.fr", "Claire", domain::Role::CompanyUser),
+        ("paul@interim-nord.fr", "Paul", domain::Role::CompanyUser),
+        ("conseiller@opco.fr", "Julien", domain::Role::Advisor),
+    ] {
         let new = store::account::NewAccount {
             email: domain::Email::parse(email).unwrap(),
             password_hash: Some(digest.clone()),
@@ -444,7 +466,13 @@ async fn a_company_is_activated_by_letter_and_its_administrator_approves_a_colle
     client.find(Locator::Css("ul.notifications form button")).await.expect("open").click().await.unwrap();
     wait_for_heading(&client, "Utilisateurs de Intérim Nord").await;
     check_accessibility(&client, axe.as_deref(), "/entreprises/{id}/utilisateurs").await;
-    client.find(Locator::Css("article.request input[name=training]")).await.expect("training box").click().await.unwrap();
+    client
+        .find(Locator::Css("article.request input[name=training]"))
+        .await
+        .expect("training box")
+        .click()
+        .await
+        .unwrap();
     submit(&client, "article.request form[action$='/valider']").await;
     wait_for_heading(&client, "Utilisateurs de Intérim Nord").await;
     screenshot(&client, "utilisateurs").await;

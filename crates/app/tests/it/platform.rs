@@ -169,8 +169,11 @@ async fn the_demo_seeds_an_empty_database_once() {
     let app = TestApp::spawn().await;
     assert!(espace_app::demo::seed_if_empty(&app.ctx).await.unwrap());
     assert!(!espace_app::demo::seed_if_empty(&app.ctx).await.unwrap());
-    assert_eq!(store::account::count(&app.ctx.db).await.unwrap(), 4);
+    assert_eq!(store::account::count(&app.ctx.db).await.unwrap(), 5);
     let mut browser = app.client();
     let r = browser.login("rh@interim-demo.fr", espace_app::demo::DEMO_PASSWORD).await;
     assert_eq!(r.location(), "/");
+    let companies = browser.get("/entreprises").await;
+    assert!(companies.body.contains("Intérim Démo Nord"));
+    assert_eq!(browser.get("/").await.texts(".bell-count"), ["1"], "Paul's request waits for Camille");
 }
