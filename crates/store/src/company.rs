@@ -10,6 +10,9 @@ use sea_orm::{
     QueryFilter, QueryOrder, QuerySelect,
 };
 
+use sea_orm::ExprTrait as _;
+use sea_orm::sea_query::{Expr, Func};
+
 use crate::db::is_unique_violation;
 use crate::entity::{bank_account, company, establishment};
 use domain::scope::Scope;
@@ -300,10 +303,13 @@ pub async fn search(
     let digits: String = text.chars().filter(char::is_ascii_digit).collect();
     let mut query = company::Entity::find();
     if !text.is_empty() {
-        let mut condition = Condition::any().add(company::Column::Name.contains(text));
+        // Case-insensitive on both backends (PostgreSQL's LIKE is case-sensitive).
+        let pattern = format!("%{}%", text.to_lowercase().replace(['%', '_'], ""));
+        let name = Expr::expr(Func::lower(Expr::col((company::Entity, company::Column::Name)))).like(pattern);
+        let mut condition = Condition::any().add(name);
         if digits.len() >= 3 && digits.len() == text.chars().filter(|c| !c.is_whitespace()).count() {
-            condition =
-                condition.add(company::Column::Siren.starts_with(digits.get(..9.min(digits.len())).unwrap_or("")));
+            condition = condition
+                .add(company::Column::Siren.starts_with(digits.get(..Ord::min(9, digits.len())).unwrap_or("")));
         }
         query = query.filter(condition);
     }

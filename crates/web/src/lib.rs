@@ -118,6 +118,7 @@ pub fn router(state: AppState) -> Result<Router, RouterError> {
         .route("/gestion/entreprises", get(staff_companies::search))
         .route("/gestion/entreprises/nouvelle", get(staff_companies::new_form).post(staff_companies::create))
         .route("/gestion/entreprises/{id}", get(staff_companies::show))
+        .route("/gestion/entreprises/{id}/profil", get(staff_companies::profile_form).post(staff_companies::profile))
         .route("/gestion/entreprises/{id}/etablissements", post(staff_companies::add_establishment))
         .route("/gestion/entreprises/{id}/edi", post(staff_companies::set_edi))
         .route("/gestion/entreprises/{id}/courrier", post(staff_companies::new_letter))

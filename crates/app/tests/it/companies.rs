@@ -458,6 +458,34 @@ async fn staff_create_companies_with_checked_identifiers() {
     assert!(found.body.contains("Intérim Nord"));
     let found = advisor.get("/gestion/entreprises?q=nord").await;
     assert!(found.body.contains("Intérim Nord"));
+    let id = store::company::find_by_siren(&app.ctx.db, &domain::Siren::parse("732829320").unwrap())
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let edit = advisor.get(&format!("/gestion/entreprises/{id}/profil")).await;
+    assert_eq!(edit.input_value("name").as_deref(), Some("Intérim Nord"));
+    let bad = advisor
+        .post(
+            &format!("/gestion/entreprises/{id}/profil"),
+            &[("name", ""), ("street", "1 rue"), ("postal_code", "75001"), ("city", "Paris")],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let renamed = advisor
+        .post(
+            &format!("/gestion/entreprises/{id}/profil"),
+            &[
+                ("name", "Intérim Nord SAS"),
+                ("street", "1 rue Neuve"),
+                ("postal_code", "59000"),
+                ("city", "Lille"),
+                ("vat_subject", "oui"),
+            ],
+        )
+        .await;
+    assert_eq!(renamed.status, StatusCode::SEE_OTHER);
+    assert_eq!(store::company::get_unscoped(&app.ctx.db, id).await.unwrap().unwrap().name, "Intérim Nord SAS");
 }
 
 #[tokio::test]

@@ -95,6 +95,13 @@ fn routes() -> Vec<Route> {
         route(get.clone(), "/gestion/entreprises/nouvelle", &[], Victim),
         route(post.clone(), "/gestion/entreprises/nouvelle", &[("siren", "443061841"), ("name", "X")], Victim),
         route(get.clone(), "/gestion/entreprises/{company}", &[], Victim),
+        route(get.clone(), "/gestion/entreprises/{company}/profil", &[], Victim),
+        route(
+            post.clone(),
+            "/gestion/entreprises/{company}/profil",
+            &[("name", "Volée"), ("street", "1 rue"), ("postal_code", "75001"), ("city", "Paris")],
+            Victim,
+        ),
         route(post.clone(), "/gestion/entreprises/{company}/etablissements", &[("siret", "73282932000017")], Victim),
         route(post.clone(), "/gestion/entreprises/{company}/edi", &[("edi", "oui")], Victim),
         route(post.clone(), "/gestion/entreprises/{company}/courrier", &[], Victim),

@@ -498,3 +498,76 @@ pub async fn attach_user(
     let notice = if created { "utilisateur-cree" } else { "utilisateur-rattache" };
     Ok(Redirect::to(&format!("/gestion/entreprises/{id}?notice={notice}")).into_response())
 }
+
+/// The staff form completing a company's profile (legal name included).
+#[derive(Debug, Template)]
+#[template(path = "gestion/entreprises/profile.html")]
+pub struct ProfilePage {
+    chrome: Chrome,
+    company_id: i64,
+    form: NewCompanyForm,
+    errors: FormErrors,
+}
+
+/// `GET /gestion/entreprises/{id}/profil`
+pub async fn profile_form(
+    State(state): State<AppState>,
+    chrome: Chrome,
+    Staff(user): Staff,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    user.require(Permission::ManageCompanies)?;
+    let company = store::company::get_unscoped(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    let form = NewCompanyForm {
+        siren: company.siren.to_string(),
+        name: company.name,
+        head_office_siret: String::new(),
+        street: company.address.street,
+        street_complement: company.address.complement.unwrap_or_default(),
+        postal_code: company.address.postal_code,
+        city: company.address.city,
+        vat_subject: if company.vat_subject { "oui" } else { "non" }.to_owned(),
+        headcount: company.headcount.map(|h| h.to_string()).unwrap_or_default(),
+        branch: company.branch.unwrap_or_default(),
+        region: company.region.unwrap_or_default(),
+    };
+    Ok(render::page(&ProfilePage { chrome, company_id: id, form, errors: FormErrors::new() })?.into_response())
+}
+
+/// `POST /gestion/entreprises/{id}/profil`
+pub async fn profile(
+    State(state): State<AppState>,
+    chrome: Chrome,
+    client: Client,
+    Staff(user): Staff,
+    Path(id): Path<i64>,
+    Form(form): Form<NewCompanyForm>,
+) -> Result<Response, AppError> {
+    user.require(Permission::ManageCompanies)?;
+    let company = store::company::get_unscoped(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    let mut errors = FormErrors::new();
+    let name = company_name(&mut errors, "name", &form.name);
+    let address = parse_address(&mut errors, &form.street, &form.street_complement, &form.postal_code, &form.city);
+    let headcount = parse_headcount(&mut errors, &form.headcount);
+    if !errors.is_empty() {
+        return render::page_with_status(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &ProfilePage { chrome, company_id: id, form, errors },
+        );
+    }
+    let now = state.now();
+    let input = CompanyInput {
+        siren: company.siren,
+        name,
+        address,
+        vat_subject: form.vat_subject != "non",
+        headcount,
+        branch: optional(&form.branch),
+        region: optional(&form.region),
+    };
+    let txn = store::db::write(&state.db).await?;
+    store::company::update_profile(&txn, id, input, now).await?;
+    audit(&txn, &user.actor(), "company.profile_updated", Some(("company", id.to_string())), &client, now).await?;
+    txn.commit().await?;
+    Ok(Redirect::to(&format!("/gestion/entreprises/{id}?notice=profil")).into_response())
+}
