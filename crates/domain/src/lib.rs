@@ -6,11 +6,14 @@
 
 pub mod activation;
 pub mod clock;
+pub mod dossier;
 pub mod email;
 pub mod habilitation;
 pub mod ident;
+pub mod money;
 pub mod password;
 pub mod role;
+pub mod rules;
 pub mod scope;
 pub mod session;
 pub mod throttle;
@@ -18,4 +21,5 @@ pub mod token;
 
 pub use email::Email;
 pub use ident::{Iban, Nda, Siren, Siret};
+pub use money::Money;
 pub use role::Role;

@@ -8,10 +8,8 @@ use domain::{Siren, Siret};
 use store::company::{Address, CompanyInput, EstablishmentInput};
 
 use super::source::{Row, Source};
-use super::{Progress, Report, yes_no};
+use super::{Report, drive, yes_no};
 use crate::Context;
-
-const BATCH: usize = 500;
 
 /// One parsed row.
 #[derive(Debug, Clone)]
@@ -82,36 +80,13 @@ fn parse(source: &Source, row: &Row) -> Result<DirectoryRow, (&'static str, Stri
 /// When the file cannot be read at all, or the database fails.
 pub async fn run(ctx: &Context, path: &Path) -> anyhow::Result<Report> {
     let mut source = Source::open(path, &["siren", "siret", "raison_sociale"])?;
-    let mut report = Report::default();
-    let progress = Progress::new("Annuaire des entreprises");
-    let mut rows = 0u64;
-    let mut batch = Vec::with_capacity(BATCH);
-    while let Some(next) = source.next_row() {
-        rows += 1;
-        progress.tick(rows);
-        match next {
-            Err((line, reason)) => report.error(line, "(ligne)", reason),
-            Ok(row) => match parse(&source, &row) {
-                Ok(parsed) => batch.push(parsed),
-                Err((column, reason)) => report.error(row.line, column, reason),
-            },
-        }
-        if batch.len() == BATCH {
-            write(ctx, &mut batch, &mut report).await?;
-        }
-    }
-    write(ctx, &mut batch, &mut report).await?;
-    progress.finish(rows);
-    Ok(report)
+    drive(&mut source, "Annuaire des entreprises", parse, async |batch, report| write(ctx, batch, report).await).await
 }
 
-async fn write(ctx: &Context, batch: &mut Vec<DirectoryRow>, report: &mut Report) -> anyhow::Result<()> {
-    if batch.is_empty() {
-        return Ok(());
-    }
+async fn write(ctx: &Context, batch: Vec<DirectoryRow>, report: &mut Report) -> anyhow::Result<()> {
     let now = ctx.clock.now();
     let txn = store::db::write(&ctx.db).await?;
-    for row in batch.drain(..) {
+    for row in batch {
         let input = CompanyInput {
             siren: row.siren.clone(),
             name: row.name.clone(),

@@ -9,11 +9,8 @@ use store::company::{Address, CompanyInput, EstablishmentInput};
 use store::legacy::{LegacyAccount, Stored};
 
 use super::source::{Row, Source};
-use super::{Progress, Report, yes_no};
+use super::{Report, drive, yes_no};
 use crate::Context;
-
-/// Rows written per transaction.
-const BATCH: usize = 500;
 
 /// Options of the import.
 #[derive(Debug, Clone, Copy, Default)]
@@ -57,43 +54,18 @@ fn parse(source: &Source, row: &Row) -> Result<LegacyAccount, (&'static str, Str
 /// again to finish).
 pub async fn run(ctx: &Context, path: &Path, options: Options) -> anyhow::Result<Report> {
     let mut source = Source::open(path, &["email", "siren", "siret", "administrateur", "habilitations"])?;
-    let mut report = Report::default();
-    let progress = Progress::new("Comptes de l’ancien portail");
-    let mut rows = 0u64;
-    let mut batch = Vec::with_capacity(BATCH);
-    while let Some(next) = source.next_row() {
-        rows += 1;
-        progress.tick(rows);
-        match next {
-            Err((line, reason)) => report.error(line, "(ligne)", reason),
-            Ok(row) => match parse(&source, &row) {
-                Ok(account) => batch.push(account),
-                Err((column, reason)) => report.error(row.line, column, reason),
-            },
-        }
-        if batch.len() == BATCH {
-            write(ctx, &mut batch, options, &mut report).await?;
-        }
-    }
-    write(ctx, &mut batch, options, &mut report).await?;
-    progress.finish(rows);
-    Ok(report)
+    drive(&mut source, "Comptes de l’ancien portail", parse, async |batch, report| {
+        write(ctx, batch, options, report).await
+    })
+    .await
 }
 
 /// Writes parsed rows in one transaction, then applies them to existing verified accounts.
-async fn write(
-    ctx: &Context,
-    batch: &mut Vec<LegacyAccount>,
-    options: Options,
-    report: &mut Report,
-) -> anyhow::Result<()> {
-    if batch.is_empty() {
-        return Ok(());
-    }
+async fn write(ctx: &Context, batch: Vec<LegacyAccount>, options: Options, report: &mut Report) -> anyhow::Result<()> {
     let now = ctx.clock.now();
     let txn = store::db::write(&ctx.db).await?;
     let mut emails = Vec::new();
-    for account in batch.drain(..) {
+    for account in batch {
         let company = match store::company::find_by_siren(&txn, &account.siren).await? {
             Some(company) => company,
             None if options.create_companies => {

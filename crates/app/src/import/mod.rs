@@ -104,6 +104,45 @@ impl Progress {
     }
 }
 
+/// Rows written per transaction.
+pub const BATCH: usize = 500;
+
+/// Reads every row of `source`, parses it with `parse` (an error names the column), and hands the
+/// parsed rows to `write` in batches of [`BATCH`]; returns the report with every unreadable row.
+///
+/// # Errors
+/// What `write` fails with (the database); batches already written stay.
+pub async fn drive<T>(
+    source: &mut source::Source,
+    label: &'static str,
+    parse: impl Fn(&source::Source, &source::Row) -> Result<T, (&'static str, String)>,
+    mut write: impl AsyncFnMut(Vec<T>, &mut Report) -> anyhow::Result<()>,
+) -> anyhow::Result<Report> {
+    let mut report = Report::default();
+    let progress = Progress::new(label);
+    let mut rows = 0u64;
+    let mut batch = Vec::with_capacity(BATCH);
+    while let Some(next) = source.next_row() {
+        rows += 1;
+        progress.tick(rows);
+        match next {
+            Err((line, reason)) => report.error(line, "(ligne)", reason),
+            Ok(row) => match parse(source, &row) {
+                Ok(parsed) => batch.push(parsed),
+                Err((column, reason)) => report.error(row.line, column, reason),
+            },
+        }
+        if batch.len() == BATCH {
+            write(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)), &mut report).await?;
+        }
+    }
+    if !batch.is_empty() {
+        write(batch, &mut report).await?;
+    }
+    progress.finish(rows);
+    Ok(report)
+}
+
 /// Parses `oui` / `non` (any case; empty is `non`).
 ///
 /// # Errors

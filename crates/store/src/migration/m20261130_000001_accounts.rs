@@ -8,26 +8,10 @@ use sea_orm_migration::schema::{
     timestamp_with_time_zone_null,
 };
 
+use super::schema::{fk, index};
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
-
-fn fk(from_table: &'static str, to_table: &'static str, column: &'static str) -> ForeignKeyCreateStatement {
-    ForeignKey::create()
-        .name(format!("fk_{from_table}_{column}"))
-        .from(from_table, column)
-        .to(to_table, "id")
-        .on_delete(ForeignKeyAction::Cascade)
-        .to_owned()
-}
-
-fn index(table: &'static str, name: &str, columns: &[&'static str]) -> IndexCreateStatement {
-    let mut stmt = Index::create();
-    stmt.name(name).table(table);
-    for column in columns {
-        stmt.col(*column);
-    }
-    stmt.to_owned()
-}
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
@@ -68,7 +52,7 @@ impl MigrationTrait for Migration {
                     .col(timestamp_with_time_zone("expires_at"))
                     .col(text_null("ip"))
                     .col(text_null("user_agent"))
-                    .foreign_key(&mut fk("user_session", "app_user", "user_id"))
+                    .foreign_key(&mut fk("user_session", "user_id", "app_user", ForeignKeyAction::Cascade))
                     .to_owned(),
             )
             .await?;
@@ -85,7 +69,7 @@ impl MigrationTrait for Migration {
                     .col(timestamp_with_time_zone("created_at"))
                     .col(timestamp_with_time_zone("expires_at"))
                     .col(timestamp_with_time_zone_null("used_at"))
-                    .foreign_key(&mut fk("user_token", "app_user", "user_id"))
+                    .foreign_key(&mut fk("user_token", "user_id", "app_user", ForeignKeyAction::Cascade))
                     .to_owned(),
             )
             .await?;
@@ -100,7 +84,7 @@ impl MigrationTrait for Migration {
                     .col(text("token_hash").unique_key())
                     .col(timestamp_with_time_zone("created_at"))
                     .col(timestamp_with_time_zone("last_used_at"))
-                    .foreign_key(&mut fk("trusted_device", "app_user", "user_id"))
+                    .foreign_key(&mut fk("trusted_device", "user_id", "app_user", ForeignKeyAction::Cascade))
                     .to_owned(),
             )
             .await?;
@@ -136,7 +120,7 @@ impl MigrationTrait for Migration {
                     .col(timestamp_with_time_zone_null("expires_at"))
                     .col(timestamp_with_time_zone_null("last_used_at"))
                     .col(timestamp_with_time_zone_null("revoked_at"))
-                    .foreign_key(&mut fk("api_token", "app_user", "user_id"))
+                    .foreign_key(&mut fk("api_token", "user_id", "app_user", ForeignKeyAction::Cascade))
                     .to_owned(),
             )
             .await?;

@@ -7,26 +7,10 @@ use sea_orm_migration::schema::{
     timestamp_with_time_zone_null,
 };
 
+use super::schema::{fk, index};
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
-
-fn fk(from_table: &'static str, column: &'static str, to_table: &'static str) -> ForeignKeyCreateStatement {
-    ForeignKey::create()
-        .name(format!("fk_{from_table}_{column}"))
-        .from(from_table, column)
-        .to(to_table, "id")
-        .on_delete(ForeignKeyAction::Restrict)
-        .to_owned()
-}
-
-fn index(table: &'static str, name: &str, columns: &[&'static str]) -> IndexCreateStatement {
-    let mut stmt = Index::create();
-    stmt.name(name).table(table);
-    for column in columns {
-        stmt.col(*column);
-    }
-    stmt.to_owned()
-}
 
 fn address(table: &mut TableCreateStatement) -> &mut TableCreateStatement {
     table
@@ -66,7 +50,7 @@ impl MigrationTrait for Migration {
             .col(boolean("head_office").default(false))
             .col(timestamp_with_time_zone("created_at"))
             .col(timestamp_with_time_zone("updated_at"))
-            .foreign_key(&mut fk("establishment", "company_id", "company"));
+            .foreign_key(&mut fk("establishment", "company_id", "company", ForeignKeyAction::Restrict));
         manager.create_table(establishment.to_owned()).await?;
         manager.create_index(index("establishment", "ix_establishment_company", &["company_id"])).await?;
 
@@ -81,7 +65,7 @@ impl MigrationTrait for Migration {
                     .col(timestamp_with_time_zone("created_at"))
                     .col(big_integer_null("created_by"))
                     .col(timestamp_with_time_zone_null("retired_at"))
-                    .foreign_key(&mut fk("bank_account", "company_id", "company"))
+                    .foreign_key(&mut fk("bank_account", "company_id", "company", ForeignKeyAction::Restrict))
                     .to_owned(),
             )
             .await?;
@@ -104,9 +88,9 @@ impl MigrationTrait for Migration {
                     .col(big_integer_null("decided_by"))
                     .col(text_null("reason"))
                     .check(Expr::col("status").is_in(["requested", "approved", "refused", "withdrawn"]))
-                    .foreign_key(&mut fk("attachment", "user_id", "app_user"))
-                    .foreign_key(&mut fk("attachment", "company_id", "company"))
-                    .foreign_key(&mut fk("attachment", "establishment_id", "establishment"))
+                    .foreign_key(&mut fk("attachment", "user_id", "app_user", ForeignKeyAction::Restrict))
+                    .foreign_key(&mut fk("attachment", "company_id", "company", ForeignKeyAction::Restrict))
+                    .foreign_key(&mut fk("attachment", "establishment_id", "establishment", ForeignKeyAction::Restrict))
                     .to_owned(),
             )
             .await?;
@@ -132,14 +116,7 @@ impl MigrationTrait for Migration {
                     .col(timestamp_with_time_zone("granted_at"))
                     .col(big_integer_null("granted_by"))
                     .check(Expr::col("domain").is_in(["training", "work_study", "invoicing"]))
-                    .foreign_key(
-                        &mut ForeignKey::create()
-                            .name("fk_habilitation_attachment_id")
-                            .from("habilitation", "attachment_id")
-                            .to("attachment", "id")
-                            .on_delete(ForeignKeyAction::Cascade)
-                            .to_owned(),
-                    )
+                    .foreign_key(&mut fk("habilitation", "attachment_id", "attachment", ForeignKeyAction::Cascade))
                     .to_owned(),
             )
             .await?;
@@ -178,8 +155,8 @@ impl MigrationTrait for Migration {
                     .col(timestamp_with_time_zone("created_at"))
                     .col(timestamp_with_time_zone_null("posted_at"))
                     .check(Expr::col("status").is_in(["queued", "batched", "posted", "cancelled"]))
-                    .foreign_key(&mut fk("activation_letter", "company_id", "company"))
-                    .foreign_key(&mut fk("activation_letter", "batch_id", "letter_batch"))
+                    .foreign_key(&mut fk("activation_letter", "company_id", "company", ForeignKeyAction::Restrict))
+                    .foreign_key(&mut fk("activation_letter", "batch_id", "letter_batch", ForeignKeyAction::Restrict))
                     .to_owned(),
             )
             .await?;
@@ -199,8 +176,13 @@ impl MigrationTrait for Migration {
                     .col(timestamp_with_time_zone_null("used_at"))
                     .col(big_integer_null("used_by"))
                     .col(timestamp_with_time_zone_null("revoked_at"))
-                    .foreign_key(&mut fk("activation_code", "company_id", "company"))
-                    .foreign_key(&mut fk("activation_code", "letter_id", "activation_letter"))
+                    .foreign_key(&mut fk("activation_code", "company_id", "company", ForeignKeyAction::Restrict))
+                    .foreign_key(&mut fk(
+                        "activation_code",
+                        "letter_id",
+                        "activation_letter",
+                        ForeignKeyAction::Restrict,
+                    ))
                     .to_owned(),
             )
             .await?;
@@ -237,7 +219,7 @@ impl MigrationTrait for Migration {
                     .col(text_null("link"))
                     .col(timestamp_with_time_zone("created_at"))
                     .col(timestamp_with_time_zone_null("read_at"))
-                    .foreign_key(&mut fk("notification", "user_id", "app_user"))
+                    .foreign_key(&mut fk("notification", "user_id", "app_user", ForeignKeyAction::Restrict))
                     .to_owned(),
             )
             .await?;

@@ -7,6 +7,8 @@ use sea_orm_migration::prelude::*;
 
 mod m20261130_000001_accounts;
 mod m20261130_000002_companies;
+mod m20261130_000003_dossiers;
+mod schema;
 
 /// The ordered list of migrations.
 #[derive(Debug)]
@@ -15,6 +17,10 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261130_000001_accounts::Migration), Box::new(m20261130_000002_companies::Migration)]
+        vec![
+            Box::new(m20261130_000001_accounts::Migration),
+            Box::new(m20261130_000002_companies::Migration),
+            Box::new(m20261130_000003_dossiers::Migration),
+        ]
     }
 }

@@ -103,6 +103,16 @@ async fn conflict(
     render::page_with_status(StatusCode::CONFLICT, &page)
 }
 
+/// Whether a decision was applied: `false` when someone decided first (the caller answers 409
+/// with the list as it now stands), an error when the database failed.
+fn applied(result: Result<(), DecisionError>) -> Result<bool, AppError> {
+    match result {
+        Ok(()) => Ok(true),
+        Err(DecisionError::NotPending) => Ok(false),
+        Err(DecisionError::Db(err)) => Err(err.into()),
+    }
+}
+
 const ALREADY_DECIDED: &str =
     "Cette demande a déjà reçu une réponse (peut-être d’un autre administrateur) : la liste ci-dessous est à jour.";
 
@@ -119,13 +129,9 @@ pub async fn approve(
     let request = store::attachment::get_in_company(&state.db, id, attachment).await?.ok_or(AppError::NotFound)?;
     let now = state.now();
     let txn = store::db::write(&state.db).await?;
-    match store::attachment::approve(&txn, id, attachment, &form.domains(), scoped.user.account.id, now).await {
-        Ok(()) => {}
-        Err(DecisionError::NotPending) => {
-            txn.rollback().await?;
-            return conflict(&state, chrome, &scoped, id, ALREADY_DECIDED).await;
-        }
-        Err(DecisionError::Db(err)) => return Err(err.into()),
+    if !applied(store::attachment::approve(&txn, id, attachment, &form.domains(), scoped.user.account.id, now).await)? {
+        txn.rollback().await?;
+        return conflict(&state, chrome, &scoped, id, ALREADY_DECIDED).await;
     }
     let news = NewNotification {
         kind: "attachment.approved",
@@ -184,13 +190,9 @@ pub async fn refuse(
     }
     let now = state.now();
     let txn = store::db::write(&state.db).await?;
-    match store::attachment::refuse(&txn, id, attachment, reason, scoped.user.account.id, now).await {
-        Ok(()) => {}
-        Err(DecisionError::NotPending) => {
-            txn.rollback().await?;
-            return conflict(&state, chrome, &scoped, id, ALREADY_DECIDED).await;
-        }
-        Err(DecisionError::Db(err)) => return Err(err.into()),
+    if !applied(store::attachment::refuse(&txn, id, attachment, reason, scoped.user.account.id, now).await)? {
+        txn.rollback().await?;
+        return conflict(&state, chrome, &scoped, id, ALREADY_DECIDED).await;
     }
     let news = NewNotification {
         kind: "attachment.refused",
@@ -277,13 +279,9 @@ pub async fn set_admin(
             return conflict(&state, chrome, &scoped, id, &err.to_string()).await;
         }
     }
-    match store::attachment::set_admin(&txn, id, attachment, make_admin).await {
-        Ok(()) => {}
-        Err(DecisionError::NotPending) => {
-            txn.rollback().await?;
-            return conflict(&state, chrome, &scoped, id, ALREADY_DECIDED).await;
-        }
-        Err(DecisionError::Db(err)) => return Err(err.into()),
+    if !applied(store::attachment::set_admin(&txn, id, attachment, make_admin).await)? {
+        txn.rollback().await?;
+        return conflict(&state, chrome, &scoped, id, ALREADY_DECIDED).await;
     }
     let action = if make_admin { "attachment.admin_granted" } else { "attachment.admin_removed" };
     audit(&txn, &scoped.user.actor(), action, Some(("attachment", attachment.to_string())), &client, now).await?;
@@ -312,13 +310,9 @@ pub async fn withdraw(
             return conflict(&state, chrome, &scoped, id, &err.to_string()).await;
         }
     }
-    match store::attachment::withdraw(&txn, id, attachment, scoped.user.account.id, now).await {
-        Ok(()) => {}
-        Err(DecisionError::NotPending) => {
-            txn.rollback().await?;
-            return conflict(&state, chrome, &scoped, id, ALREADY_DECIDED).await;
-        }
-        Err(DecisionError::Db(err)) => return Err(err.into()),
+    if !applied(store::attachment::withdraw(&txn, id, attachment, scoped.user.account.id, now).await)? {
+        txn.rollback().await?;
+        return conflict(&state, chrome, &scoped, id, ALREADY_DECIDED).await;
     }
     let news = NewNotification {
         kind: "attachment.withdrawn",

@@ -1,0 +1,458 @@
+//! Training dossiers and work-study contracts, their trainees and their timeline.
+//!
+//! Reads take the caller's [`Scope`]: a company user sees the dossiers of the establishments where
+//! they hold the dossier's domain (training or work-study); staff see all. Every change of state
+//! is a compare-and-set on `(status, version)`: of two case managers deciding at once, one wins
+//! and the other is told.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use domain::Money;
+use domain::dossier::DossierStatus;
+use domain::habilitation::Domain;
+use domain::scope::Scope;
+use sea_orm::ExprTrait as _;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect,
+};
+
+use crate::entity::{dossier, dossier_event, trainee};
+
+/// A dossier row.
+pub type Dossier = dossier::Model;
+/// A trainee row.
+pub type Trainee = trainee::Model;
+/// A timeline entry.
+pub type Event = dossier_event::Model;
+
+/// The domain a dossier belongs to, from its kind.
+#[must_use]
+pub fn domain_of(kind: &str) -> Domain {
+    if kind == Domain::WorkStudy.code() { Domain::WorkStudy } else { Domain::Training }
+}
+
+/// The status of a row.
+#[must_use]
+pub fn status(row: &Dossier) -> DossierStatus {
+    DossierStatus::from_code(&row.status).unwrap_or(DossierStatus::Draft)
+}
+
+/// What a dossier holds, as filed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DossierInput {
+    /// Company.
+    pub company_id: i64,
+    /// Establishment.
+    pub establishment_id: i64,
+    /// Scheme code.
+    pub scheme: String,
+    /// Sub-scheme code.
+    pub sub_scheme: Option<String>,
+    /// `training` or `work_study`.
+    pub kind: Domain,
+    /// `AKTO` or `FPETT`.
+    pub payer: String,
+    /// `permanent` or `temporary`.
+    pub public: String,
+    /// Training title.
+    pub title: String,
+    /// Training provider.
+    pub provider_name: String,
+    /// Its SIRET.
+    pub provider_siret: String,
+    /// Its NDA.
+    pub provider_nda: String,
+    /// First day.
+    pub training_start: NaiveDate,
+    /// Last day.
+    pub training_end: NaiveDate,
+    /// Hours.
+    pub hours: i64,
+    /// Total cost excluding VAT.
+    pub cost: Money,
+    /// Amount asked.
+    pub requested: Money,
+}
+
+/// A trainee as filed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TraineeInput {
+    /// First name.
+    pub given_name: String,
+    /// Last name.
+    pub family_name: String,
+}
+
+/// Who acted, for the timeline.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TimelineActor {
+    /// The account.
+    pub user_id: Option<i64>,
+    /// How they are shown.
+    pub label: String,
+    /// Operator staff (shown as the operator to companies).
+    pub staff: bool,
+}
+
+/// A timeline entry to record.
+#[derive(Debug, Clone, Default)]
+pub struct NewEvent {
+    /// What happened (`created`, `submitted`, `accepted`…).
+    pub kind: &'static str,
+    /// Status before.
+    pub from: Option<&'static str>,
+    /// Status after.
+    pub to: Option<&'static str>,
+    /// Message or reason.
+    pub message: Option<String>,
+    /// Amount.
+    pub amount: Option<Money>,
+    /// Due date.
+    pub due_on: Option<NaiveDate>,
+}
+
+/// Records a timeline entry for a dossier (`dossier_id`) or a DRF (`drf_id`).
+///
+/// # Errors
+/// The driver's error.
+pub async fn record_event(
+    conn: &impl ConnectionTrait,
+    dossier_id: Option<i64>,
+    drf_id: Option<i64>,
+    actor: &TimelineActor,
+    event: NewEvent,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    dossier_event::ActiveModel {
+        dossier_id: Set(dossier_id),
+        drf_id: Set(drf_id),
+        occurred_at: Set(now),
+        actor_user_id: Set(actor.user_id),
+        actor_label: Set(actor.label.clone()),
+        by_staff: Set(actor.staff),
+        kind: Set(event.kind.to_owned()),
+        from_status: Set(event.from.map(str::to_owned)),
+        to_status: Set(event.to.map(str::to_owned)),
+        message: Set(event.message),
+        amount_cents: Set(event.amount.map(Money::cents)),
+        due_on: Set(event.due_on),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await?;
+    Ok(())
+}
+
+/// The timeline of a dossier, oldest first.
+///
+/// # Errors
+/// The driver's error.
+pub async fn timeline(
+    conn: &impl ConnectionTrait,
+    dossier_id: Option<i64>,
+    drf_id: Option<i64>,
+) -> Result<Vec<Event>, DbErr> {
+    let mut condition = Condition::any();
+    if let Some(id) = dossier_id {
+        condition = condition.add(dossier_event::Column::DossierId.eq(id));
+    }
+    if let Some(id) = drf_id {
+        condition = condition.add(dossier_event::Column::DrfId.eq(id));
+    }
+    dossier_event::Entity::find()
+        .filter(condition)
+        .order_by_asc(dossier_event::Column::OccurredAt)
+        .order_by_asc(dossier_event::Column::Id)
+        .all(conn)
+        .await
+}
+
+fn prefix(kind: Domain) -> &'static str {
+    if kind == Domain::WorkStudy { "CT" } else { "AF" }
+}
+
+/// Creates a draft dossier with its trainees; its number (`AF-2026-000042`) comes from its id.
+///
+/// # Errors
+/// The driver's error.
+pub async fn create(
+    conn: &impl ConnectionTrait,
+    input: &DossierInput,
+    trainees: &[TraineeInput],
+    drf_id: Option<i64>,
+    duplicated_from: Option<i64>,
+    created_by: i64,
+    now: DateTime<Utc>,
+) -> Result<Dossier, DbErr> {
+    let placeholder = format!("tmp-{}", crate::secret::random_u64().map_err(|e| DbErr::Custom(e.to_string()))?);
+    let row = dossier::ActiveModel {
+        number: Set(placeholder),
+        company_id: Set(input.company_id),
+        establishment_id: Set(input.establishment_id),
+        scheme: Set(input.scheme.clone()),
+        sub_scheme: Set(input.sub_scheme.clone()),
+        kind: Set(input.kind.code().to_owned()),
+        payer: Set(input.payer.clone()),
+        public: Set(input.public.clone()),
+        status: Set(DossierStatus::Draft.code().to_owned()),
+        title: Set(input.title.clone()),
+        provider_name: Set(input.provider_name.clone()),
+        provider_siret: Set(input.provider_siret.clone()),
+        provider_nda: Set(input.provider_nda.clone()),
+        training_start: Set(input.training_start),
+        training_end: Set(input.training_end),
+        hours: Set(input.hours),
+        cost_cents: Set(input.cost.cents()),
+        requested_cents: Set(input.requested.cents()),
+        committed_cents: Set(None),
+        drf_id: Set(drf_id),
+        duplicated_from: Set(duplicated_from),
+        submitted_on: Set(None),
+        info_due_on: Set(None),
+        version: Set(0),
+        created_by: Set(Some(created_by)),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await?;
+    let number = format!("{}-{}-{:06}", prefix(input.kind), input.training_start.format("%Y"), row.id);
+    let mut active: dossier::ActiveModel = row.into();
+    active.number = Set(number);
+    let row = active.update(conn).await?;
+    replace_trainees(conn, row.id, trainees).await?;
+    Ok(row)
+}
+
+/// Replaces a draft's content and trainees, if it is still a draft at `version`.
+///
+/// # Errors
+/// The driver's error.
+pub async fn update_draft(
+    conn: &impl ConnectionTrait,
+    id: i64,
+    version: i64,
+    input: &DossierInput,
+    trainees: &[TraineeInput],
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let changed = dossier::Entity::update_many()
+        .col_expr(dossier::Column::EstablishmentId, input.establishment_id.into())
+        .col_expr(dossier::Column::Scheme, input.scheme.clone().into())
+        .col_expr(dossier::Column::SubScheme, input.sub_scheme.clone().into())
+        .col_expr(dossier::Column::Payer, input.payer.clone().into())
+        .col_expr(dossier::Column::Public, input.public.clone().into())
+        .col_expr(dossier::Column::Title, input.title.clone().into())
+        .col_expr(dossier::Column::ProviderName, input.provider_name.clone().into())
+        .col_expr(dossier::Column::ProviderSiret, input.provider_siret.clone().into())
+        .col_expr(dossier::Column::ProviderNda, input.provider_nda.clone().into())
+        .col_expr(dossier::Column::TrainingStart, input.training_start.into())
+        .col_expr(dossier::Column::TrainingEnd, input.training_end.into())
+        .col_expr(dossier::Column::Hours, input.hours.into())
+        .col_expr(dossier::Column::CostCents, input.cost.cents().into())
+        .col_expr(dossier::Column::RequestedCents, input.requested.cents().into())
+        .col_expr(dossier::Column::Version, Expr::col(dossier::Column::Version).add(1))
+        .col_expr(dossier::Column::UpdatedAt, now.into())
+        .filter(dossier::Column::Id.eq(id))
+        .filter(dossier::Column::Version.eq(version))
+        .filter(dossier::Column::Status.eq(DossierStatus::Draft.code()))
+        .exec(conn)
+        .await?;
+    if changed.rows_affected != 1 {
+        return Ok(false);
+    }
+    replace_trainees(conn, id, trainees).await?;
+    Ok(true)
+}
+
+async fn replace_trainees(
+    conn: &impl ConnectionTrait,
+    dossier_id: i64,
+    trainees: &[TraineeInput],
+) -> Result<(), DbErr> {
+    trainee::Entity::delete_many().filter(trainee::Column::DossierId.eq(dossier_id)).exec(conn).await?;
+    let rows: Vec<trainee::ActiveModel> = trainees
+        .iter()
+        .enumerate()
+        .map(|(i, t)| trainee::ActiveModel {
+            dossier_id: Set(dossier_id),
+            position: Set(i64::try_from(i).unwrap_or(i64::MAX)),
+            given_name: Set(t.given_name.clone()),
+            family_name: Set(t.family_name.clone()),
+            public: Set(String::new()),
+            ..Default::default()
+        })
+        .collect();
+    if !rows.is_empty() {
+        trainee::Entity::insert_many(rows).exec_without_returning(conn).await?;
+    }
+    Ok(())
+}
+
+/// The trainees of a dossier, in order.
+///
+/// # Errors
+/// The driver's error.
+pub async fn trainees(conn: &impl ConnectionTrait, dossier_id: i64) -> Result<Vec<Trainee>, DbErr> {
+    trainee::Entity::find()
+        .filter(trainee::Column::DossierId.eq(dossier_id))
+        .order_by_asc(trainee::Column::Position)
+        .all(conn)
+        .await
+}
+
+/// The condition restricting dossiers to what a company user's scope reaches in a company.
+fn reach(scope: &Scope, company_id: i64) -> Condition {
+    let mut any = Condition::any();
+    for domain in [Domain::Training, Domain::WorkStudy] {
+        let of_kind = Condition::all().add(dossier::Column::Kind.eq(domain.code()));
+        match scope.establishments_with(company_id, domain) {
+            None => any = any.add(of_kind),
+            Some(ids) if ids.is_empty() => {}
+            Some(ids) => any = any.add(of_kind.add(dossier::Column::EstablishmentId.is_in(ids))),
+        }
+    }
+    // With no reachable kind at all, match nothing.
+    any.add(Expr::value(false))
+}
+
+/// A dossier the scope reaches (`None` for anyone else's).
+///
+/// # Errors
+/// The driver's error.
+pub async fn get(conn: &impl ConnectionTrait, scope: &Scope, id: i64) -> Result<Option<Dossier>, DbErr> {
+    let Some(row) = dossier::Entity::find_by_id(id).one(conn).await? else {
+        return Ok(None);
+    };
+    if scope.is_staff() {
+        return Ok(Some(row));
+    }
+    let reached = scope.reaches_company(row.company_id)
+        && scope.can(row.company_id, Some(row.establishment_id), domain_of(&row.kind));
+    Ok(reached.then_some(row))
+}
+
+/// The dossiers of a company the scope reaches, newest first.
+///
+/// # Errors
+/// The driver's error.
+pub async fn list_for_company(
+    conn: &impl ConnectionTrait,
+    scope: &Scope,
+    company_id: i64,
+) -> Result<Vec<Dossier>, DbErr> {
+    if !scope.reaches_company(company_id) {
+        return Ok(Vec::new());
+    }
+    let mut query = dossier::Entity::find().filter(dossier::Column::CompanyId.eq(company_id));
+    if !scope.is_staff() {
+        query = query.filter(reach(scope, company_id));
+    }
+    query.order_by_desc(dossier::Column::UpdatedAt).order_by_desc(dossier::Column::Id).all(conn).await
+}
+
+/// Filters of the case managers' queue.
+#[derive(Debug, Clone, Default)]
+pub struct QueueFilter {
+    /// Only this status.
+    pub status: Option<DossierStatus>,
+    /// Only this scheme.
+    pub scheme: Option<String>,
+    /// Number or title containing this.
+    pub text: Option<String>,
+}
+
+/// One page of the queue (oldest submission first), and the total.
+///
+/// # Errors
+/// The driver's error.
+pub async fn queue(
+    conn: &impl ConnectionTrait,
+    filter: &QueueFilter,
+    page: u64,
+    per_page: u64,
+) -> Result<(Vec<Dossier>, u64), DbErr> {
+    let mut query = dossier::Entity::find().filter(dossier::Column::Status.ne(DossierStatus::Draft.code()));
+    if let Some(status) = filter.status {
+        query = query.filter(dossier::Column::Status.eq(status.code()));
+    }
+    if let Some(scheme) = &filter.scheme {
+        query = query.filter(dossier::Column::Scheme.eq(scheme.as_str()));
+    }
+    if let Some(text) = filter.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        query = query.filter(
+            Condition::any()
+                .add(dossier::Column::Number.contains(text.to_uppercase()))
+                .add(dossier::Column::Title.contains(text)),
+        );
+    }
+    let total = query.clone().count(conn).await?;
+    let rows = query
+        .order_by_asc(dossier::Column::SubmittedOn)
+        .order_by_asc(dossier::Column::Id)
+        .offset(page.saturating_sub(1).saturating_mul(per_page))
+        .limit(per_page)
+        .all(conn)
+        .await?;
+    Ok((rows, total))
+}
+
+/// What a change of state also sets.
+#[derive(Debug, Clone, Default)]
+pub struct StateChange {
+    /// Amount committed.
+    pub committed: Option<Money>,
+    /// Day of submission.
+    pub submitted_on: Option<NaiveDate>,
+    /// Due date of an information request (cleared when `Some(None)`).
+    pub info_due_on: Option<Option<NaiveDate>>,
+}
+
+/// Moves a dossier from `from` to `to` if it is still at `version`; returns whether it moved.
+///
+/// # Errors
+/// The driver's error.
+pub async fn transition(
+    conn: &impl ConnectionTrait,
+    id: i64,
+    version: i64,
+    from: DossierStatus,
+    to: DossierStatus,
+    change: StateChange,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let mut update = dossier::Entity::update_many()
+        .col_expr(dossier::Column::Status, to.code().into())
+        .col_expr(dossier::Column::Version, Expr::col(dossier::Column::Version).add(1))
+        .col_expr(dossier::Column::UpdatedAt, now.into());
+    if let Some(amount) = change.committed {
+        update = update.col_expr(dossier::Column::CommittedCents, amount.cents().into());
+    }
+    if let Some(day) = change.submitted_on {
+        update = update.col_expr(dossier::Column::SubmittedOn, day.into());
+    }
+    if let Some(due) = change.info_due_on {
+        update = update.col_expr(dossier::Column::InfoDueOn, due.into());
+    }
+    let changed = update
+        .filter(dossier::Column::Id.eq(id))
+        .filter(dossier::Column::Version.eq(version))
+        .filter(dossier::Column::Status.eq(from.code()))
+        .exec(conn)
+        .await?;
+    Ok(changed.rows_affected == 1)
+}
+
+/// Dossiers waiting for an answer whose due date has passed by `today`.
+///
+/// # Errors
+/// The driver's error.
+pub async fn overdue_information(conn: &impl ConnectionTrait, today: NaiveDate) -> Result<Vec<Dossier>, DbErr> {
+    dossier::Entity::find()
+        .filter(dossier::Column::Status.eq(DossierStatus::InfoRequested.code()))
+        .filter(dossier::Column::InfoDueOn.lt(today))
+        .all(conn)
+        .await
+}
