@@ -55,9 +55,22 @@ pub enum Command {
     /// Administration.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Scheme catalogue and rule calendar.
+    #[command(subcommand)]
+    Rules(RulesCommand),
     /// Import data from files (see docs/IMPORTS.md).
     #[command(subcommand)]
     Import(ImportCommand),
+}
+
+/// Rules commands.
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// Check a rules file (TOML) and print its schemes.
+    Check {
+        /// The file.
+        file: PathBuf,
+    },
 }
 
 /// Imports.
@@ -113,6 +126,14 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve { addr, .. } => *addr,
         _ => None,
     };
+    if let Command::Rules(RulesCommand::Check { file }) = &cli.command {
+        let rules = crate::config::load_rules(file)?;
+        println!("{} : règles de la campagne {} valides.", file.display(), rules.campaign);
+        for scheme in &rules.schemes {
+            println!("  {:<8} {} ({})", scheme.code, scheme.label, scheme.payer.label());
+        }
+        return Ok(());
+    }
     let config = Config::load(cli.config.as_deref(), &Overrides { data_dir: cli.data_dir.clone(), addr })?;
     init_logs(config.log_format);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("démarrage impossible")?;
@@ -145,6 +166,7 @@ async fn execute(command: Command, config: Config) -> anyhow::Result<()> {
             handle.await.context("le travailleur s’est arrêté anormalement")?
         }
         Command::Demo => crate::demo::seed_if_empty(&ctx).await.map(|_| ()),
+        Command::Rules(_) => Ok(()),
         Command::Import(ImportCommand::Companies { file, json }) => {
             let report = crate::import::companies::run(&ctx, &file).await?;
             print_report(&report, json)

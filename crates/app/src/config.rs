@@ -78,6 +78,13 @@ pub struct Config {
     pub help_contact: String,
     /// Days an activation code stays valid after its letter is prepared.
     pub activation_code_days: u32,
+    /// The rules file of the campaign (scheme catalogue and rule calendar); default: the 2026
+    /// rules built into the program (`config/rules/2026.toml`).
+    pub rules_file: Option<PathBuf>,
+    /// Sets the portal's clock to this instant at start-up (RFC 3339, e.g.
+    /// `2026-01-10T09:00:00+01:00`); time then goes on from there. For demonstrations and
+    /// acceptance tests only: refused in production.
+    pub now: Option<String>,
 }
 
 impl Default for Config {
@@ -107,6 +114,8 @@ impl Default for Config {
             operator_city: "Paris".to_owned(),
             help_contact: "votre conseiller habituel".to_owned(),
             activation_code_days: 60,
+            rules_file: None,
+            now: None,
         }
     }
 }
@@ -206,8 +215,38 @@ impl Config {
             if self.secure_cookies == Some(false) {
                 bail!("en production, ESPACE_SECURE_COOKIES ne peut pas être false");
             }
+            if self.now.is_some() {
+                bail!("en production, ESPACE_NOW est refusé : l’horloge du portail ne peut pas être déplacée");
+            }
         }
         Ok(())
+    }
+
+    /// The instant `now` names, if set.
+    ///
+    /// # Errors
+    /// When it is not an RFC 3339 date and time.
+    pub fn start_instant(&self) -> anyhow::Result<Option<chrono::DateTime<chrono::Utc>>> {
+        self.now
+            .as_deref()
+            .map(|text| {
+                chrono::DateTime::parse_from_rfc3339(text.trim())
+                    .map(|at| at.with_timezone(&chrono::Utc))
+                    .with_context(|| format!("ESPACE_NOW « {text} » n’est pas une date et heure RFC 3339 (par exemple 2026-01-10T09:00:00+01:00)"))
+            })
+            .transpose()
+    }
+
+    /// The rule calendar: the file named by `rules_file`, or the built-in 2026 rules.
+    ///
+    /// # Errors
+    /// When the file cannot be read or its rules are not valid.
+    pub fn rules(&self) -> anyhow::Result<domain::rules::RuleCalendar> {
+        match &self.rules_file {
+            Some(path) => load_rules(path),
+            None => domain::rules::RuleCalendar::parse(BUILT_IN_RULES)
+                .map_err(|e| anyhow::anyhow!("règles intégrées : {e}")),
+        }
     }
 
     /// The database URL in use.
@@ -262,6 +301,19 @@ impl Config {
     }
 }
 
+/// The 2026 rules, built into the program so that it runs anywhere.
+pub const BUILT_IN_RULES: &str = include_str!("../../../config/rules/2026.toml");
+
+/// Reads and checks a rules file.
+///
+/// # Errors
+/// A French message naming the file and the entry at fault.
+pub fn load_rules(path: &Path) -> anyhow::Result<domain::rules::RuleCalendar> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("impossible de lire le fichier de règles {}", path.display()))?;
+    domain::rules::RuleCalendar::parse(&text).map_err(|e| anyhow::anyhow!("{} : {e}", path.display()))
+}
+
 fn french_figment_error(err: &figment::Error) -> String {
     let key = err.path.join(".");
     let setting = if key.is_empty() { "la configuration".to_owned() } else { format!("ESPACE_{}", key.to_uppercase()) };
@@ -301,6 +353,27 @@ mod tests {
             ..Config::default()
         };
         assert!(config.validate().unwrap_err().to_string().contains("SMTP"));
+    }
+
+    #[test]
+    fn the_clock_may_be_set_except_in_production() {
+        let config = Config { now: Some("2026-01-10T09:00:00+01:00".into()), ..Config::default() };
+        assert_eq!(config.start_instant().unwrap().unwrap().to_rfc3339(), "2026-01-10T08:00:00+00:00");
+        let bad = Config { now: Some("demain".into()), ..Config::default() };
+        assert!(bad.start_instant().unwrap_err().to_string().contains("ESPACE_NOW"));
+        let production = Config {
+            environment: Environment::Production,
+            public_url: Some("https://formation.exemple.fr".into()),
+            smtp_url: Some("smtp://relais".into()),
+            now: Some("2026-01-10T09:00:00+01:00".into()),
+            ..Config::default()
+        };
+        assert!(production.validate().unwrap_err().to_string().contains("ESPACE_NOW"));
+    }
+
+    #[test]
+    fn the_built_in_rules_load() {
+        assert!(Config::default().rules().unwrap().scheme("CIPI").is_some());
     }
 
     #[test]

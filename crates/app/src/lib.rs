@@ -27,6 +27,8 @@ pub struct Context {
     pub db: Db,
     /// Where "now" comes from.
     pub clock: Arc<dyn Clock>,
+    /// The scheme catalogue and rule calendar.
+    pub rules: Arc<domain::rules::RuleCalendar>,
 }
 
 impl Context {
@@ -37,6 +39,8 @@ impl Context {
     /// When the data directory cannot be created, the database cannot be reached or a migration
     /// fails.
     pub async fn open(config: Config) -> anyhow::Result<Self> {
+        // Checked before anything is opened, so that a bad rules file stops the start at once.
+        config.rules()?;
         std::fs::create_dir_all(&config.data_dir)
             .with_context(|| format!("impossible de créer le répertoire de données {}", config.data_dir.display()))?;
         let url = config.database_url();
@@ -47,6 +51,14 @@ impl Context {
         for name in &applied {
             tracing::info!(migration = %name, "migration applied");
         }
-        Ok(Self { config: Arc::new(config), db, clock: Arc::new(SystemClock) })
+        let rules = Arc::new(config.rules()?);
+        let clock: Arc<dyn Clock> = match config.start_instant()? {
+            Some(at) => {
+                tracing::warn!(now = %at, "portal clock set by ESPACE_NOW");
+                Arc::new(domain::clock::ShiftedClock::starting_at(at))
+            }
+            None => Arc::new(SystemClock),
+        };
+        Ok(Self { config: Arc::new(config), db, clock, rules })
     }
 }

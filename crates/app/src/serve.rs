@@ -20,7 +20,12 @@ pub struct ServeOptions {
 /// The application state for `ctx`.
 #[must_use]
 pub fn app_state(ctx: &Context, demo: bool) -> web::AppState {
-    web::AppState { db: ctx.db.clone(), clock: ctx.clock.clone(), config: std::sync::Arc::new(ctx.config.web(demo)) }
+    web::AppState {
+        db: ctx.db.clone(),
+        clock: ctx.clock.clone(),
+        config: std::sync::Arc::new(ctx.config.web(demo)),
+        rules: ctx.rules.clone(),
+    }
 }
 
 /// Runs the server until Ctrl-C or SIGTERM, then finishes the requests in flight.

@@ -16,6 +16,12 @@ const LEASE: chrono::Duration = chrono::Duration::minutes(5);
 /// The kind of the hourly clean-up job.
 pub const HOUSEKEEPING: &str = "maintenance.purge";
 
+/// The kind of the daily job that finds overdue information requests.
+pub const OVERDUE: &str = "dossier.overdue";
+
+/// The kind of a reminder for one overdue information request (key: dossier and due date).
+pub const REMINDER: &str = "dossier.reminder";
+
 /// A worker bound to a database and a mailer.
 #[derive(Debug, Clone)]
 pub struct Worker {
@@ -86,12 +92,18 @@ impl Worker {
         }
     }
 
-    /// Enqueues this hour's clean-up; the `(kind, key)` uniqueness lets many workers try.
-    async fn schedule_housekeeping(&self) {
+    /// Enqueues this hour's clean-up and today's DRF expiry and reminders; the `(kind, key)`
+    /// uniqueness lets many workers try.
+    pub async fn schedule_housekeeping(&self) {
         let now = self.ctx.clock.now();
-        let key = now.format("%Y-%m-%dT%H").to_string();
-        if let Err(err) = store::job::enqueue(&self.ctx.db, HOUSEKEEPING, &key, &serde_json::json!({}), now).await {
-            tracing::warn!(error = %err, "could not schedule housekeeping");
+        let day = domain::clock::paris_day(now).to_string();
+        let hour = now.format("%Y-%m-%dT%H").to_string();
+        for (kind, key) in
+            [(HOUSEKEEPING, hour.as_str()), (store::drf::EXPIRY_JOB, day.as_str()), (OVERDUE, day.as_str())]
+        {
+            if let Err(err) = store::job::enqueue(&self.ctx.db, kind, key, &serde_json::json!({}), now).await {
+                tracing::warn!(error = %err, job.kind = kind, "could not schedule a periodic job");
+            }
         }
     }
 
@@ -118,6 +130,9 @@ impl Worker {
             store::outbox::SEND_JOB => self.send_mail(job).await,
             HOUSEKEEPING => self.housekeeping().await,
             store::activation::BATCH_JOB => self.prepare_letters(job).await,
+            store::drf::EXPIRY_JOB => self.expire_drf().await,
+            OVERDUE => self.find_overdue().await,
+            REMINDER => self.remind(job).await,
             other => anyhow::bail!("type de travail inconnu : {other}"),
         }
     }
@@ -205,6 +220,114 @@ impl Worker {
         store::activation::batch_ready(db, batch_id, pdf, self.ctx.clock.now()).await?;
         store::job::progress(db, job.id, total, Some(total), self.ctx.clock.now()).await?;
         tracing::info!(batch.id = batch_id, letters = total, "letter batch ready");
+        Ok(())
+    }
+
+    fn system_actor() -> store::dossier::TimelineActor {
+        store::dossier::TimelineActor { user_id: None, label: "système".to_owned(), staff: true }
+    }
+
+    /// C4: validated DRF past their validity become expired (their funds are released), and the
+    /// company is told.
+    async fn expire_drf(&self) -> anyhow::Result<()> {
+        let db = &self.ctx.db;
+        let today = domain::clock::paris_day(self.ctx.clock.now());
+        let mut expired = 0u64;
+        loop {
+            let batch = store::drf::past_validity(db, today, 200).await?;
+            if batch.is_empty() {
+                break;
+            }
+            for drf in batch {
+                let now = self.ctx.clock.now();
+                let txn = store::db::write(db).await?;
+                if store::drf::expire(&txn, drf.id, now).await? {
+                    let event = store::dossier::NewEvent {
+                        kind: "expired",
+                        from: Some("validated"),
+                        to: Some("expired"),
+                        ..Default::default()
+                    };
+                    store::dossier::record_event(&txn, None, Some(drf.id), &Self::system_actor(), event, now).await?;
+                    let news = store::notification::NewNotification {
+                        kind: "drf.expired",
+                        title: format!("Réservation de fonds {} expirée", drf.number),
+                        body: format!(
+                            "La réservation {} n’a pas été transformée en dossier avant le {} : elle a expiré et les fonds sont libérés.",
+                            drf.number,
+                            drf.valid_until.map(|d| d.format("%d/%m/%Y").to_string()).unwrap_or_default()
+                        ),
+                        link: Some(format!("/entreprises/{}/drf/{}", drf.company_id, drf.id)),
+                    };
+                    self.tell(&txn, drf.company_id, drf.created_by, &news, now).await?;
+                    expired += 1;
+                }
+                txn.commit().await?;
+            }
+        }
+        tracing::info!(expired, "DRF expiry done");
+        Ok(())
+    }
+
+    /// Rings the bell of the person who filed and of the company's administrators (and e-mails
+    /// those who asked for it).
+    async fn tell(
+        &self,
+        conn: &impl store::ConnectionTrait,
+        company_id: i64,
+        filed_by: Option<i64>,
+        news: &store::notification::NewNotification,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> anyhow::Result<()> {
+        let state = crate::serve::app_state(&self.ctx, false);
+        web::pages::filing::tell_company(conn, &state, company_id, filed_by, news, now)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))
+    }
+
+    /// Enqueues one reminder per information request past its due date (once per due date).
+    async fn find_overdue(&self) -> anyhow::Result<()> {
+        let now = self.ctx.clock.now();
+        let today = domain::clock::paris_day(now);
+        for dossier in store::dossier::overdue_information(&self.ctx.db, today).await? {
+            let key = format!("{}:{}", dossier.id, dossier.info_due_on.map(|d| d.to_string()).unwrap_or_default());
+            store::job::enqueue(&self.ctx.db, REMINDER, &key, &serde_json::json!({ "dossier": dossier.id }), now)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Reminds the company that an information request is overdue.
+    async fn remind(&self, job: &Job) -> anyhow::Result<()> {
+        let id: i64 = job
+            .key
+            .split(':')
+            .next()
+            .and_then(|k| k.parse().ok())
+            .with_context(|| format!("clé de relance invalide : {}", job.key))?;
+        let staff = domain::scope::Scope::Staff { user_id: 0, role: domain::Role::PlatformAdmin };
+        let Some(dossier) = store::dossier::get(&self.ctx.db, &staff, id).await? else {
+            return Ok(());
+        };
+        if store::dossier::status(&dossier) != domain::dossier::DossierStatus::InfoRequested {
+            return Ok(());
+        }
+        let now = self.ctx.clock.now();
+        let txn = store::db::write(&self.ctx.db).await?;
+        let event = store::dossier::NewEvent { kind: "reminder", due_on: dossier.info_due_on, ..Default::default() };
+        store::dossier::record_event(&txn, Some(id), None, &Self::system_actor(), event, now).await?;
+        let news = store::notification::NewNotification {
+            kind: "dossier.reminder",
+            title: format!("Dossier {} : complément attendu", dossier.number),
+            body: format!(
+                "Le complément demandé sur le dossier {} était attendu avant le {}. Répondez dans l’espace formation pour que le dossier soit instruit.",
+                dossier.number,
+                dossier.info_due_on.map(|d| d.format("%d/%m/%Y").to_string()).unwrap_or_default()
+            ),
+            link: Some(format!("/entreprises/{}/dossiers/{id}", dossier.company_id)),
+        };
+        self.tell(&txn, dossier.company_id, dossier.created_by, &news, now).await?;
+        txn.commit().await?;
         Ok(())
     }
 

@@ -61,6 +61,33 @@ impl Clock for FixedClock {
     }
 }
 
+/// The machine's clock shifted by a fixed offset: time goes on, from another starting point. Set
+/// for demonstrations and acceptance tests (`ESPACE_NOW`), never in production.
+#[derive(Debug, Clone, Copy)]
+pub struct ShiftedClock {
+    offset: Duration,
+}
+
+impl ShiftedClock {
+    /// A clock that shows `at` now and moves on from there.
+    #[must_use]
+    pub fn starting_at(at: DateTime<Utc>) -> Self {
+        Self { offset: at - Utc::now() }
+    }
+}
+
+impl Clock for ShiftedClock {
+    fn now(&self) -> DateTime<Utc> {
+        to_micros(Utc::now() + self.offset)
+    }
+}
+
+/// The calendar day in Paris of an instant: the day rules are judged on.
+#[must_use]
+pub fn paris_day(at: DateTime<Utc>) -> chrono::NaiveDate {
+    at.with_timezone(&chrono_tz::Europe::Paris).date_naive()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -74,6 +101,15 @@ mod tests {
         assert_eq!(clock.now(), start);
         other.advance(Duration::hours(2));
         assert_eq!(clock.now(), start + Duration::hours(2));
+    }
+
+    #[test]
+    fn the_rules_day_is_the_paris_day() {
+        // 23:30 UTC on 9 January is 00:30 on the 10th in Paris.
+        let late = Utc.with_ymd_and_hms(2026, 1, 9, 23, 30, 0).unwrap();
+        assert_eq!(paris_day(late), chrono::NaiveDate::from_ymd_opt(2026, 1, 10).unwrap());
+        let shifted = ShiftedClock::starting_at(late);
+        assert!((shifted.now() - late).num_seconds().abs() < 5);
     }
 
     #[test]

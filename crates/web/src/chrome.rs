@@ -117,6 +117,16 @@ pub fn notice_text(code: &str) -> Option<&'static str> {
         "lot-prepare" => "Le lot de courriers est en préparation ; il sera prêt à télécharger dans quelques instants.",
         "lot-poste" => "Le lot est marqué comme posté ; son fichier a été effacé.",
         "edi" => "Le statut EDI de l’entreprise a été enregistré.",
+        "drf-deposee" => "Votre réservation de fonds est déposée. Vous serez prévenu de la décision de l’opérateur.",
+        "dossier-depuis-drf" => {
+            "Le dossier est créé à partir de la réservation de fonds : vérifiez-le, puis déposez-le."
+        }
+        "dossier-depose" => "Le dossier est déposé. Vous serez prévenu de chaque décision.",
+        "brouillon" => "Le brouillon est enregistré : vous pourrez le compléter et le déposer plus tard.",
+        "duplique" => "Le dossier a été dupliqué : adaptez ce nouveau brouillon, puis déposez-le.",
+        "reponse-envoyee" => "Votre réponse est transmise au gestionnaire.",
+        "decision" => "La décision est enregistrée et l’entreprise en est informée.",
+        "accord" => "La convention est enregistrée.",
         _ => return None,
     })
 }

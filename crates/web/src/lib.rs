@@ -41,8 +41,8 @@ pub mod state;
 pub use state::{AppState, WebConfig};
 
 use crate::pages::{
-    account, companies, health, home, letters, login, members, notifications, password, sessions, staff,
-    staff_companies, tokens,
+    account, companies, dossiers, drf, health, home, instruction, letters, login, members, notifications, password,
+    sessions, staff, staff_companies, tokens,
 };
 
 /// Why the router could not be built.
@@ -114,6 +114,23 @@ pub fn router(state: AppState) -> Result<Router, RouterError> {
         .route("/entreprises/{id}/utilisateurs/{attachment}/habilitations", post(members::set_domains))
         .route("/entreprises/{id}/utilisateurs/{attachment}/administrateur", post(members::set_admin))
         .route("/entreprises/{id}/utilisateurs/{attachment}/retirer", post(members::withdraw))
+        .route("/entreprises/{id}/dossiers", get(dossiers::list))
+        .route("/entreprises/{id}/dossiers/nouveau", get(dossiers::new_form).post(dossiers::create))
+        .route("/entreprises/{id}/dossiers/{dossier}", get(dossiers::show))
+        .route("/entreprises/{id}/dossiers/{dossier}/modifier", get(dossiers::edit_form).post(dossiers::edit))
+        .route("/entreprises/{id}/dossiers/{dossier}/repondre", post(dossiers::answer))
+        .route("/entreprises/{id}/dossiers/{dossier}/dupliquer", post(dossiers::duplicate))
+        .route("/entreprises/{id}/drf/nouvelle", get(drf::new_form).post(drf::file))
+        .route("/entreprises/{id}/drf/{drf}", get(drf::show))
+        .route("/entreprises/{id}/drf/{drf}/dossier", post(drf::to_dossier))
+        .route("/gestion/dossiers", get(instruction::queue))
+        .route("/gestion/dossiers/{id}", get(instruction::show))
+        .route("/gestion/dossiers/{id}/decision", post(instruction::decide))
+        .route("/gestion/drf", get(instruction::drf_queue))
+        .route("/gestion/drf/{id}", get(instruction::drf_show))
+        .route("/gestion/drf/{id}/decision", post(instruction::drf_decide))
+        .route("/gestion/regles", get(instruction::rules))
+        .route("/gestion/regles/accord", post(instruction::record_agreement))
         .route("/gestion", get(staff::index))
         .route("/gestion/entreprises", get(staff_companies::search))
         .route("/gestion/entreprises/nouvelle", get(staff_companies::new_form).post(staff_companies::create))

@@ -23,8 +23,10 @@ pub enum Permission {
     ManageCompanies,
     /// Prepare, download and post batches of activation letters.
     Letters,
-    /// Set a company's EDI flag.
+    /// Set a company's EDI flag, record the agreements that open schemes (C7).
     SetEdi,
+    /// Decide on dossiers and fund reservations.
+    Instruct,
 }
 
 /// Whether `role` holds `permission`.
@@ -34,6 +36,7 @@ pub fn allows(role: Role, permission: Permission) -> bool {
         Permission::StaffArea => role.is_staff(),
         Permission::AuditLog | Permission::SetEdi => role == Role::PlatformAdmin,
         Permission::ManageCompanies | Permission::Letters => matches!(role, Role::Advisor | Role::PlatformAdmin),
+        Permission::Instruct => matches!(role, Role::CaseManager | Role::PlatformAdmin),
     }
 }
 
@@ -97,6 +100,13 @@ mod tests {
         assert!(!allows(Role::CaseManager, Permission::ManageCompanies));
         assert!(!allows(Role::Advisor, Permission::SetEdi));
         assert!(allows(Role::PlatformAdmin, Permission::SetEdi));
+    }
+
+    #[test]
+    fn case_managers_decide() {
+        assert!(allows(Role::CaseManager, Permission::Instruct));
+        assert!(!allows(Role::Advisor, Permission::Instruct));
+        assert!(!allows(Role::CompanyUser, Permission::Instruct));
     }
 
     #[test]

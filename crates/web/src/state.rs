@@ -17,6 +17,8 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     /// Settings fixed at start-up.
     pub config: Arc<WebConfig>,
+    /// The scheme catalogue and rule calendar.
+    pub rules: Arc<domain::rules::RuleCalendar>,
 }
 
 impl AppState {
@@ -24,6 +26,12 @@ impl AppState {
     #[must_use]
     pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
         self.clock.now()
+    }
+
+    /// Today in Paris, the day rules are judged on.
+    #[must_use]
+    pub fn today(&self) -> chrono::NaiveDate {
+        domain::clock::paris_day(self.clock.now())
     }
 }
 

@@ -17,6 +17,9 @@ enum Kind {
     Victim,
     /// About the caller only (no id): must not show any victim data.
     Own,
+    /// A company-wide page (list, new filing): another company's user gets 403/404; a user of
+    /// another establishment of the same company may open it but sees none of the victims' data.
+    CompanyWide,
 }
 
 struct Route {
@@ -36,7 +39,7 @@ const fn route(
 }
 
 fn routes() -> Vec<Route> {
-    use Kind::{Own, Victim};
+    use Kind::{CompanyWide, Own, Victim};
     let get = Method::GET;
     let post = Method::POST;
     vec![
@@ -63,7 +66,7 @@ fn routes() -> Vec<Route> {
         route(get.clone(), "/entreprises", &[], Own),
         route(get.clone(), "/entreprises/rattachement", &[], Own),
         route(get.clone(), "/entreprises/activer", &[], Own),
-        route(get.clone(), "/entreprises/{company}", &[], Victim),
+        route(get.clone(), "/entreprises/{company}", &[], CompanyWide),
         route(get.clone(), "/entreprises/{company}/profil", &[], Victim),
         route(
             post.clone(),
@@ -89,6 +92,36 @@ fn routes() -> Vec<Route> {
         ),
         route(post.clone(), "/entreprises/{company}/utilisateurs/{member}/administrateur", &[("admin", "oui")], Victim),
         route(post.clone(), "/entreprises/{company}/utilisateurs/{member}/retirer", &[], Victim),
+        route(get.clone(), "/entreprises/{company}/dossiers", &[], CompanyWide),
+        route(get.clone(), "/entreprises/{company}/dossiers/nouveau", &[], CompanyWide),
+        route(
+            post.clone(),
+            "/entreprises/{company}/dossiers/nouveau",
+            &[("scheme", "PDC50"), ("title", "x")],
+            CompanyWide,
+        ),
+        route(get.clone(), "/entreprises/{company}/dossiers/{dossier}", &[], Victim),
+        route(get.clone(), "/entreprises/{company}/dossiers/{dossier}/modifier", &[], Victim),
+        route(
+            post.clone(),
+            "/entreprises/{company}/dossiers/{dossier}/modifier",
+            &[("scheme", "PDC50"), ("title", "Volé")],
+            Victim,
+        ),
+        route(post.clone(), "/entreprises/{company}/dossiers/{dossier}/repondre", &[("message", "x")], Victim),
+        route(post.clone(), "/entreprises/{company}/dossiers/{dossier}/dupliquer", &[], Victim),
+        route(get.clone(), "/entreprises/{company}/drf/nouvelle", &[], CompanyWide),
+        route(post.clone(), "/entreprises/{company}/drf/nouvelle", &[("scheme", "CIPI")], CompanyWide),
+        route(get.clone(), "/entreprises/{company}/drf/{drf}", &[], Victim),
+        route(post.clone(), "/entreprises/{company}/drf/{drf}/dossier", &[], Victim),
+        route(get.clone(), "/gestion/dossiers", &[], Victim),
+        route(get.clone(), "/gestion/dossiers/{dossier}", &[], Victim),
+        route(post.clone(), "/gestion/dossiers/{dossier}/decision", &[("decision", "refuse"), ("reason", "x")], Victim),
+        route(get.clone(), "/gestion/drf", &[], Victim),
+        route(get.clone(), "/gestion/drf/{drf}", &[], Victim),
+        route(post.clone(), "/gestion/drf/{drf}/decision", &[("decision", "refuse"), ("reason", "x")], Victim),
+        route(get.clone(), "/gestion/regles", &[], Victim),
+        route(post.clone(), "/gestion/regles/accord", &[("scheme", "PICIAE"), ("reference", "x")], Victim),
         route(get.clone(), "/gestion", &[], Victim),
         route(get.clone(), "/gestion/journal", &[], Victim),
         route(get.clone(), "/gestion/entreprises", &[], Victim),
@@ -165,6 +198,8 @@ struct Victims {
     batch: i64,
     alice: i64,
     head_office: i64,
+    dossier: i64,
+    drf: i64,
 }
 
 async fn snapshot(app: &TestApp, v: &Victims) -> String {
@@ -182,6 +217,11 @@ async fn snapshot(app: &TestApp, v: &Victims) -> String {
         text.push_str(&format!("{:?}\n", store::attachment::list_for_company(db, v.company, status).await.unwrap()));
     }
     text.push_str(&format!("{:?}\n", store::activation::batches(db, 10).await.unwrap()));
+    let staff = domain::scope::Scope::Staff { user_id: 0, role: Role::PlatformAdmin };
+    text.push_str(&format!("{:?}\n", store::dossier::list_for_company(db, &staff, v.company).await.unwrap()));
+    text.push_str(&format!("{:?}\n", store::drf::list_for_company(db, &staff, v.company).await.unwrap()));
+    text.push_str(&format!("{:?}\n", store::dossier::timeline(db, Some(v.dossier), Some(v.drf)).await.unwrap()));
+    text.push_str(&format!("{:?}\n", store::schemes::agreement(db, "PICIAE").await.unwrap()));
     text.push_str(&format!("{:?}\n", store::activation::queued_letters(db).await.unwrap()));
     text.push_str(&format!("{:?}\n", store::notification::list(db, v.alice, 1, 100).await.unwrap()));
     text.push_str(&format!(
@@ -227,6 +267,7 @@ async fn setup(app: &TestApp) -> (Victims, TestClient) {
     advisor.post("/gestion/courriers/lots", &[]).await;
     app.run_jobs().await;
     let batch = store::activation::batches(&app.ctx.db, 1).await.unwrap()[0].id;
+    let (dossier, drf) = crate::dossiers::victim_filings(app, nord.id, nord.agency, alice_id).await;
     let victims = Victims {
         company: nord.id,
         company_name: nord.name,
@@ -240,6 +281,8 @@ async fn setup(app: &TestApp) -> (Victims, TestClient) {
         batch,
         alice: alice_id,
         head_office: nord.head_office,
+        dossier,
+        drf,
     };
     (victims, alice)
 }
@@ -253,6 +296,8 @@ fn path(template: &str, v: &Victims) -> String {
         .replace("{token}", &v.token.to_string())
         .replace("{notification}", &v.notification.to_string())
         .replace("{batch}", &v.batch.to_string())
+        .replace("{dossier}", &v.dossier.to_string())
+        .replace("{drf}", &v.drf.to_string())
         .replace("{file}", "app.css")
 }
 
@@ -270,16 +315,30 @@ async fn walk(app: &TestApp, intruder: &mut TestClient, intruder_token: &str, v:
             let body: String = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(r.body).finish();
             intruder.send(r.method.clone(), &url, Some(("application/x-www-form-urlencoded", body)), &[]).await
         };
-        let leaks = [v.agency_siret, "bob@interim-nord.fr", "carl@exemple.fr", "Export Alice", &v.token_text, "0189"];
+        let leaks = [
+            v.agency_siret,
+            "bob@interim-nord.fr",
+            "carl@exemple.fr",
+            "Export Alice",
+            &v.token_text,
+            "0189",
+            "Cariste Roubaix",
+            "Trainee Victime",
+        ];
         for leak in leaks {
             assert!(!response.body.contains(leak), "{} {url} shows « {leak} »", r.method);
         }
         match r.kind {
             Kind::Own => assert!(!response.status.is_server_error(), "{} {url}: {}", r.method, response.status),
-            Kind::Victim if reaches_company && r.template == "/entreprises/{company}" => {
-                assert_eq!(response.status, StatusCode::OK, "{url}");
+            Kind::CompanyWide if reaches_company => {
+                assert!(
+                    !response.status.is_server_error() && !response.status.is_redirection(),
+                    "{} {url}: {}",
+                    r.method,
+                    response.status
+                );
             }
-            Kind::Victim => assert!(
+            Kind::Victim | Kind::CompanyWide => assert!(
                 matches!(response.status, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND),
                 "{} {url} answered {} to an intruder",
                 r.method,

@@ -7,6 +7,7 @@ mod accounts;
 mod api;
 mod browser;
 mod companies;
+mod dossiers;
 mod imports;
 mod isolation;
 mod platform;

@@ -2,8 +2,12 @@
 
 pub mod account;
 pub mod companies;
+pub mod dossiers;
+pub mod drf;
+pub mod filing;
 pub mod health;
 pub mod home;
+pub mod instruction;
 pub mod letters;
 pub mod login;
 pub mod members;
