@@ -84,6 +84,17 @@ pub enum ImportCommand {
         #[arg(long)]
         json: bool,
     },
+    /// The legacy portal's dossier history (CSV).
+    LegacyDossiers {
+        /// The CSV file.
+        file: PathBuf,
+        /// Create the companies and establishments the portal does not know yet.
+        #[arg(long)]
+        create_companies: bool,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// The legacy portal's accounts, attachments and habilitations (CSV).
     LegacyAccounts {
         /// The CSV file.
@@ -169,6 +180,11 @@ async fn execute(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Rules(_) => Ok(()),
         Command::Import(ImportCommand::Companies { file, json }) => {
             let report = crate::import::companies::run(&ctx, &file).await?;
+            print_report(&report, json)
+        }
+        Command::Import(ImportCommand::LegacyDossiers { file, create_companies, json }) => {
+            let options = crate::import::legacy_dossiers::Options { create_companies };
+            let report = crate::import::legacy_dossiers::run(&ctx, &file, options).await?;
             print_report(&report, json)
         }
         Command::Import(ImportCommand::LegacyAccounts { file, create_companies, json }) => {

@@ -54,32 +54,51 @@ impl Money {
     /// # Errors
     /// [`MoneyError`].
     pub fn parse(input: &str) -> Result<Self, MoneyError> {
-        let cleaned: String =
-            input.trim().trim_end_matches('€').chars().filter(|c| !matches!(c, ' ' | '\u{a0}' | '\u{202f}')).collect();
-        if cleaned.is_empty() {
+        // Read without allocating: imports parse millions of amounts.
+        let text = input.trim().trim_end_matches('€');
+        let mut euros: i64 = 0;
+        let mut cents: i64 = 0;
+        let mut decimals: Option<u32> = None;
+        let mut digits = 0u32;
+        let mut seen = false;
+        for c in text.chars() {
+            match c {
+                ' ' | '\u{a0}' | '\u{202f}' => {}
+                '-' if !seen => return Err(MoneyError::Negative),
+                ',' | '.' if decimals.is_none() => {
+                    decimals = Some(0);
+                    seen = true;
+                }
+                '0'..='9' => {
+                    seen = true;
+                    let digit = i64::from(u32::from(c) - u32::from('0'));
+                    match decimals {
+                        None => {
+                            digits += 1;
+                            if digits > 13 {
+                                return Err(MoneyError::TooLarge);
+                            }
+                            euros = euros * 10 + digit;
+                        }
+                        Some(n) if n < 2 => {
+                            cents = cents * 10 + digit;
+                            decimals = Some(n + 1);
+                        }
+                        Some(_) => return Err(MoneyError::Invalid),
+                    }
+                }
+                _ => return Err(MoneyError::Invalid),
+            }
+        }
+        if !seen {
             return Err(MoneyError::Empty);
         }
-        if cleaned.starts_with('-') {
-            return Err(MoneyError::Negative);
-        }
-        let cleaned = cleaned.replace(',', ".");
-        let (euros, decimals) = cleaned.split_once('.').unwrap_or((&cleaned, ""));
-        if euros.is_empty() && decimals.is_empty()
-            || !euros.bytes().all(|b| b.is_ascii_digit())
-            || !decimals.bytes().all(|b| b.is_ascii_digit())
-            || decimals.len() > 2
-        {
+        if digits == 0 && decimals.unwrap_or(0) == 0 {
             return Err(MoneyError::Invalid);
         }
-        if euros.len() > 13 {
-            return Err(MoneyError::TooLarge);
+        if decimals == Some(1) {
+            cents *= 10;
         }
-        let euros: i64 = if euros.is_empty() { 0 } else { euros.parse().map_err(|_| MoneyError::Invalid)? };
-        let cents: i64 = match decimals.len() {
-            0 => 0,
-            1 => decimals.parse::<i64>().map_err(|_| MoneyError::Invalid)? * 10,
-            _ => decimals.parse().map_err(|_| MoneyError::Invalid)?,
-        };
         let total = euros.checked_mul(100).and_then(|e| e.checked_add(cents)).ok_or(MoneyError::TooLarge)?;
         if total > MAX_CENTS {
             return Err(MoneyError::TooLarge);

@@ -22,6 +22,18 @@ pub fn sqlite_url(data_dir: &Path) -> String {
     format!("sqlite://{}?mode=rwc", data_dir.join("espace.db").display())
 }
 
+/// The file behind a `sqlite:` URL, for the bulk writers that open their own connection; `None`
+/// for PostgreSQL and for in-memory databases.
+#[must_use]
+pub fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
+    use std::str::FromStr;
+    if !url.starts_with("sqlite:") || url.contains(":memory:") || url.contains("mode=memory") {
+        return None;
+    }
+    let options = sea_orm::sqlx::sqlite::SqliteConnectOptions::from_str(url).ok()?;
+    Some(options.get_filename().to_path_buf())
+}
+
 /// Opens a pool on `url` (`sqlite://…` or `postgres://…`).
 ///
 /// # Errors

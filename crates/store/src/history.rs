@@ -3,6 +3,8 @@
 //! Imports write multi-row statements (hundreds of rows each) in large transactions: one
 //! statement per row would take tens of seconds for a million rows.
 
+use std::path::Path;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::Money;
 use sea_orm::sea_query::OnConflict;
@@ -24,10 +26,10 @@ pub struct LegacyDossierInput {
     pub establishment_id: Option<i64>,
     /// Establishment SIRET as exported.
     pub siret: String,
-    /// Scheme code.
-    pub scheme: String,
+    /// Scheme code (one of a fixed list).
+    pub scheme: &'static str,
     /// `AKTO` or `FPETT`.
-    pub payer: String,
+    pub payer: &'static str,
     /// Title.
     pub title: String,
     /// Provider SIRET (may be empty).
@@ -68,8 +70,8 @@ pub async fn upsert(
             company_id: Set(r.company_id),
             establishment_id: Set(r.establishment_id),
             siret: Set(r.siret.clone()),
-            scheme: Set(r.scheme.clone()),
-            payer: Set(r.payer.clone()),
+            scheme: Set(r.scheme.to_owned()),
+            payer: Set(r.payer.to_owned()),
             title: Set(r.title.clone()),
             provider_siret: Set(r.provider_siret.clone()),
             training_start: Set(r.training_start),
@@ -120,6 +122,238 @@ pub async fn upsert(
         written += Entity::insert_many(models).on_conflict(on_conflict).exec_without_returning(conn).await?;
     }
     Ok(written)
+}
+
+const COLUMNS: [&str; 16] = [
+    "number",
+    "company_id",
+    "establishment_id",
+    "siret",
+    "scheme",
+    "payer",
+    "title",
+    "provider_siret",
+    "training_start",
+    "training_end",
+    "trainees",
+    "committed_cents",
+    "paid_cents",
+    "closed",
+    "last_movement_on",
+    "imported_at",
+];
+
+/// Rows per SQLite statement: one statement's fixed cost (start, end, journal) is shared by many
+/// rows, well under the 32 766 bound values SQLite allows.
+const ROWS_PER_SQLITE_STATEMENT: usize = 64;
+
+/// How a SQLite statement treats numbers already there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum OnExisting {
+    /// Leaves them (and any other failing row) out: the fast path of new rows, since a statement
+    /// that cannot abort half-way needs no statement journal of the pages it touches.
+    Skip,
+    /// Updates a number only when its content changed, and fails loudly on anything else.
+    Update,
+}
+
+/// The SQLite statement inserting `rows` rows. Built from the column names only, so no outside
+/// text reaches it.
+fn sqlite_statement(rows: usize, existing: OnExisting) -> String {
+    let row = format!("({})", vec!["?"; COLUMNS.len()].join(","));
+    let values = vec![row.as_str(); rows].join(",");
+    let columns = COLUMNS.join(", ");
+    if existing == OnExisting::Skip {
+        return format!("INSERT OR IGNORE INTO legacy_dossier ({columns}) VALUES {values}");
+    }
+    let updated: Vec<&str> = COLUMNS.iter().copied().filter(|c| *c != "number" && *c != "imported_at").collect();
+    let set = updated.iter().map(|c| format!("{c} = excluded.{c}")).collect::<Vec<_>>().join(", ");
+    let differs =
+        updated.iter().map(|c| format!("legacy_dossier.{c} IS NOT excluded.{c}")).collect::<Vec<_>>().join(" OR ");
+    format!(
+        "INSERT INTO legacy_dossier ({columns}) VALUES {values} ON CONFLICT(number) DO UPDATE SET {set} WHERE {differs}"
+    )
+}
+
+/// `YYYY-MM-DD`, as the async driver stores dates, without an allocation per date.
+fn iso_date(date: NaiveDate, buf: &mut [u8; 10]) -> &str {
+    use chrono::Datelike;
+    let (y, m, d) = (date.year().clamp(0, 9999).unsigned_abs(), date.month(), date.day());
+    let digits = [y / 1000, y / 100 % 10, y / 10 % 10, y % 10, 10, m / 10, m % 10, 10, d / 10, d % 10];
+    for (slot, digit) in buf.iter_mut().zip(digits) {
+        // Digits are below 10 by construction; 10 stands for the dash.
+        *slot = if digit == 10 { b'-' } else { b'0' + u8::try_from(digit).unwrap_or(0) };
+    }
+    std::str::from_utf8(buf).unwrap_or("0000-00-00")
+}
+
+/// A connection of its own on the SQLite file, for imports: prepared statements bound value by
+/// value run at SQLite's own speed, where the async driver pays a round trip and an allocation
+/// per value. Same durability as the pool (full sync, busy timeout), so it queues behind the
+/// portal's writers; the foreign key is checked by batch rather than by row (see `open`); kept for the whole import so that its page cache stays warm.
+/// Blocking: use it off the async threads.
+#[derive(Debug)]
+pub struct SqliteBulkWriter {
+    conn: rusqlite::Connection,
+    /// The company index was dropped for a first load and must be built again.
+    index_deferred: bool,
+    /// The last chunk was all new rows: try the next one as plain inserts first.
+    expect_new: bool,
+}
+
+/// The index of a company's history (as the migration creates it): built once at the end of a
+/// first load, which is three times cheaper than keeping it up to date row by row.
+const COMPANY_INDEX: &str =
+    "CREATE INDEX IF NOT EXISTS ix_legacy_dossier_company ON legacy_dossier (company_id, last_movement_on)";
+
+fn sqlite_error(e: rusqlite::Error) -> DbErr {
+    DbErr::Custom(format!("import SQLite : {e}"))
+}
+
+impl SqliteBulkWriter {
+    /// Opens the file (which must exist, migrated).
+    ///
+    /// # Errors
+    /// SQLite's error.
+    pub fn open(path: &Path) -> Result<Self, DbErr> {
+        // No mutex: the connection is used by one thread at a time (it is `Send`, not `Sync`).
+        let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = rusqlite::Connection::open_with_flags(path, flags).map_err(sqlite_error)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(sqlite_error)?;
+        // SQLite's own check of the company foreign key is off on this connection: an immediate
+        // foreign key lets any statement of many rows abort half-way, so SQLite journals every
+        // page such a statement touches to be able to undo it alone (a fifth of an import's
+        // time). `upsert` checks the same thing once per batch, in the same transaction.
+        conn.pragma_update(None, "foreign_keys", false).map_err(sqlite_error)?;
+        conn.pragma_update(None, "synchronous", "FULL").map_err(sqlite_error)?;
+        // 64 MiB of page cache (the default is 2 MiB): the two indexes of a million rows stay in
+        // memory, so a batch does not spill and re-read pages while it writes.
+        conn.pragma_update(None, "cache_size", -65_536).map_err(sqlite_error)?;
+        // An upsert of many rows keeps a journal of the pages it touches (to undo itself alone);
+        // in memory rather than in a temporary file.
+        conn.pragma_update(None, "temp_store", "MEMORY").map_err(sqlite_error)?;
+        // An earlier first load that was interrupted may have left the index out.
+        conn.execute_batch(COMPANY_INDEX).map_err(sqlite_error)?;
+        let empty = !conn
+            .prepare("SELECT 1 FROM legacy_dossier LIMIT 1")
+            .and_then(|mut s| s.exists([]))
+            .map_err(sqlite_error)?;
+        if empty {
+            conn.execute_batch("DROP INDEX ix_legacy_dossier_company").map_err(sqlite_error)?;
+        }
+        Ok(Self { conn, index_deferred: empty, expect_new: true })
+    }
+
+    /// Ends the import: builds the company index when a first load left it out.
+    ///
+    /// # Errors
+    /// SQLite's error (the next import, or `finish`, builds it again).
+    pub fn finish(mut self) -> Result<(), DbErr> {
+        self.build_index()
+    }
+
+    fn build_index(&mut self) -> Result<(), DbErr> {
+        if self.index_deferred {
+            // SQLite sorts in as much memory as the page cache may take: the batches' large
+            // cache is not needed any more, and the whole import stays under its memory bound.
+            self.conn.pragma_update(None, "cache_size", -16_384).map_err(sqlite_error)?;
+            self.conn.execute_batch(COMPANY_INDEX).map_err(sqlite_error)?;
+            self.index_deferred = false;
+        }
+        Ok(())
+    }
+
+    /// Writes a batch in one transaction: new numbers inserted, changed ones updated, identical
+    /// ones left alone. Returns how many rows were written (inserted or updated).
+    ///
+    /// # Errors
+    /// SQLite's error; nothing of the batch is written then.
+    pub fn upsert(&mut self, rows: &[LegacyDossierInput], now: DateTime<Utc>) -> Result<u64, DbErr> {
+        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(sqlite_error)?;
+        let mut written = 0u64;
+        // As the async driver writes a UTC timestamp, so that the portal reads it back.
+        let imported_at = now.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false);
+        for chunk in rows.chunks(ROWS_PER_SQLITE_STATEMENT) {
+            // While rows are new, they go in without a statement journal; when some did not (the
+            // number exists, or a row breaks a constraint), the chunk runs again as an upsert,
+            // which updates what changed, leaves the rows just inserted alone and reports a
+            // broken row. Once a chunk holds known numbers (a file imported again), chunks go
+            // straight to the upsert until one is entirely new again.
+            let mut chunk_written = 0;
+            if self.expect_new {
+                chunk_written = execute_chunk(&tx, chunk, OnExisting::Skip, &imported_at)?;
+            }
+            if chunk_written < chunk.len() as u64 {
+                chunk_written += execute_chunk(&tx, chunk, OnExisting::Update, &imported_at)?;
+            }
+            self.expect_new = chunk_written == chunk.len() as u64;
+            written += chunk_written;
+        }
+        check_companies_exist(&tx, rows)?;
+        tx.commit().map_err(sqlite_error)?;
+        Ok(written)
+    }
+}
+
+impl Drop for SqliteBulkWriter {
+    /// An import that stops on an error still leaves the index in place.
+    fn drop(&mut self) {
+        if let Err(e) = self.build_index() {
+            tracing::warn!("index de l’historique non reconstruit : {e}");
+        }
+    }
+}
+
+/// The foreign key of `legacy_dossier.company_id`, checked once for a batch: every company the
+/// rows name exists. In the writing transaction, so no company can go in between.
+fn check_companies_exist(tx: &rusqlite::Transaction<'_>, rows: &[LegacyDossierInput]) -> Result<(), DbErr> {
+    let ids: std::collections::BTreeSet<i64> = rows.iter().map(|r| r.company_id).collect();
+    let mut statement = tx.prepare_cached("SELECT 1 FROM company WHERE id = ?1").map_err(sqlite_error)?;
+    for id in ids {
+        if !statement.exists([id]).map_err(sqlite_error)? {
+            return Err(DbErr::Custom(format!("import SQLite : l’entreprise {id} n’existe pas (clé étrangère)")));
+        }
+    }
+    Ok(())
+}
+
+/// Runs one statement over `chunk`; returns the rows SQLite changed.
+fn execute_chunk(
+    tx: &rusqlite::Transaction<'_>,
+    chunk: &[LegacyDossierInput],
+    existing: OnExisting,
+    imported_at: &str,
+) -> Result<u64, DbErr> {
+    let sql = sqlite_statement(chunk.len(), existing);
+    let mut statement = tx.prepare_cached(&sql).map_err(sqlite_error)?;
+    let (mut start, mut end, mut last) = ([0u8; 10], [0u8; 10], [0u8; 10]);
+    let mut index = 0;
+    for r in chunk {
+        // Text is copied by SQLite as it is bound, so the date buffers serve every row.
+        let values: [&dyn rusqlite::ToSql; COLUMNS.len()] = [
+            &r.number,
+            &r.company_id,
+            &r.establishment_id,
+            &r.siret,
+            &r.scheme,
+            &r.payer,
+            &r.title,
+            &r.provider_siret,
+            &r.training_start.map(|d| iso_date(d, &mut start)),
+            &r.training_end.map(|d| iso_date(d, &mut end)),
+            &r.trainees,
+            &r.committed.cents(),
+            &r.paid.cents(),
+            &r.closed,
+            &iso_date(r.last_movement_on, &mut last),
+            &imported_at,
+        ];
+        for value in values {
+            index += 1;
+            statement.raw_bind_parameter(index, value).map_err(sqlite_error)?;
+        }
+    }
+    Ok(statement.raw_execute().map_err(sqlite_error)? as u64)
 }
 
 /// A company's legacy dossiers, most recent movement first.

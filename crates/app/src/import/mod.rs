@@ -6,6 +6,7 @@
 
 pub mod companies;
 pub mod legacy_accounts;
+pub mod legacy_dossiers;
 pub mod source;
 
 use std::collections::BTreeMap;
@@ -116,24 +117,42 @@ pub async fn drive<T>(
     source: &mut source::Source,
     label: &'static str,
     parse: impl Fn(&source::Source, &source::Row) -> Result<T, (&'static str, String)>,
+    write: impl AsyncFnMut(Vec<T>, &mut Report) -> anyhow::Result<()>,
+) -> anyhow::Result<Report> {
+    drive_in_batches(source, label, BATCH, parse, write).await
+}
+
+/// [`drive`] with batches of `size` rows (large imports write fewer, larger transactions).
+///
+/// # Errors
+/// What `write` fails with.
+pub async fn drive_in_batches<T>(
+    source: &mut source::Source,
+    label: &'static str,
+    size: usize,
+    parse: impl Fn(&source::Source, &source::Row) -> Result<T, (&'static str, String)>,
     mut write: impl AsyncFnMut(Vec<T>, &mut Report) -> anyhow::Result<()>,
 ) -> anyhow::Result<Report> {
+    let size = size.max(1);
     let mut report = Report::default();
     let progress = Progress::new(label);
     let mut rows = 0u64;
-    let mut batch = Vec::with_capacity(BATCH);
+    let mut batch = Vec::with_capacity(size);
     while let Some(next) = source.next_row() {
         rows += 1;
         progress.tick(rows);
         match next {
             Err((line, reason)) => report.error(line, "(ligne)", reason),
-            Ok(row) => match parse(source, &row) {
-                Ok(parsed) => batch.push(parsed),
-                Err((column, reason)) => report.error(row.line, column, reason),
-            },
+            Ok(row) => {
+                match parse(source, &row) {
+                    Ok(parsed) => batch.push(parsed),
+                    Err((column, reason)) => report.error(row.line, column, reason),
+                }
+                source.recycle(row);
+            }
         }
-        if batch.len() == BATCH {
-            write(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)), &mut report).await?;
+        if batch.len() == size {
+            write(std::mem::replace(&mut batch, Vec::with_capacity(size)), &mut report).await?;
         }
     }
     if !batch.is_empty() {
@@ -148,9 +167,13 @@ pub async fn drive<T>(
 /// # Errors
 /// A French message.
 pub fn yes_no(text: &str) -> Result<bool, String> {
-    match text.trim().to_lowercase().as_str() {
-        "oui" | "o" | "1" | "true" => Ok(true),
-        "non" | "n" | "0" | "false" | "" => Ok(false),
-        other => Err(format!("« {other} » : attendu oui ou non")),
+    let text = text.trim();
+    let is = |word: &str| text.eq_ignore_ascii_case(word);
+    if is("oui") || is("o") || text == "1" || is("true") {
+        Ok(true)
+    } else if text.is_empty() || is("non") || is("n") || text == "0" || is("false") {
+        Ok(false)
+    } else {
+        Err(format!("« {text} » : attendu oui ou non"))
     }
 }

@@ -12,6 +12,8 @@ use anyhow::{Context as _, bail};
 pub struct Source {
     reader: csv::Reader<Box<dyn Read>>,
     columns: HashMap<String, usize>,
+    /// A record to read into again, so that a million rows do not allocate a million records.
+    spare: Option<csv::StringRecord>,
 }
 
 impl std::fmt::Debug for Source {
@@ -56,13 +58,13 @@ impl Source {
         if !missing.is_empty() {
             bail!("colonne(s) absente(s) de l’en-tête : {}", missing.join(", "));
         }
-        Ok(Self { reader, columns })
+        Ok(Self { reader, columns, spare: None })
     }
 
     /// The next row; `Err` carries the line and the reason of an unreadable one (bad UTF-8,
     /// unterminated quote), after which reading goes on.
     pub fn next_row(&mut self) -> Option<Result<Row, (u64, String)>> {
-        let mut record = csv::StringRecord::new();
+        let mut record = self.spare.take().unwrap_or_default();
         match self.reader.read_record(&mut record) {
             Ok(false) => None,
             Ok(true) => {
@@ -78,6 +80,11 @@ impl Source {
                 Some(Err((line, reason)))
             }
         }
+    }
+
+    /// Gives a row back once read, for its buffer to be reused.
+    pub fn recycle(&mut self, row: Row) {
+        self.spare = Some(row.record);
     }
 
     /// Reads a column of a row (empty when absent from this row).
@@ -113,19 +120,17 @@ impl<R: BufRead> Read for CrlfToLf<R> {
             if data.is_empty() {
                 break;
             }
-            let mut consumed = 0;
-            for &byte in data {
-                if out == buf.len() {
-                    break;
-                }
-                consumed += 1;
-                if byte == b'\r' {
+            let window = &data[..data.len().min(buf.len() - out)];
+            // Copied up to the next CR in one move; the CR itself waits for the next byte.
+            let (copied, consumed) = match window.iter().position(|&b| b == b'\r') {
+                Some(at) => {
                     self.pending_cr = true;
-                    break;
+                    (at, at + 1)
                 }
-                buf[out] = byte;
-                out += 1;
-            }
+                None => (window.len(), window.len()),
+            };
+            buf[out..out + copied].copy_from_slice(&window[..copied]);
+            out += copied;
             self.inner.consume(consumed);
             if !self.pending_cr && out > 0 {
                 break;

@@ -133,3 +133,58 @@ async fn malformed_legacy_rows_are_reported_and_never_half_applied() {
     assert_eq!(json["errors"][0]["line"], 2);
     assert!(json["skipped"]["entreprise_inconnue"].is_number());
 }
+
+#[tokio::test]
+async fn legacy_dossiers_keep_open_ones_and_closed_ones_moved_since_2022_once() {
+    use espace_app::import::legacy_dossiers;
+    let app = TestApp::spawn().await;
+    let nord = app.company_nord().await;
+    let file = fixture("legacy_dossiers.csv");
+    let report = legacy_dossiers::run(&app.ctx, &file, legacy_dossiers::Options::default()).await.unwrap();
+    assert_eq!(report.imported, 3, "{report:?}");
+    assert_eq!(report.skipped.get("clos_avant_2022"), Some(&1), "{report:?}");
+    assert_eq!(report.skipped.get("entreprise_inconnue"), Some(&1), "{report:?}");
+    let errors: Vec<(u64, &str)> = report.errors.iter().map(|e| (e.line, e.column.as_str())).collect();
+    // The multi-line title of line 5 shifts the following lines by one.
+    assert_eq!(
+        errors,
+        [(8, "siren"), (9, "date_dernier_mouvement"), (10, "dispositif"), (11, "financeur"), (12, "montant_engage")],
+        "{report:?}"
+    );
+
+    let again = legacy_dossiers::run(&app.ctx, &file, legacy_dossiers::Options::default()).await.unwrap();
+    assert_eq!((again.imported, again.unchanged), (0, 3), "{again:?}");
+
+    // A payment recorded in the legacy portal since: that row alone is updated.
+    let paid_since = app._dir.path().join("legacy_dossiers_paid.csv");
+    let text = std::fs::read_to_string(&file).unwrap().replace("9 520,50;6 800;non", "9 520,50;9 520,50;non");
+    std::fs::write(&paid_since, text).unwrap();
+    let updated = legacy_dossiers::run(&app.ctx, &paid_since, legacy_dossiers::Options::default()).await.unwrap();
+    assert_eq!((updated.imported, updated.unchanged), (1, 2), "{updated:?}");
+
+    let history = store::history::for_company(&app.ctx.db, nord.id, None).await.unwrap();
+    let numbers: Vec<&str> = history.iter().map(|h| h.number.as_str()).collect();
+    assert_eq!(numbers, ["MDA-2022-000003", "MDA-2021-000002", "MDA-2015-000004"]);
+    assert_eq!(history[0].title, "Soudeur \"TIG\" niveau 2");
+    assert_eq!(history[0].establishment_id, Some(nord.agency));
+    assert_eq!(history[2].title, "Titre pro\nPréparateur de commandes");
+    assert_eq!((history[2].committed_cents, history[2].paid_cents), (952_050, 952_050));
+
+    // Shown read-only to the company, by establishment.
+    let mut admin = app.signed_in("rh@interim-nord.fr", Role::CompanyUser).await;
+    let id = app.user_id("rh@interim-nord.fr").await;
+    app.attach(id, nord.id, None, true, &Domain::ALL).await;
+    let page = admin.get(&format!("/entreprises/{}/dossiers", nord.id)).await;
+    assert!(page.body.contains("Historique de l’ancien portail") && page.body.contains("MDA-2021-000002"));
+    let mut agency = app.signed_in("agence@interim-nord.fr", Role::CompanyUser).await;
+    let id = app.user_id("agence@interim-nord.fr").await;
+    app.attach(id, nord.id, Some(nord.agency), false, &[Domain::Training]).await;
+    let page = agency.get(&format!("/entreprises/{}/dossiers", nord.id)).await;
+    assert!(page.body.contains("MDA-2022-000003"));
+    assert!(!page.body.contains("MDA-2021-000002"), "the head office's dossier is not the agency's");
+
+    // With --create-companies the unknown company is created and its dossier kept.
+    let created =
+        legacy_dossiers::run(&app.ctx, &paid_since, legacy_dossiers::Options { create_companies: true }).await.unwrap();
+    assert_eq!((created.imported, created.unchanged), (1, 3), "{created:?}");
+}
