@@ -182,6 +182,11 @@ struct Portal {
 
 impl Portal {
     async fn start() -> Self {
+        Self::start_at(None).await
+    }
+
+    /// A portal whose clock starts at `now` (`ESPACE_NOW`).
+    async fn start_at(now: Option<&str>) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let db = TestDatabase::create(dir.path()).await;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
@@ -191,6 +196,7 @@ impl Portal {
             database_url: Some(db.url.clone()),
             public_url: Some(base.clone()),
             worker_idle_secs: 1,
+            now: now.map(str::to_owned),
             ..Config::default()
         };
         let ctx = Context::open(config).await.expect("open database");
@@ -488,6 +494,195 @@ async fn a_company_is_activated_by_letter_and_its_administrator_approves_a_colle
     assert!(source.contains("732 829 320 00082") && source.contains("Agence de Roubaix"));
     assert!(!source.contains("732 829 320 00074"), "the head office is not Paul's");
     assert!(source.contains("Dossiers formation"));
+
+    client.close().await.expect("close browser");
+    portal.stop().await;
+}
+
+/// Sets a form field by script (date inputs read typed text in the browser's locale).
+async fn set_value(client: &Client, id: &str, value: &str) {
+    client
+        .execute("document.getElementById(arguments[0]).value = arguments[1];", vec![id.into(), value.into()])
+        .await
+        .unwrap_or_else(|e| panic!("set {id}: {e}"));
+}
+
+async fn click(client: &Client, css: &str) {
+    client.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}")).click().await.expect("click");
+}
+
+async fn body_text(client: &Client) -> String {
+    client.find(Locator::Css("main")).await.expect("main").text().await.expect("text")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retroactive_drf_becomes_a_dossier_that_is_instructed_in_a_real_browser() {
+    let Some(driver) = start_driver().await else { return };
+    let axe = axe_script();
+    let portal = Portal::start_at(Some("2026-01-10T09:00:00+01:00")).await;
+    let base = portal.base.clone();
+    let ctx = portal.ctx.clone();
+    let now = ctx.clock.now();
+    let address = store::company::Address {
+        street: "12 rue Nationale".into(),
+        complement: None,
+        postal_code: "59000".into(),
+        city: "Lille".into(),
+    };
+    let input = store::company::CompanyInput {
+        siren: domain::Siren::parse("732829320").unwrap(),
+        name: "Intérim Nord".into(),
+        address: address.clone(),
+        vat_subject: true,
+        headcount: Some(40),
+        branch: None,
+        region: None,
+    };
+    let company = store::company::create(&ctx.db, input, now).await.unwrap();
+    let siege = store::company::EstablishmentInput {
+        siret: domain::Siret::parse("73282932000074").unwrap(),
+        name: "Siège de Lille".into(),
+        address,
+        head_office: true,
+    };
+    store::company::create_establishment(&ctx.db, company.id, siege, now).await.unwrap();
+    let digest = web::crypto::hash(domain::password::Password::new(PASSWORD)).await.unwrap();
+    let mut ids = Vec::new();
+    for (email, role) in
+        [("rh@interim-nord.fr", domain::Role::CompanyUser), ("gestionnaire@opco.fr", domain::Role::CaseManager)]
+    {
+        let new = store::account::NewAccount {
+            email: domain::Email::parse(email).unwrap(),
+            password_hash: Some(digest.clone()),
+            given_name: "Test".into(),
+            family_name: "Test".into(),
+            role,
+            email_verified_at: Some(now),
+        };
+        ids.push(store::account::create(&ctx.db, new, now).await.unwrap().id);
+    }
+    store::attachment::grant(
+        &ctx.db,
+        ids[0],
+        company.id,
+        None,
+        true,
+        &domain::habilitation::Domain::ALL,
+        store::attachment::Source::Advisor,
+        None,
+        now,
+    )
+    .await
+    .unwrap();
+
+    let client = browser(&driver).await;
+
+    // 10 January 2026: the company files a DRF CIPI for a training started on 18 December 2025.
+    sign_in(&client, &base, "rh@interim-nord.fr").await;
+    client.goto(&format!("{base}/entreprises/{}/dossiers", company.id)).await.unwrap();
+    wait_for_heading(&client, "Dossiers de Intérim Nord").await;
+    check_accessibility(&client, axe.as_deref(), "/entreprises/{id}/dossiers").await;
+    click_link(&client, "Nouvelle réservation de fonds (CIPI, CDPI)").await;
+    wait_for_heading(&client, "Nouvelle réservation de fonds (DRF)").await;
+    check_accessibility(&client, axe.as_deref(), "/entreprises/{id}/drf/nouvelle").await;
+    fill(&client, "#trainee_name", "Yasmine Benali").await;
+    fill(&client, "#hours", "210").await;
+    set_value(&client, "training_start", "2025-12-18").await;
+    set_value(&client, "training_end", "2026-03-27").await;
+    fill(&client, "#provider_name", "Institut Formation Nord").await;
+    fill(&client, "#provider_siret", "552 100 554 00013").await;
+    fill(&client, "#provider_nda", "31590000059").await;
+    fill(&client, "#cost", "7 350,00").await;
+    submit(&client, "main form").await;
+    let drf_heading = loop {
+        if let Some(h) = heading(&client).await.filter(|h| h.starts_with("Réservation de fonds DRF-")) {
+            break h;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let drf_url = client.current_url().await.unwrap().to_string();
+    assert!(body_text(&client).await.contains("174,00"), "amount of the rate in force");
+    sign_out(&client).await;
+
+    // The case manager validates it.
+    sign_in(&client, &base, "gestionnaire@opco.fr").await;
+    client.goto(&format!("{base}/gestion/drf")).await.unwrap();
+    wait_for_heading(&client, "Réservations de fonds (DRF)").await;
+    check_accessibility(&client, axe.as_deref(), "/gestion/drf").await;
+    click_link(&client, drf_heading.trim_start_matches("Réservation de fonds ")).await;
+    wait_for_heading(&client, &drf_heading).await;
+    check_accessibility(&client, axe.as_deref(), "/gestion/drf/{id}").await;
+    click(&client, "form input[value=validate] ~ button").await;
+    wait_for_heading(&client, &drf_heading).await;
+    sign_out(&client).await;
+
+    // The company sees it valid until 28/02/2026 and turns it into a dossier, then files it.
+    sign_in(&client, &base, "rh@interim-nord.fr").await;
+    client.goto(drf_url.split('?').next().unwrap()).await.unwrap();
+    wait_for_heading(&client, &drf_heading).await;
+    assert!(body_text(&client).await.contains("Valable jusqu’au 28/02/2026"));
+    check_accessibility(&client, axe.as_deref(), "/entreprises/{id}/drf/{id}").await;
+    click(&client, "form[action$='/dossier'] button").await;
+    wait_for_heading(&client, "Modifier le brouillon").await;
+    check_accessibility(&client, axe.as_deref(), "/entreprises/{id}/dossiers/{id}/modifier").await;
+    click(&client, "button[value=submit]").await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let dossier_heading = loop {
+        if let Some(h) = heading(&client).await.filter(|h| h.starts_with("Dossier AF-")) {
+            break h;
+        }
+        assert!(Instant::now() < deadline, "the dossier was not filed: {}", body_text(&client).await);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let dossier_url = client.current_url().await.unwrap().to_string();
+    assert!(body_text(&client).await.contains("soumis"));
+    sign_out(&client).await;
+
+    // The case manager asks for information.
+    sign_in(&client, &base, "gestionnaire@opco.fr").await;
+    client.goto(&format!("{base}/gestion/dossiers")).await.unwrap();
+    wait_for_heading(&client, "Dossiers").await;
+    check_accessibility(&client, axe.as_deref(), "/gestion/dossiers").await;
+    click_link(&client, dossier_heading.trim_start_matches("Dossier ")).await;
+    wait_for_heading(&client, &dossier_heading).await;
+    check_accessibility(&client, axe.as_deref(), "/gestion/dossiers/{id}").await;
+    click(&client, "#d_info").await;
+    fill(&client, "#message", "Merci de joindre le programme détaillé.").await;
+    set_value(&client, "due_on", "2026-01-20").await;
+    submit(&client, "form[action$='/decision']").await;
+    wait_for_heading(&client, &dossier_heading).await;
+    assert!(body_text(&client).await.contains("en attente de complément"));
+    sign_out(&client).await;
+
+    // The company answers.
+    sign_in(&client, &base, "rh@interim-nord.fr").await;
+    client.goto(dossier_url.split('?').next().unwrap()).await.unwrap();
+    wait_for_heading(&client, &dossier_heading).await;
+    check_accessibility(&client, axe.as_deref(), "/entreprises/{id}/dossiers/{id} (complément)").await;
+    fill(&client, "#message", "Programme joint à la convention, envoyé ce jour.").await;
+    submit(&client, "form[action$='/repondre']").await;
+    wait_for_heading(&client, &dossier_heading).await;
+    sign_out(&client).await;
+
+    // The case manager accepts.
+    sign_in(&client, &base, "gestionnaire@opco.fr").await;
+    client.goto(&format!("{base}/gestion/dossiers")).await.unwrap();
+    wait_for_heading(&client, "Dossiers").await;
+    click_link(&client, dossier_heading.trim_start_matches("Dossier ")).await;
+    wait_for_heading(&client, &dossier_heading).await;
+    assert!(body_text(&client).await.contains("Programme joint à la convention"), "the answer is on the timeline");
+    click(&client, "#d_accept").await;
+    submit(&client, "form[action$='/decision']").await;
+    wait_for_heading(&client, &dossier_heading).await;
+    screenshot(&client, "instruction").await;
+    sign_out(&client).await;
+
+    sign_in(&client, &base, "rh@interim-nord.fr").await;
+    client.goto(dossier_url.split('?').next().unwrap()).await.unwrap();
+    wait_for_heading(&client, &dossier_heading).await;
+    let text = body_text(&client).await;
+    assert!(text.contains("accepté") && text.contains("Dossier accepté") && text.contains("174,00"), "{text}");
+    screenshot(&client, "dossier").await;
 
     client.close().await.expect("close browser");
     portal.stop().await;
