@@ -162,6 +162,53 @@ async fn seed_companies(txn: &store::DatabaseTransaction, now: chrono::DateTime<
         link: Some(format!("/entreprises/{}/utilisateurs", nord.id)),
     };
     store::notification::notify(txn, camille.id, &news, now).await?;
+
+    // A training dossier filed by Camille, waiting for the case manager.
+    let start = domain::clock::paris_day(now) + chrono::Duration::days(30);
+    let input = store::dossier::DossierInput {
+        company_id: nord.id,
+        establishment_id: agency.id,
+        scheme: "PDC50".to_owned(),
+        sub_scheme: None,
+        kind: Domain::Training,
+        payer: "AKTO".to_owned(),
+        public: "temporary".to_owned(),
+        title: "Conduite de chariots élévateurs (CACES R489)".to_owned(),
+        provider_name: "Institut Formation Nord".to_owned(),
+        provider_siret: "55210055400013".to_owned(),
+        provider_nda: "31590000059".to_owned(),
+        training_start: start,
+        training_end: start + chrono::Duration::days(4),
+        hours: 35,
+        cost: domain::Money::from_cents(240_000),
+        requested: domain::Money::from_cents(240_000),
+    };
+    let trainees: Vec<store::dossier::TraineeInput> = [("Léa", "Moreau"), ("Karim", "Haddad"), ("Julie", "Petit")]
+        .iter()
+        .map(|(g, f)| store::dossier::TraineeInput { given_name: (*g).to_owned(), family_name: (*f).to_owned() })
+        .collect();
+    let dossier = store::dossier::create(txn, &input, &trainees, None, None, camille.id, now).await?;
+    let who = store::dossier::TimelineActor { user_id: Some(camille.id), label: camille.display_name(), staff: false };
+    let change =
+        store::dossier::StateChange { submitted_on: Some(domain::clock::paris_day(now)), ..Default::default() };
+    store::dossier::transition(
+        txn,
+        dossier.id,
+        dossier.version,
+        domain::dossier::DossierStatus::Draft,
+        domain::dossier::DossierStatus::Submitted,
+        change,
+        now,
+    )
+    .await?;
+    let event = store::dossier::NewEvent {
+        kind: "submitted",
+        from: Some("draft"),
+        to: Some("submitted"),
+        amount: Some(input.requested),
+        ..Default::default()
+    };
+    store::dossier::record_event(txn, Some(dossier.id), None, &who, event, now).await?;
     Ok(())
 }
 

@@ -176,4 +176,10 @@ async fn the_demo_seeds_an_empty_database_once() {
     let companies = browser.get("/entreprises").await;
     assert!(companies.body.contains("Intérim Démo Nord"));
     assert_eq!(browser.get("/").await.texts(".bell-count"), ["1"], "Paul's request waits for Camille");
+    // A filed dossier waits in the case manager's queue.
+    let mut staff = app.client();
+    staff.login("gestionnaire@opco-demo.fr", espace_app::demo::DEMO_PASSWORD).await;
+    let queue = staff.get("/gestion/dossiers").await;
+    assert_eq!(queue.status, 200);
+    assert!(queue.body.contains("Conduite de chariots élévateurs"), "{}", queue.body);
 }
