@@ -337,16 +337,9 @@ async fn click_link(client: &Client, text: &str) {
         .expect("click");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_company_is_activated_by_letter_and_its_administrator_approves_a_colleague_in_a_real_browser() {
-    use domain::habilitation::AttachmentStatus;
-    let Some(driver) = start_driver().await else { return };
-    let axe = axe_script();
-    let portal = Portal::start().await;
-    let base = portal.base.clone();
-    let ctx = portal.ctx.clone();
-
-    // The operator knows the company (head office in Lille, agency in Roubaix); nobody administers it.
+/// Intérim Nord (head office in Lille), 40 employees, with `establishments` (SIRET, name, head
+/// office), nobody attached.
+async fn seed_interim_nord(ctx: &Context, establishments: &[(&str, &str, bool)]) -> store::company::Company {
     let now = ctx.clock.now();
     let address = store::company::Address {
         street: "12 rue Nationale".into(),
@@ -364,33 +357,61 @@ async fn a_company_is_activated_by_letter_and_its_administrator_approves_a_colle
         region: None,
     };
     let company = store::company::create(&ctx.db, input, now).await.unwrap();
-    for (siret, name, head) in
-        [("73282932000074", "Siège de Lille", true), ("73282932000082", "Agence de Roubaix", false)]
-    {
+    for (siret, name, head_office) in establishments {
         let input = store::company::EstablishmentInput {
             siret: domain::Siret::parse(siret).unwrap(),
-            name: name.into(),
+            name: (*name).into(),
             address: address.clone(),
-            head_office: head,
+            head_office: *head_office,
         };
         store::company::create_establishment(&ctx.db, company.id, input, now).await.unwrap();
     }
+    company
+}
+
+/// Verified accounts (e-mail, given name, role) with the suite's password; their ids.
+async fn seed_accounts(ctx: &Context, accounts: &[(&str, &str, domain::Role)]) -> Vec<i64> {
+    let now = ctx.clock.now();
     let digest = web::crypto::hash(domain::password::Password::new(PASSWORD)).await.unwrap();
-    for (email, given, role) in [
-        ("claire@interim-nord.fr", "Claire", domain::Role::CompanyUser),
-        ("paul@interim-nord.fr", "Paul", domain::Role::CompanyUser),
-        ("conseiller@opco.fr", "Julien", domain::Role::Advisor),
-    ] {
+    let mut ids = Vec::new();
+    for (email, given, role) in accounts {
         let new = store::account::NewAccount {
             email: domain::Email::parse(email).unwrap(),
             password_hash: Some(digest.clone()),
-            given_name: given.into(),
+            given_name: (*given).into(),
             family_name: "Test".into(),
-            role,
+            role: *role,
             email_verified_at: Some(now),
         };
-        store::account::create(&ctx.db, new, now).await.unwrap();
+        ids.push(store::account::create(&ctx.db, new, now).await.unwrap().id);
     }
+    ids
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_company_is_activated_by_letter_and_its_administrator_approves_a_colleague_in_a_real_browser() {
+    use domain::habilitation::AttachmentStatus;
+    let Some(driver) = start_driver().await else { return };
+    let axe = axe_script();
+    let portal = Portal::start().await;
+    let base = portal.base.clone();
+    let ctx = portal.ctx.clone();
+
+    // The operator knows the company (head office in Lille, agency in Roubaix); nobody administers it.
+    let company = seed_interim_nord(
+        &ctx,
+        &[("73282932000074", "Siège de Lille", true), ("73282932000082", "Agence de Roubaix", false)],
+    )
+    .await;
+    seed_accounts(
+        &ctx,
+        &[
+            ("claire@interim-nord.fr", "Claire", domain::Role::CompanyUser),
+            ("paul@interim-nord.fr", "Paul", domain::Role::CompanyUser),
+            ("conseiller@opco.fr", "Julien", domain::Role::Advisor),
+        ],
+    )
+    .await;
 
     let client = browser(&driver).await;
 
@@ -523,44 +544,15 @@ async fn a_retroactive_drf_becomes_a_dossier_that_is_instructed_in_a_real_browse
     let base = portal.base.clone();
     let ctx = portal.ctx.clone();
     let now = ctx.clock.now();
-    let address = store::company::Address {
-        street: "12 rue Nationale".into(),
-        complement: None,
-        postal_code: "59000".into(),
-        city: "Lille".into(),
-    };
-    let input = store::company::CompanyInput {
-        siren: domain::Siren::parse("732829320").unwrap(),
-        name: "Intérim Nord".into(),
-        address: address.clone(),
-        vat_subject: true,
-        headcount: Some(40),
-        branch: None,
-        region: None,
-    };
-    let company = store::company::create(&ctx.db, input, now).await.unwrap();
-    let siege = store::company::EstablishmentInput {
-        siret: domain::Siret::parse("73282932000074").unwrap(),
-        name: "Siège de Lille".into(),
-        address,
-        head_office: true,
-    };
-    store::company::create_establishment(&ctx.db, company.id, siege, now).await.unwrap();
-    let digest = web::crypto::hash(domain::password::Password::new(PASSWORD)).await.unwrap();
-    let mut ids = Vec::new();
-    for (email, role) in
-        [("rh@interim-nord.fr", domain::Role::CompanyUser), ("gestionnaire@opco.fr", domain::Role::CaseManager)]
-    {
-        let new = store::account::NewAccount {
-            email: domain::Email::parse(email).unwrap(),
-            password_hash: Some(digest.clone()),
-            given_name: "Test".into(),
-            family_name: "Test".into(),
-            role,
-            email_verified_at: Some(now),
-        };
-        ids.push(store::account::create(&ctx.db, new, now).await.unwrap().id);
-    }
+    let company = seed_interim_nord(&ctx, &[("73282932000074", "Siège de Lille", true)]).await;
+    let ids = seed_accounts(
+        &ctx,
+        &[
+            ("rh@interim-nord.fr", "Test", domain::Role::CompanyUser),
+            ("gestionnaire@opco.fr", "Test", domain::Role::CaseManager),
+        ],
+    )
+    .await;
     store::attachment::grant(
         &ctx.db,
         ids[0],

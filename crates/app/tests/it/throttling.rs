@@ -26,11 +26,12 @@ async fn similar_timing_for_known_and_unknown_addresses() {
     let app = TestApp::spawn().await;
     app.account("marie@exemple.fr", PASSWORD, Role::CompanyUser).await;
     let mut browser = app.client();
-    // Warm up, then compare medians: both verify an Argon2 digest.
+    // Warm up, then compare the fastest of several tries (the least disturbed by the other tests
+    // sharing the machine): both verify an Argon2 digest.
     browser.login("inconnu@exemple.fr", "x").await;
     let mut known = Vec::new();
     let mut unknown = Vec::new();
-    for i in 0..4 {
+    for i in 0..6 {
         let start = std::time::Instant::now();
         browser.login("marie@exemple.fr", &format!("mauvais {i}")).await;
         known.push(start.elapsed());
@@ -39,9 +40,8 @@ async fn similar_timing_for_known_and_unknown_addresses() {
         browser.login(&format!("inconnu{i}@exemple.fr"), "mauvais").await;
         unknown.push(start.elapsed());
     }
-    known.sort();
-    unknown.sort();
-    let (k, u) = (known[2].as_secs_f64(), unknown[2].as_secs_f64());
+    let k = known.iter().min().unwrap().as_secs_f64();
+    let u = unknown.iter().min().unwrap().as_secs_f64();
     assert!(u > k / 3.0 && u < k * 3.0, "known {k:.4}s vs unknown {u:.4}s");
 }
 
