@@ -98,6 +98,14 @@ pub struct ReimbursementWindow {
     pub code: String,
     /// French label.
     pub label: String,
+    /// The rule it stands for (C5, C6), quoted in refusals.
+    pub rule: String,
+    /// The schemes whose dossiers may be paid on this budget (empty: any).
+    #[serde(default)]
+    pub schemes: Vec<String>,
+    /// The payer whose dossiers may be paid on this budget (none: any).
+    #[serde(default)]
+    pub payer: Option<Payer>,
     /// First day requests are accepted, if bounded.
     pub accepted_from: Option<NaiveDate>,
     /// Last day requests are accepted, if bounded.
@@ -406,6 +414,46 @@ impl RuleCalendar {
             .map(|w| w.accepted_from.is_none_or(|from| on >= from) && w.accepted_until.is_none_or(|until| on <= until))
     }
 
+    /// C5, C6: the budgets a DR on a dossier of `scheme` paid by `payer` may be charged to.
+    #[must_use]
+    pub fn reimbursement_budgets(&self, scheme: &str, payer: Payer) -> Vec<&ReimbursementWindow> {
+        self.calendar
+            .reimbursement_windows
+            .iter()
+            .filter(|w| {
+                (w.schemes.is_empty() || w.schemes.iter().any(|s| s == scheme)) && w.payer.is_none_or(|p| p == payer)
+            })
+            .collect()
+    }
+
+    /// C5, C6: refuses a DR charged to the budget `code` on `on` outside its window.
+    ///
+    /// # Errors
+    /// [`crate::reimbursement::ClaimError::BudgetClosed`] with the rule and its dates.
+    pub fn check_reimbursement_budget(
+        &self,
+        code: &str,
+        on: NaiveDate,
+    ) -> Result<(), crate::reimbursement::ClaimError> {
+        let Some(window) = self.calendar.reimbursement_windows.iter().find(|w| w.code == code) else {
+            return Ok(());
+        };
+        if self.accepts_reimbursement(code, on) == Some(true) {
+            return Ok(());
+        }
+        let window_text = match (window.accepted_from, window.accepted_until) {
+            (Some(from), Some(until)) => format!("sont acceptées du {} au {}", fr(from), fr(until)),
+            (Some(from), None) => format!("sont acceptées à partir du {}", fr(from)),
+            (None, Some(until)) => format!("étaient acceptées jusqu’au {}", fr(until)),
+            (None, None) => "ne sont pas acceptées".to_owned(),
+        };
+        Err(crate::reimbursement::ClaimError::BudgetClosed {
+            budget: window.label.clone(),
+            window: window_text,
+            rule: window.rule.clone(),
+        })
+    }
+
     /// Checks a first filing (a DRF, a dossier or a contract) of `scheme` made on `filed_on` for a
     /// training starting on `training_start`.
     ///
@@ -692,6 +740,21 @@ mod tests {
         assert_eq!(c.accepts_reimbursement("FPETT_077_2024", d(2026, 2, 28)), Some(true));
         assert_eq!(c.accepts_reimbursement("FPETT_077_2024", d(2026, 3, 1)), Some(false));
         assert_eq!(c.accepts_reimbursement("INCONNU", d(2026, 3, 1)), None);
+        // Which budgets a dossier may be charged to, and the refusal that names the rule.
+        let codes =
+            |scheme, payer| c.reimbursement_budgets(scheme, payer).iter().map(|w| w.code.clone()).collect::<Vec<_>>();
+        assert_eq!(codes("PDC50", Payer::Akto), ["PDC50_BUDGET_2025"]);
+        assert_eq!(codes("CIPI", Payer::Fpett), ["FPETT_077_2024"]);
+        assert!(codes("PRO", Payer::Akto).is_empty());
+        let late = c.check_reimbursement_budget("FPETT_077_2024", d(2026, 3, 1)).unwrap_err();
+        assert_eq!(
+            late.to_string(),
+            "Les demandes sur « Contribution conventionnelle de 0,77 % de 2024 » étaient acceptées jusqu’au 28/02/2026 (règle C6)."
+        );
+        let early = c.check_reimbursement_budget("PDC50_BUDGET_2025", d(2026, 1, 1)).unwrap_err();
+        assert!(early.to_string().contains("à partir du 02/01/2026 (règle C5)"), "{early}");
+        assert_eq!(c.check_reimbursement_budget("PDC50_BUDGET_2025", d(2026, 1, 2)), Ok(()));
+        assert_eq!(c.check_reimbursement_budget("FPETT_077_2024", d(2026, 2, 28)), Ok(()));
     }
 
     #[test]
