@@ -232,7 +232,7 @@ fn lines(lines: &[String]) -> Vec<String> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use std::time::Instant;
 
     use super::*;
@@ -264,6 +264,16 @@ mod tests {
             expires_on: day(2026, 3, 6),
             reference: reference.into(),
         }
+    }
+
+    /// A one-page letter, for tests of other modules that need a real PDF.
+    pub(crate) fn sample_pdf() -> Vec<u8> {
+        render_activation_letters(
+            &sender(),
+            &[letter("Intérim Nord", "K7QM-4XPA-93TF", "LA-2026-000001")],
+            day(2026, 1, 5),
+        )
+        .unwrap()
     }
 
     /// To look at the layout: `ESPACE_SAMPLE_DIR=/tmp cargo test -p espace-documents` writes the

@@ -172,6 +172,21 @@ impl Decision {
         if !status.awaits_staff() {
             return Err(DecisionError::NotAwaiting(status.label()));
         }
+        self.check_content(requested, today)?;
+        Ok(match self {
+            Decision::Accept { .. } => DossierStatus::Accepted,
+            Decision::Refuse { .. } => DossierStatus::Refused,
+            Decision::RequestInfo { .. } => DossierStatus::InfoRequested,
+        })
+    }
+
+    /// Checks what the decision says, whatever it is taken on (a dossier, a DR): an amount
+    /// above zero and at most `requested`, a reason when less or refused, a message and a due
+    /// date after `today` for an information request.
+    ///
+    /// # Errors
+    /// [`DecisionError`].
+    pub fn check_content(&self, requested: Money, today: NaiveDate) -> Result<(), DecisionError> {
         match self {
             Decision::Accept { amount, reason } => {
                 if *amount <= Money::ZERO {
@@ -183,13 +198,12 @@ impl Decision {
                 if *amount < requested && reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
                     return Err(DecisionError::ReasonForLess);
                 }
-                Ok(DossierStatus::Accepted)
+                Ok(())
             }
             Decision::Refuse { reason } if reason.trim().is_empty() => Err(DecisionError::ReasonRequired),
-            Decision::Refuse { .. } => Ok(DossierStatus::Refused),
             Decision::RequestInfo { message, .. } if message.trim().is_empty() => Err(DecisionError::MessageRequired),
             Decision::RequestInfo { due_on, .. } if *due_on <= today => Err(DecisionError::DueDateInPast),
-            Decision::RequestInfo { .. } => Ok(DossierStatus::InfoRequested),
+            Decision::Refuse { .. } | Decision::RequestInfo { .. } => Ok(()),
         }
     }
 }

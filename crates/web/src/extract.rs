@@ -95,3 +95,88 @@ mod tests {
         assert_eq!(err.to_string(), "Le champ « expires_in_days » n’a pas le type attendu.");
     }
 }
+
+/// A file of a multipart form.
+#[derive(Debug, Clone)]
+pub struct UploadedFile {
+    /// The form field it came in.
+    pub field: String,
+    /// The name the person's computer gave it (for display only, never a path).
+    pub file_name: String,
+    /// Its bytes.
+    pub bytes: Vec<u8>,
+}
+
+/// A `multipart/form-data` body: text fields and files, read whole (the route's body limit
+/// bounds it). Files sent with no name and no content (an empty file input) are left out.
+#[derive(Debug, Clone, Default)]
+pub struct MultipartForm {
+    /// Text fields, by name (the last value of a repeated name wins).
+    pub fields: std::collections::HashMap<String, String>,
+    /// Files, in the order sent.
+    pub files: Vec<UploadedFile>,
+}
+
+impl MultipartForm {
+    /// A text field, or the empty string.
+    #[must_use]
+    pub fn text(&self, name: &str) -> &str {
+        self.fields.get(name).map_or("", String::as_str)
+    }
+}
+
+/// Most parts read from one form: a bound on work done for a malformed or hostile body.
+const MAX_PARTS: usize = 64;
+
+impl<S: Send + Sync> FromRequest<S> for MultipartForm {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let unreadable =
+            || AppError::BadRequest("Le formulaire envoyé est illisible ; rechargez la page et recommencez.".into());
+        let mut multipart = axum::extract::Multipart::from_request(req, state).await.map_err(|rejection| {
+            if rejection.status() == http::StatusCode::PAYLOAD_TOO_LARGE {
+                AppError::too_large()
+            } else {
+                AppError::BadRequest("Le formulaire doit être envoyé au format multipart/form-data.".into())
+            }
+        })?;
+        let mut form = MultipartForm::default();
+        let mut parts = 0;
+        loop {
+            let field = match multipart.next_field().await {
+                Ok(Some(field)) => field,
+                Ok(None) => break,
+                Err(e) if e.status() == http::StatusCode::PAYLOAD_TOO_LARGE => return Err(AppError::too_large()),
+                Err(_) => return Err(unreadable()),
+            };
+            parts += 1;
+            if parts > MAX_PARTS {
+                return Err(unreadable());
+            }
+            let name = field.name().unwrap_or_default().to_owned();
+            let file_name = field.file_name().map(|f| {
+                // Browsers may send a path; only its last segment is the name.
+                f.rsplit(['/', '\\'])
+                    .next()
+                    .unwrap_or_default()
+                    .chars()
+                    .filter(|c| !c.is_control())
+                    .take(200)
+                    .collect::<String>()
+            });
+            let bytes = field.bytes().await.map_err(|e| {
+                if e.status() == http::StatusCode::PAYLOAD_TOO_LARGE { AppError::too_large() } else { unreadable() }
+            })?;
+            match file_name {
+                Some(file_name) if file_name.is_empty() && bytes.is_empty() => {}
+                Some(file_name) => form.files.push(UploadedFile { field: name, file_name, bytes: bytes.to_vec() }),
+                None => {
+                    let text = String::from_utf8(bytes.to_vec()).map_err(|_| unreadable())?;
+                    form.fields.insert(name, text);
+                }
+            }
+        }
+        Ok(form)
+    }
+}

@@ -42,7 +42,7 @@ pub use state::{AppState, WebConfig};
 
 use crate::pages::{
     account, companies, dossiers, drf, health, home, instruction, letters, login, members, notifications, password,
-    sessions, staff, staff_companies, tokens,
+    reimbursements, sessions, staff, staff_companies, tokens,
 };
 
 /// Why the router could not be built.
@@ -120,6 +120,17 @@ pub fn router(state: AppState) -> Result<Router, RouterError> {
         .route("/entreprises/{id}/dossiers/{dossier}/modifier", get(dossiers::edit_form).post(dossiers::edit))
         .route("/entreprises/{id}/dossiers/{dossier}/repondre", post(dossiers::answer))
         .route("/entreprises/{id}/dossiers/{dossier}/dupliquer", post(dossiers::duplicate))
+        .route("/entreprises/{id}/dossiers/{dossier}/remboursements/nouveau", get(reimbursements::new_form))
+        .route(
+            "/entreprises/{id}/dossiers/{dossier}/remboursements",
+            post(reimbursements::create).layer(DefaultBodyLimit::max(reimbursements::UPLOAD_BODY_LIMIT)),
+        )
+        .route("/entreprises/{id}/remboursements/{dr}", get(reimbursements::show))
+        .route(
+            "/entreprises/{id}/remboursements/{dr}/repondre",
+            post(reimbursements::answer).layer(DefaultBodyLimit::max(reimbursements::UPLOAD_BODY_LIMIT)),
+        )
+        .route("/entreprises/{id}/documents/{document}", get(reimbursements::document))
         .route("/entreprises/{id}/drf/nouvelle", get(drf::new_form).post(drf::file))
         .route("/entreprises/{id}/drf/{drf}", get(drf::show))
         .route("/entreprises/{id}/drf/{drf}/dossier", post(drf::to_dossier))
@@ -129,6 +140,10 @@ pub fn router(state: AppState) -> Result<Router, RouterError> {
         .route("/gestion/drf", get(instruction::drf_queue))
         .route("/gestion/drf/{id}", get(instruction::drf_show))
         .route("/gestion/drf/{id}/decision", post(instruction::drf_decide))
+        .route("/gestion/remboursements", get(reimbursements::queue))
+        .route("/gestion/remboursements/{id}", get(reimbursements::staff_show))
+        .route("/gestion/remboursements/{id}/decision", post(reimbursements::decide))
+        .route("/gestion/documents/{id}", get(reimbursements::staff_document))
         .route("/gestion/regles", get(instruction::rules))
         .route("/gestion/regles/accord", post(instruction::record_agreement))
         .route("/gestion", get(staff::index))

@@ -19,6 +19,8 @@ pub struct AppState {
     pub config: Arc<WebConfig>,
     /// The scheme catalogue and rule calendar.
     pub rules: Arc<domain::rules::RuleCalendar>,
+    /// Uploaded documents, outside the web root.
+    pub files: store::document::Files,
 }
 
 impl AppState {

@@ -110,6 +110,11 @@ fn routes() -> Vec<Route> {
         ),
         route(post.clone(), "/entreprises/{company}/dossiers/{dossier}/repondre", &[("message", "x")], Victim),
         route(post.clone(), "/entreprises/{company}/dossiers/{dossier}/dupliquer", &[], Victim),
+        route(get.clone(), "/entreprises/{company}/dossiers/{dossier}/remboursements/nouveau", &[], Victim),
+        route(post.clone(), "/entreprises/{company}/dossiers/{dossier}/remboursements", &[("overrun", "1")], Victim),
+        route(get.clone(), "/entreprises/{company}/remboursements/{dr}", &[], Victim),
+        route(post.clone(), "/entreprises/{company}/remboursements/{dr}/repondre", &[("message", "x")], Victim),
+        route(get.clone(), "/entreprises/{company}/documents/{document}", &[], Victim),
         route(get.clone(), "/entreprises/{company}/drf/nouvelle", &[], CompanyWide),
         route(post.clone(), "/entreprises/{company}/drf/nouvelle", &[("scheme", "CIPI")], CompanyWide),
         route(get.clone(), "/entreprises/{company}/drf/{drf}", &[], Victim),
@@ -120,6 +125,15 @@ fn routes() -> Vec<Route> {
         route(get.clone(), "/gestion/drf", &[], Victim),
         route(get.clone(), "/gestion/drf/{drf}", &[], Victim),
         route(post.clone(), "/gestion/drf/{drf}/decision", &[("decision", "refuse"), ("reason", "x")], Victim),
+        route(get.clone(), "/gestion/remboursements", &[], Victim),
+        route(get.clone(), "/gestion/remboursements/{dr}", &[], Victim),
+        route(
+            post.clone(),
+            "/gestion/remboursements/{dr}/decision",
+            &[("decision", "refuse"), ("reason", "x")],
+            Victim,
+        ),
+        route(get.clone(), "/gestion/documents/{document}", &[], Victim),
         route(get.clone(), "/gestion/regles", &[], Victim),
         route(post.clone(), "/gestion/regles/accord", &[("scheme", "PICIAE"), ("reference", "x")], Victim),
         route(get.clone(), "/gestion", &[], Victim),
@@ -162,8 +176,9 @@ fn routes() -> Vec<Route> {
 fn declared_routes() -> BTreeSet<String> {
     let source = include_str!("../../../web/src/lib.rs");
     let mut found = BTreeSet::new();
-    for piece in source.split(".route(\"").skip(1) {
-        if let Some(path) = piece.split('"').next() {
+    // `.route(` may be followed by a line break when the handler is long.
+    for piece in source.split(".route(").skip(1) {
+        if let Some(path) = piece.trim_start().strip_prefix('"').and_then(|p| p.split('"').next()) {
             found.insert(normalise(path));
         }
     }
@@ -200,6 +215,8 @@ struct Victims {
     head_office: i64,
     dossier: i64,
     drf: i64,
+    dr: i64,
+    document: i64,
 }
 
 async fn snapshot(app: &TestApp, v: &Victims) -> String {
@@ -221,6 +238,8 @@ async fn snapshot(app: &TestApp, v: &Victims) -> String {
     text.push_str(&format!("{:?}\n", store::dossier::list_for_company(db, &staff, v.company).await.unwrap()));
     text.push_str(&format!("{:?}\n", store::drf::list_for_company(db, &staff, v.company).await.unwrap()));
     text.push_str(&format!("{:?}\n", store::dossier::timeline(db, Some(v.dossier), Some(v.drf)).await.unwrap()));
+    text.push_str(&format!("{:?}\n", store::reimbursement::for_dossier(db, v.dossier).await.unwrap()));
+    text.push_str(&format!("{:?}\n", store::document::for_reimbursement(db, v.dr).await.unwrap()));
     text.push_str(&format!("{:?}\n", store::schemes::agreement(db, "PICIAE").await.unwrap()));
     text.push_str(&format!("{:?}\n", store::activation::queued_letters(db).await.unwrap()));
     text.push_str(&format!("{:?}\n", store::notification::list(db, v.alice, 1, 100).await.unwrap()));
@@ -268,6 +287,7 @@ async fn setup(app: &TestApp) -> (Victims, TestClient) {
     app.run_jobs().await;
     let batch = store::activation::batches(&app.ctx.db, 1).await.unwrap()[0].id;
     let (dossier, drf) = crate::dossiers::victim_filings(app, nord.id, nord.agency, alice_id).await;
+    let (dr, document) = victim_claim(app, dossier, alice_id).await;
     let victims = Victims {
         company: nord.id,
         company_name: nord.name,
@@ -283,8 +303,45 @@ async fn setup(app: &TestApp) -> (Victims, TestClient) {
         head_office: nord.head_office,
         dossier,
         drf,
+        dr,
+        document,
     };
     (victims, alice)
+}
+
+/// A DR with its certificate on the victims' dossier.
+async fn victim_claim(app: &TestApp, dossier_id: i64, user: i64) -> (i64, i64) {
+    let staff = domain::scope::Scope::Staff { user_id: 0, role: Role::PlatformAdmin };
+    let dossier = store::dossier::get(&app.ctx.db, &staff, dossier_id).await.unwrap().unwrap();
+    let lines = [domain::reimbursement::Line {
+        nature: domain::reimbursement::Nature::TrainingCosts,
+        amount: domain::Money::from_cents(432_198),
+    }];
+    let input = store::reimbursement::NewReimbursement {
+        dossier: &dossier,
+        budget: None,
+        lines: &lines,
+        submitted_on: chrono::NaiveDate::from_ymd_opt(2026, 3, 9).unwrap(),
+        created_by: user,
+    };
+    let now = app.ctx.clock.now();
+    let dr = store::reimbursement::create(&app.ctx.db, &input, now).await.unwrap();
+    let files = store::document::Files::new(app.ctx.config.data_dir.join("documents"));
+    let pdf = crate::support::sample_pdf();
+    let sha256 = files.put(&pdf).await.unwrap();
+    let document = store::document::NewDocument {
+        company_id: dossier.company_id,
+        dossier_id: Some(dossier.id),
+        reimbursement_id: Some(dr.id),
+        kind: store::document::Kind::Certificate,
+        file_name: "Certificat Victime.pdf".into(),
+        sha256,
+        size: i64::try_from(pdf.len()).unwrap(),
+        content_type: "application/pdf".into(),
+        uploaded_by: user,
+    };
+    let document = store::document::create(&app.ctx.db, document, now).await.unwrap();
+    (dr.id, document.id)
 }
 
 fn path(template: &str, v: &Victims) -> String {
@@ -298,6 +355,8 @@ fn path(template: &str, v: &Victims) -> String {
         .replace("{batch}", &v.batch.to_string())
         .replace("{dossier}", &v.dossier.to_string())
         .replace("{drf}", &v.drf.to_string())
+        .replace("{dr}", &v.dr.to_string())
+        .replace("{document}", &v.document.to_string())
         .replace("{file}", "app.css")
 }
 
@@ -324,6 +383,9 @@ async fn walk(app: &TestApp, intruder: &mut TestClient, intruder_token: &str, v:
             "0189",
             "Cariste Roubaix",
             "Trainee Victime",
+            "4\u{202f}321,98",
+            "Certificat Victime",
+            "%PDF-",
         ];
         for leak in leaks {
             assert!(!response.body.contains(leak), "{} {url} shows « {leak} »", r.method);

@@ -11,6 +11,7 @@ mod dossiers;
 mod imports;
 mod isolation;
 mod platform;
+mod reimbursements;
 mod security;
 mod support;
 mod throttling;

@@ -289,6 +289,46 @@ impl TestClient {
         body: Option<(&str, String)>,
         extra: &[(&str, &str)],
     ) -> TestResponse {
+        self.send_body(method, path, body.map(|(t, b)| (t, b.into_bytes())), extra).await
+    }
+
+    /// Posts a `multipart/form-data` form: text fields, then files (field, file name, bytes).
+    pub async fn multipart(
+        &mut self,
+        path: &str,
+        fields: &[(&str, &str)],
+        files: &[(&str, &str, &[u8])],
+    ) -> TestResponse {
+        let boundary = "----espace-test-boundary-7MA4YWxkTrZu0gW";
+        let mut body = Vec::new();
+        for (name, value) in fields {
+            body.extend_from_slice(
+                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
+                    .as_bytes(),
+            );
+        }
+        for (name, file_name, bytes) in files {
+            body.extend_from_slice(
+                format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{file_name}\"\r\nContent-Type: application/pdf\r\n\r\n"
+                )
+                .as_bytes(),
+            );
+            body.extend_from_slice(bytes);
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+        let content_type = format!("multipart/form-data; boundary={boundary}");
+        self.send_body(Method::POST, path, Some((&content_type, body)), &[]).await
+    }
+
+    async fn send_body(
+        &mut self,
+        method: Method,
+        path: &str,
+        body: Option<(&str, Vec<u8>)>,
+        extra: &[(&str, &str)],
+    ) -> TestResponse {
         let mut builder = Request::builder()
             .method(method)
             .uri(path)
@@ -466,6 +506,33 @@ impl TestApp {
 }
 
 /// The text of each page of a PDF, read with lopdf (an independent parser).
+/// A real one-page PDF, as a company would upload (an activation letter rendered by the portal).
+pub fn sample_pdf() -> Vec<u8> {
+    static PDF: std::sync::LazyLock<Vec<u8>> = std::sync::LazyLock::new(render_sample_pdf);
+    PDF.clone()
+}
+
+fn render_sample_pdf() -> Vec<u8> {
+    let sender = documents::LetterSender {
+        operator_name: "OPCO Test".into(),
+        operator_address_lines: vec!["1 rue de la Paix".into(), "75002 Paris".into()],
+        portal_url: "http://portail.test/".into(),
+        help_contact: "votre conseiller".into(),
+        city: "Paris".into(),
+    };
+    let letter = documents::ActivationLetter {
+        company_name: "Certificat de réalisation".into(),
+        address_lines: vec!["12 rue Nationale".into(), "59000 Lille".into()],
+        siren: "732829320".into(),
+        requester_name: "Organisme de formation".into(),
+        code: "AAAA-BBBB-CCCC".into(),
+        expires_on: chrono::NaiveDate::from_ymd_opt(2026, 3, 1).unwrap(),
+        reference: "CR-2026-000001".into(),
+    };
+    documents::render_activation_letters(&sender, &[letter], chrono::NaiveDate::from_ymd_opt(2026, 1, 5).unwrap())
+        .expect("a PDF")
+}
+
 pub fn pdf_pages(bytes: &[u8]) -> Vec<String> {
     let document = lopdf::Document::load_mem(bytes).expect("a parseable PDF");
     let pages: Vec<u32> = document.get_pages().keys().copied().collect();

@@ -8,6 +8,7 @@ use sea_orm_migration::prelude::*;
 mod m20261130_000001_accounts;
 mod m20261130_000002_companies;
 mod m20261130_000003_dossiers;
+mod m20261130_000004_reimbursements;
 mod schema;
 
 /// The ordered list of migrations.
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000001_accounts::Migration),
             Box::new(m20261130_000002_companies::Migration),
             Box::new(m20261130_000003_dossiers::Migration),
+            Box::new(m20261130_000004_reimbursements::Migration),
         ]
     }
 }

@@ -514,6 +514,8 @@ pub struct ShowPage {
     committed: Option<Money>,
     public: &'static str,
     timeline: Vec<TimelineLine>,
+    reimbursements: Vec<(store::reimbursement::Reimbursement, domain::reimbursement::DrStatus)>,
+    can_claim: bool,
     errors: FormErrors,
 }
 
@@ -543,6 +545,15 @@ async fn show_page(
             &state.config.operator_name,
             false,
         ),
+        reimbursements: store::reimbursement::for_dossier(&state.db, dossier.id)
+            .await?
+            .into_iter()
+            .map(|r| {
+                let status = store::reimbursement::status(&r);
+                (r, status)
+            })
+            .collect(),
+        can_claim: matches!(status, DossierStatus::Accepted | DossierStatus::InProgress | DossierStatus::Reimbursement),
         dossier,
         errors,
     })

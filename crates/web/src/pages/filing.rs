@@ -132,6 +132,11 @@ fn event_label(kind: &str) -> &'static str {
         "info_requested" => "Complément demandé",
         "answered" => "Complément apporté",
         "reminder" => "Relance : réponse attendue",
+        "dr_submitted" => "Demande de remboursement déposée",
+        "dr_validated" => "Demande de remboursement validée",
+        "dr_refused" => "Demande de remboursement refusée",
+        "dr_info_requested" => "Complément demandé sur une demande de remboursement",
+        "dr_answered" => "Complément apporté à une demande de remboursement",
         _ => "Événement",
     }
 }

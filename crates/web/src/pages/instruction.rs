@@ -198,18 +198,42 @@ pub async fn show(
 pub struct DecisionForm {
     /// `accept`, `refuse` or `info`.
     #[serde(default)]
-    decision: String,
+    pub(crate) decision: String,
     #[serde(default)]
-    amount: String,
+    pub(crate) amount: String,
     #[serde(default)]
-    reason: String,
+    pub(crate) reason: String,
     #[serde(default)]
-    message: String,
+    pub(crate) message: String,
     #[serde(default)]
-    due_on: String,
+    pub(crate) due_on: String,
     /// The version the case manager saw.
     #[serde(default)]
-    version: String,
+    pub(crate) version: String,
+}
+
+impl DecisionForm {
+    /// The decision the form says, its reading errors added to `errors`; `due_on` reads the
+    /// due date of an information request.
+    pub(crate) fn decision(
+        &self,
+        errors: &mut FormErrors,
+        due_on: impl FnOnce(&mut FormErrors, &str) -> Option<chrono::NaiveDate>,
+    ) -> Option<Decision> {
+        match self.decision.as_str() {
+            "accept" => errors.check("amount", Money::parse(&self.amount)).map(|amount| Decision::Accept {
+                amount,
+                reason: Some(self.reason.trim().to_owned()).filter(|r| !r.is_empty()),
+            }),
+            "refuse" => Some(Decision::Refuse { reason: self.reason.trim().to_owned() }),
+            "info" => due_on(errors, &self.due_on)
+                .map(|due_on| Decision::RequestInfo { message: self.message.trim().to_owned(), due_on }),
+            _ => {
+                errors.add("decision", "Choisissez une décision : accepter, refuser ou demander un complément.");
+                None
+            }
+        }
+    }
 }
 
 /// `POST /gestion/dossiers/{id}/decision`: accept, refuse or ask for information. Of two case
@@ -235,19 +259,8 @@ pub async fn decide(
         return render::page_with_status(StatusCode::CONFLICT, &page);
     }
     let mut errors = FormErrors::new();
-    let decision = match form.decision.as_str() {
-        "accept" => errors.check("amount", Money::parse(&form.amount)).map(|amount| Decision::Accept {
-            amount,
-            reason: Some(form.reason.trim().to_owned()).filter(|r| !r.is_empty()),
-        }),
-        "refuse" => Some(Decision::Refuse { reason: form.reason.trim().to_owned() }),
-        "info" => parse_date(&mut errors, "due_on", "date limite de réponse", &form.due_on)
-            .map(|due_on| Decision::RequestInfo { message: form.message.trim().to_owned(), due_on }),
-        _ => {
-            errors.add("decision", "Choisissez une décision : accepter, refuser ou demander un complément.");
-            None
-        }
-    };
+    let decision =
+        form.decision(&mut errors, |errors, text| parse_date(errors, "due_on", "date limite de réponse", text));
     let requested = Money::from_cents(dossier.requested_cents);
     let outcome = decision.as_ref().map(|d| d.check(store::dossier::status(&dossier), requested, today));
     if let Some(Err(err)) = &outcome {

@@ -1,0 +1,421 @@
+//! Reimbursement requests (SPEC F1, D8, D9, C5, C6): a company claims on an accepted dossier with
+//! its supporting documents; a case manager validates (possibly for less), refuses or asks for
+//! information; documents are served only to those who reach the DR, as downloads.
+
+use chrono::{NaiveDate, TimeZone as _, Utc};
+use domain::Role;
+use domain::dossier::DossierStatus;
+use domain::habilitation::Domain;
+use http::StatusCode;
+
+use crate::support::{TestApp, TestClient, sample_pdf};
+
+fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).unwrap()
+}
+
+/// An accepted dossier of `scheme` paid by `payer`, training from `start` to `end`, cost and
+/// commitment in cents.
+#[allow(clippy::too_many_arguments)]
+async fn accepted_dossier(
+    app: &TestApp,
+    company: i64,
+    establishment: i64,
+    scheme: &str,
+    payer: &str,
+    kind: Domain,
+    (start, end): (NaiveDate, NaiveDate),
+    (cost, committed): (i64, i64),
+    user: i64,
+) -> store::dossier::Dossier {
+    let now = app.ctx.clock.now();
+    let input = store::dossier::DossierInput {
+        company_id: company,
+        establishment_id: establishment,
+        scheme: scheme.into(),
+        sub_scheme: None,
+        kind,
+        payer: payer.into(),
+        public: "temporary".into(),
+        title: "Conduite de chariots élévateurs".into(),
+        provider_name: "Institut Formation Nord".into(),
+        provider_siret: "55210055400013".into(),
+        provider_nda: "31590000059".into(),
+        training_start: start,
+        training_end: end,
+        hours: 35,
+        cost: domain::Money::from_cents(cost),
+        requested: domain::Money::from_cents(committed),
+    };
+    let trainees = [store::dossier::TraineeInput { given_name: "Léa".into(), family_name: "Moreau".into() }];
+    let dossier = store::dossier::create(&app.ctx.db, &input, &trainees, None, None, user, now).await.unwrap();
+    let submit = store::dossier::StateChange { submitted_on: Some(start), ..Default::default() };
+    assert!(
+        store::dossier::transition(
+            &app.ctx.db,
+            dossier.id,
+            0,
+            DossierStatus::Draft,
+            DossierStatus::Submitted,
+            submit,
+            now
+        )
+        .await
+        .unwrap()
+    );
+    let accept =
+        store::dossier::StateChange { committed: Some(domain::Money::from_cents(committed)), ..Default::default() };
+    assert!(
+        store::dossier::transition(
+            &app.ctx.db,
+            dossier.id,
+            1,
+            DossierStatus::Submitted,
+            DossierStatus::Accepted,
+            accept,
+            now
+        )
+        .await
+        .unwrap()
+    );
+    store::dossier::get(&app.ctx.db, &domain::scope::Scope::Staff { user_id: 0, role: Role::PlatformAdmin }, dossier.id)
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+/// An amount as the portal prints it (narrow no-break space between thousands, no-break space
+/// before the euro sign): `eur("2 400,00 €")`.
+fn eur(text: &str) -> String {
+    text.replace(" €", "\u{a0}€").replace(' ', "\u{202f}")
+}
+
+fn dr_id(location: &str) -> i64 {
+    location.rsplit('/').next().unwrap().split('?').next().unwrap().parse().unwrap()
+}
+
+async fn staff_dr(app: &TestApp, id: i64) -> store::reimbursement::Reimbursement {
+    let staff = domain::scope::Scope::Staff { user_id: 0, role: Role::PlatformAdmin };
+    store::reimbursement::get(&app.ctx.db, &staff, id).await.unwrap().unwrap()
+}
+
+#[tokio::test]
+async fn a_company_claims_with_its_certificate_and_the_case_manager_validates_less_with_a_reason() {
+    let app = TestApp::spawn().await;
+    app.clock.set(Utc.with_ymd_and_hms(2026, 2, 6, 9, 0, 0).unwrap());
+    let nord = app.company_nord().await;
+    let mut company = app.signed_in("rh@interim-nord.fr", Role::CompanyUser).await;
+    let user = app.user_id("rh@interim-nord.fr").await;
+    app.attach(user, nord.id, None, true, &Domain::ALL).await;
+    let dossier = accepted_dossier(
+        &app,
+        nord.id,
+        nord.agency,
+        "PDC50",
+        "AKTO",
+        Domain::Training,
+        (day(2026, 2, 2), day(2026, 2, 6)),
+        (300_000, 240_000),
+        user,
+    )
+    .await;
+    let claim = format!("/entreprises/{}/dossiers/{}/remboursements", nord.id, dossier.id);
+    let pdf = sample_pdf();
+
+    // The dossier page offers the claim; the form lists the natures of a training action.
+    let page = company.get(&format!("/entreprises/{}/dossiers/{}", nord.id, dossier.id)).await;
+    assert!(page.body.contains("Demander un remboursement"), "{}", page.body);
+    let form = company.get(&format!("{claim}/nouveau")).await;
+    assert_eq!(form.status, StatusCode::OK);
+    assert!(form.body.contains("Frais pédagogiques") && !form.body.contains(">Forfait<"));
+    assert!(form.body.contains("Plan de développement des compétences (moins de 50 salariés), budget 2025"));
+
+    // On the last day of training: too early, and nothing is saved.
+    let early =
+        company.multipart(&claim, &[("training_costs", "2 000,00")], &[("documents", "certificat.pdf", &pdf)]).await;
+    assert_eq!(early.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(early.body.contains("se termine le 06/02/2026"), "{}", early.body);
+    assert_eq!(early.input_value("training_costs").as_deref(), Some("2 000,00"), "the amounts typed are kept");
+
+    app.clock.set(Utc.with_ymd_and_hms(2026, 2, 9, 9, 0, 0).unwrap());
+    company.login("rh@interim-nord.fr", crate::support::PASSWORD).await;
+    // A file that is not a PDF, an amount beyond the commitment, no document: each refused.
+    let html = company
+        .multipart(&claim, &[("training_costs", "2 000,00")], &[("documents", "certificat.pdf", b"<html>hello</html>")])
+        .await;
+    assert_eq!(html.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.body.contains("« certificat.pdf » : Le fichier n’est pas un PDF"), "{}", html.body);
+    let beyond =
+        company.multipart(&claim, &[("training_costs", "2 400,01")], &[("documents", "certificat.pdf", &pdf)]).await;
+    assert_eq!(beyond.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        beyond.body.contains(&format!("dépasse ce qui reste de l’engagement ({})", eur("2 400,00 €"))),
+        "{}",
+        beyond.body
+    );
+    let bare = company.multipart(&claim, &[("training_costs", "100,00")], &[]).await;
+    assert!(bare.body.contains("Joignez au moins un justificatif"), "{}", bare.body);
+    let budget = company
+        .multipart(
+            &claim,
+            &[("training_costs", "100,00"), ("budget", "FPETT_077_2024")],
+            &[("documents", "c.pdf", &pdf)],
+        )
+        .await;
+    assert!(budget.body.contains("Choisissez un budget de la liste."), "not a budget of an AKTO PDC-50 dossier");
+    assert!(store::reimbursement::for_dossier(&app.ctx.db, dossier.id).await.unwrap().is_empty());
+
+    // The claim: costs within the commitment and the overrun in the same dossier (D8).
+    let filed = company
+        .multipart(
+            &claim,
+            &[
+                ("training_costs", "2 000,00"),
+                ("salaries", "400,00"),
+                ("overrun", "600,00"),
+                ("budget", "PDC50_BUDGET_2025"),
+                ("document_kind", "certificate"),
+            ],
+            &[("documents", "Certificat de réalisation — Léa.pdf", &pdf)],
+        )
+        .await;
+    assert_eq!(filed.status, StatusCode::SEE_OTHER, "{}", filed.body);
+    let id = dr_id(filed.location());
+    let page = company.get(filed.location()).await;
+    assert!(page.body.contains(&eur("3 000,00 €")) && page.body.contains("Dépassement (reste à charge)"));
+    assert!(page.body.contains("budget 2025") && page.body.contains("Certificat de réalisation"));
+    let document = store::document::for_reimbursement(&app.ctx.db, id).await.unwrap().remove(0);
+
+    // The document comes back as a download, never inline, to the company only.
+    let download = company.get(&format!("/entreprises/{}/documents/{}", nord.id, document.id)).await;
+    assert_eq!(download.status, StatusCode::OK);
+    assert_eq!(download.headers["content-type"], "application/pdf");
+    assert_eq!(download.headers["x-content-type-options"], "nosniff");
+    let disposition = download.headers["content-disposition"].to_str().unwrap();
+    assert!(
+        disposition.starts_with("attachment;")
+            && disposition.contains("filename*=UTF-8''Certificat%20de%20r%C3%A9alisation")
+    );
+    let (_, bytes) = company.get_bytes(&format!("/entreprises/{}/documents/{}", nord.id, document.id)).await;
+    assert_eq!(bytes, pdf);
+    let btp = app.company_btp().await;
+    let mut mallory = app.signed_in("mallory@btp-emploi.fr", Role::CompanyUser).await;
+    let mallory_id = app.user_id("mallory@btp-emploi.fr").await;
+    app.attach(mallory_id, btp.id, None, true, &Domain::ALL).await;
+    for url in [
+        format!("/entreprises/{}/remboursements/{id}", nord.id),
+        format!("/entreprises/{}/documents/{}", nord.id, document.id),
+        format!("/entreprises/{}/remboursements/{id}", btp.id),
+        format!("/entreprises/{}/documents/{}", btp.id, document.id),
+        format!("/gestion/remboursements/{id}"),
+        format!("/gestion/documents/{}", document.id),
+    ] {
+        let response = mallory.get(&url).await;
+        assert!(matches!(response.status, StatusCode::NOT_FOUND | StatusCode::FORBIDDEN), "{url}: {}", response.status);
+        assert!(!response.body.contains(&eur("3 000,00 €")), "{url}");
+    }
+
+    // The case manager finds it in the queue, and validates less with a reason.
+    let mut manager = app.signed_in("gestionnaire@opco.fr", Role::CaseManager).await;
+    let queue = manager.get("/gestion/remboursements").await;
+    let number = staff_dr(&app, id).await.number;
+    assert!(queue.body.contains(&number) && queue.body.contains("Intérim Nord"));
+    let staff_page = manager.get(&format!("/gestion/remboursements/{id}")).await;
+    assert!(staff_page.body.contains(&format!("/gestion/documents/{}", document.id)));
+    let (status, bytes) = manager.get_bytes(&format!("/gestion/documents/{}", document.id)).await;
+    assert_eq!((status, bytes.len()), (StatusCode::OK, pdf.len()));
+    let decision = format!("/gestion/remboursements/{id}/decision");
+    let no_reason = manager.post(&decision, &[("decision", "accept"), ("amount", "2 800,00"), ("version", "0")]).await;
+    assert_eq!(no_reason.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(no_reason.body.contains("Expliquez pourquoi le montant accordé est inférieur"));
+    let validated = manager
+        .post(
+            &decision,
+            &[
+                ("decision", "accept"),
+                ("amount", "2 800,00"),
+                ("reason", "Frais annexes non justifiés"),
+                ("version", "0"),
+            ],
+        )
+        .await;
+    assert_eq!(validated.status, StatusCode::SEE_OTHER, "{}", validated.body);
+    let dr = staff_dr(&app, id).await;
+    assert_eq!((dr.status.as_str(), dr.validated_cents), ("validated", Some(280_000)));
+    // The second case manager, a moment late, is told and changes nothing.
+    let late = manager.post(&decision, &[("decision", "refuse"), ("reason", "x"), ("version", "0")]).await;
+    assert_eq!(late.status, StatusCode::CONFLICT);
+    assert_eq!(staff_dr(&app, id).await.status, "validated");
+
+    // The company is told (bell) and sees the validated amount; the dossier is in reimbursement.
+    let home = company.get("/").await;
+    assert_eq!(home.texts(".bell-count"), ["1"]);
+    let page = company.get(&format!("/entreprises/{}/remboursements/{id}", nord.id)).await;
+    assert!(page.body.contains(&eur("2 800,00 €")) && page.body.contains("Frais annexes non justifiés"));
+    let staff = domain::scope::Scope::Staff { user_id: 0, role: Role::PlatformAdmin };
+    let dossier = store::dossier::get(&app.ctx.db, &staff, dossier.id).await.unwrap().unwrap();
+    assert_eq!(dossier.status, "reimbursement");
+
+    // What was validated holds the commitment first: 2 400 € of costs and 400 € of overrun, so
+    // nothing remains of the commitment and 200 € of the cost may still come as overrun.
+    let more = company.multipart(&claim, &[("training_costs", "0,01")], &[("documents", "emargement.pdf", &pdf)]).await;
+    assert!(more.body.contains(&format!("ce qui reste de l’engagement ({})", eur("0,00 €"))), "{}", more.body);
+    let overrun = company.multipart(&claim, &[("overrun", "200,01")], &[("documents", "emargement.pdf", &pdf)]).await;
+    assert!(overrun.body.contains(&format!("non couverte par l’engagement ({})", eur("200,00 €"))), "{}", overrun.body);
+}
+
+#[tokio::test]
+async fn information_is_asked_answered_with_a_document_and_the_claim_refused_with_its_reason() {
+    let app = TestApp::spawn().await;
+    app.clock.set(Utc.with_ymd_and_hms(2026, 4, 1, 9, 0, 0).unwrap());
+    let nord = app.company_nord().await;
+    let mut company = app.signed_in("rh@interim-nord.fr", Role::CompanyUser).await;
+    let user = app.user_id("rh@interim-nord.fr").await;
+    app.attach(user, nord.id, None, true, &Domain::ALL).await;
+    // A contrat de professionnalisation under way: lump sums along the way, the overrun at the end (D9).
+    let pro = accepted_dossier(
+        &app,
+        nord.id,
+        nord.head_office,
+        "PRO",
+        "AKTO",
+        Domain::WorkStudy,
+        (day(2026, 1, 5), day(2026, 9, 30)),
+        (900_000, 680_000),
+        user,
+    )
+    .await;
+    let claim = format!("/entreprises/{}/dossiers/{}/remboursements", nord.id, pro.id);
+    let pdf = sample_pdf();
+    let form = company.get(&format!("{claim}/nouveau")).await;
+    assert!(form.body.contains(">Forfait<") && !form.body.contains("Frais pédagogiques"));
+    let overrun = company
+        .multipart(&claim, &[("lump_sum", "1 000,00"), ("overrun", "500,00")], &[("documents", "a.pdf", &pdf)])
+        .await;
+    assert!(overrun.body.contains("se demande à la fin de la formation (le 30/09/2026)"), "{}", overrun.body);
+    let filed = company.multipart(&claim, &[("lump_sum", "1 000,00")], &[("documents", "attestation.pdf", &pdf)]).await;
+    assert_eq!(filed.status, StatusCode::SEE_OTHER, "{}", filed.body);
+    let id = dr_id(filed.location());
+
+    let mut manager = app.signed_in("gestionnaire@opco.fr", Role::CaseManager).await;
+    let decision = format!("/gestion/remboursements/{id}/decision");
+    let asked = manager
+        .post(
+            &decision,
+            &[
+                ("decision", "info"),
+                ("message", "Joignez les feuilles d’émargement de mars."),
+                ("due_on", "2026-04-15"),
+                ("version", "0"),
+            ],
+        )
+        .await;
+    assert_eq!(asked.status, StatusCode::SEE_OTHER, "{}", asked.body);
+    // The company answers: a message is required; the new document is checked like the first.
+    let answer = format!("/entreprises/{}/remboursements/{id}/repondre", nord.id);
+    let page = company.get(&format!("/entreprises/{}/remboursements/{id}", nord.id)).await;
+    assert!(page.body.contains("Un complément vous est demandé") && page.body.contains("15/04/2026"));
+    let empty = company.multipart(&answer, &[("message", " ")], &[("documents", "mars.pdf", &pdf)]).await;
+    assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(empty.body.contains("Écrivez votre réponse"));
+    let answered = company
+        .multipart(&answer, &[("message", "Voici les feuilles de mars.")], &[("documents", "mars.pdf", &pdf)])
+        .await;
+    assert_eq!(answered.status, StatusCode::SEE_OTHER, "{}", answered.body);
+    assert_eq!(staff_dr(&app, id).await.status, "submitted");
+    assert_eq!(store::document::for_reimbursement(&app.ctx.db, id).await.unwrap().len(), 2);
+    let again = company.multipart(&answer, &[("message", "Encore")], &[]).await;
+    assert_eq!(again.status, StatusCode::CONFLICT, "nothing is waiting for an answer any more");
+
+    let no_reason = manager.post(&decision, &[("decision", "refuse"), ("reason", ""), ("version", "2")]).await;
+    assert!(no_reason.body.contains("Indiquez le motif du refus"));
+    let refused =
+        manager.post(&decision, &[("decision", "refuse"), ("reason", "Heures non réalisées"), ("version", "2")]).await;
+    assert_eq!(refused.status, StatusCode::SEE_OTHER, "{}", refused.body);
+    let timeline = company.get(&format!("/entreprises/{}/dossiers/{}", nord.id, pro.id)).await;
+    for step in [
+        "Demande de remboursement déposée",
+        "Complément demandé sur une demande de remboursement",
+        "Complément apporté à une demande de remboursement",
+        "Demande de remboursement refusée",
+        "Heures non réalisées",
+    ] {
+        assert!(timeline.body.contains(step), "the timeline shows « {step} »");
+    }
+    // A refused claim holds nothing: the lump sum may be claimed again.
+    let retry = company.multipart(&claim, &[("lump_sum", "1 000,00")], &[("documents", "b.pdf", &pdf)]).await;
+    assert_eq!(retry.status, StatusCode::SEE_OTHER, "{}", retry.body);
+}
+
+#[tokio::test]
+async fn c6_claims_on_the_2024_contribution_close_after_28_february() {
+    let app = TestApp::spawn().await;
+    app.clock.set(Utc.with_ymd_and_hms(2026, 2, 28, 9, 0, 0).unwrap());
+    let nord = app.company_nord().await;
+    let mut company = app.signed_in("rh@interim-nord.fr", Role::CompanyUser).await;
+    let user = app.user_id("rh@interim-nord.fr").await;
+    app.attach(user, nord.id, None, true, &Domain::ALL).await;
+    let dossier = accepted_dossier(
+        &app,
+        nord.id,
+        nord.agency,
+        "CPNSST",
+        "FPETT",
+        Domain::Training,
+        (day(2026, 2, 2), day(2026, 2, 6)),
+        (150_000, 150_000),
+        user,
+    )
+    .await;
+    let claim = format!("/entreprises/{}/dossiers/{}/remboursements", nord.id, dossier.id);
+    let pdf = sample_pdf();
+    let fields = [("training_costs", "1 500,00"), ("budget", "FPETT_077_2024")];
+    let last_day = company.multipart(&claim, &fields, &[("documents", "c.pdf", &pdf)]).await;
+    assert_eq!(last_day.status, StatusCode::SEE_OTHER, "{}", last_day.body);
+
+    app.clock.set(Utc.with_ymd_and_hms(2026, 3, 1, 9, 0, 0).unwrap());
+    let mut company = app.client();
+    company.login("rh@interim-nord.fr", crate::support::PASSWORD).await;
+    let late = company
+        .multipart(&claim, &[("salaries", "10,00"), ("budget", "FPETT_077_2024")], &[("documents", "c.pdf", &pdf)])
+        .await;
+    assert_eq!(late.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        late.body.contains("étaient acceptées jusqu’au 28/02/2026 (règle C6)"),
+        "the refusal names the rule and its date: {}",
+        late.body
+    );
+}
+
+#[tokio::test]
+async fn uploads_are_refused_when_too_large_or_too_many() {
+    let app = TestApp::spawn().await;
+    app.clock.set(Utc.with_ymd_and_hms(2026, 2, 9, 9, 0, 0).unwrap());
+    let nord = app.company_nord().await;
+    let mut company: TestClient = app.signed_in("rh@interim-nord.fr", Role::CompanyUser).await;
+    let user = app.user_id("rh@interim-nord.fr").await;
+    app.attach(user, nord.id, None, true, &Domain::ALL).await;
+    let dossier = accepted_dossier(
+        &app,
+        nord.id,
+        nord.agency,
+        "PDC50",
+        "AKTO",
+        Domain::Training,
+        (day(2026, 2, 2), day(2026, 2, 6)),
+        (100_000, 100_000),
+        user,
+    )
+    .await;
+    let claim = format!("/entreprises/{}/dossiers/{}/remboursements", nord.id, dossier.id);
+    let mut big = sample_pdf();
+    big.resize(documents::upload::MAX_PDF_BYTES + 1, b' ');
+    let too_big = company.multipart(&claim, &[("training_costs", "10,00")], &[("documents", "scan.pdf", &big)]).await;
+    assert_eq!(too_big.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(too_big.body.contains("la limite est de 5 Mo"), "{}", too_big.body);
+    let pdf = sample_pdf();
+    let six: Vec<(&str, &str, &[u8])> = (0..6).map(|_| ("documents", "p.pdf", pdf.as_slice())).collect();
+    let many = company.multipart(&claim, &[("training_costs", "10,00")], &six).await;
+    assert!(many.body.contains("Joignez 5 fichiers au plus."), "{}", many.body);
+    assert!(store::reimbursement::for_dossier(&app.ctx.db, dossier.id).await.unwrap().is_empty());
+}

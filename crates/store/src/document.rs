@@ -1,0 +1,190 @@
+//! Supporting documents companies upload. The bytes live outside the web root, in a directory of
+//! files named by their SHA-256 (the same file uploaded twice is stored once); the database keeps
+//! who uploaded what, for which DR.
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use domain::scope::Scope;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+};
+use sha2::{Digest, Sha256};
+
+use crate::entity::document;
+
+/// A document row.
+pub type Document = document::Model;
+
+/// What a document is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// *Certificat de réalisation*.
+    Certificate,
+    /// *Feuilles d'émargement*.
+    Attendance,
+    /// Anything else the case manager asked for.
+    Other,
+}
+
+impl Kind {
+    /// Every kind, in the order of the form.
+    pub const ALL: [Kind; 3] = [Kind::Certificate, Kind::Attendance, Kind::Other];
+
+    /// The stable code stored.
+    #[must_use]
+    pub fn code(self) -> &'static str {
+        match self {
+            Kind::Certificate => "certificate",
+            Kind::Attendance => "attendance",
+            Kind::Other => "other",
+        }
+    }
+
+    /// The French label.
+    #[must_use]
+    pub fn label(self) -> &'static str {
+        match self {
+            Kind::Certificate => "Certificat de réalisation",
+            Kind::Attendance => "Feuilles d’émargement",
+            Kind::Other => "Autre justificatif",
+        }
+    }
+
+    /// Parses a stored code.
+    #[must_use]
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.code() == code)
+    }
+}
+
+/// The directory of stored files.
+#[derive(Debug, Clone)]
+pub struct Files {
+    root: PathBuf,
+}
+
+impl Files {
+    /// Files under `root` (created when first written).
+    #[must_use]
+    pub fn new(root: PathBuf) -> Self {
+        Self { root }
+    }
+
+    fn path(&self, sha256: &str) -> Option<PathBuf> {
+        // Only our own hex digests name files: nothing from outside reaches the path.
+        let valid = sha256.len() == 64 && sha256.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase());
+        valid.then(|| self.root.join(&sha256[..2]).join(sha256))
+    }
+
+    /// Stores `bytes`; returns their SHA-256 in lowercase hex. Written to a temporary file then
+    /// renamed, so a reader never sees half a file.
+    ///
+    /// # Errors
+    /// The file system's error.
+    pub async fn put(&self, bytes: &[u8]) -> std::io::Result<String> {
+        let sha256 = hex(&Sha256::digest(bytes));
+        let path = self.path(&sha256).ok_or_else(|| std::io::Error::other("empreinte invalide"))?;
+        if tokio::fs::try_exists(&path).await? {
+            return Ok(sha256);
+        }
+        let dir = path.parent().unwrap_or(Path::new("."));
+        tokio::fs::create_dir_all(dir).await?;
+        let tmp = dir.join(format!(".{sha256}.{}", crate::secret::random_u64().map_err(std::io::Error::other)?));
+        tokio::fs::write(&tmp, bytes).await?;
+        tokio::fs::rename(&tmp, &path).await?;
+        Ok(sha256)
+    }
+
+    /// The bytes stored under `sha256`.
+    ///
+    /// # Errors
+    /// The file system's error (not found included).
+    pub async fn get(&self, sha256: &str) -> std::io::Result<Vec<u8>> {
+        let path = self.path(sha256).ok_or_else(|| std::io::Error::from(std::io::ErrorKind::NotFound))?;
+        tokio::fs::read(path).await
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}
+
+/// A document as uploaded.
+#[derive(Debug, Clone)]
+pub struct NewDocument {
+    /// Company.
+    pub company_id: i64,
+    /// The dossier it supports.
+    pub dossier_id: Option<i64>,
+    /// The DR it supports.
+    pub reimbursement_id: Option<i64>,
+    /// What it is.
+    pub kind: Kind,
+    /// The name the person gave it.
+    pub file_name: String,
+    /// From [`Files::put`].
+    pub sha256: String,
+    /// Bytes.
+    pub size: i64,
+    /// `application/pdf`.
+    pub content_type: String,
+    /// Who.
+    pub uploaded_by: i64,
+}
+
+/// Records a document.
+///
+/// # Errors
+/// The driver's error.
+pub async fn create(conn: &impl ConnectionTrait, input: NewDocument, now: DateTime<Utc>) -> Result<Document, DbErr> {
+    document::ActiveModel {
+        company_id: Set(input.company_id),
+        dossier_id: Set(input.dossier_id),
+        reimbursement_id: Set(input.reimbursement_id),
+        kind: Set(input.kind.code().to_owned()),
+        file_name: Set(input.file_name),
+        sha256: Set(input.sha256),
+        size: Set(input.size),
+        content_type: Set(input.content_type),
+        uploaded_by: Set(Some(input.uploaded_by)),
+        uploaded_at: Set(now),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await
+}
+
+/// The documents of a DR, in upload order.
+///
+/// # Errors
+/// The driver's error.
+pub async fn for_reimbursement(conn: &impl ConnectionTrait, reimbursement_id: i64) -> Result<Vec<Document>, DbErr> {
+    document::Entity::find()
+        .filter(document::Column::ReimbursementId.eq(reimbursement_id))
+        .order_by_asc(document::Column::Id)
+        .all(conn)
+        .await
+}
+
+/// A document the scope reaches through its DR (`None` for anyone else's).
+///
+/// # Errors
+/// The driver's error.
+pub async fn get(conn: &impl ConnectionTrait, scope: &Scope, id: i64) -> Result<Option<Document>, DbErr> {
+    let Some(row) = document::Entity::find_by_id(id).one(conn).await? else {
+        return Ok(None);
+    };
+    let reached = match row.reimbursement_id {
+        Some(dr) => crate::reimbursement::get(conn, scope, dr).await?.is_some(),
+        None => match row.dossier_id {
+            Some(dossier) => crate::dossier::get(conn, scope, dossier).await?.is_some(),
+            None => scope.is_staff(),
+        },
+    };
+    Ok(reached.then_some(row))
+}

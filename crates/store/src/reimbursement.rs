@@ -1,0 +1,231 @@
+//! Reimbursement requests (DR) on accepted dossiers: claimed by nature with their supporting
+//! documents, then validated (possibly for less), refused or sent back for information by a case
+//! manager (SPEC F1, D8, D9).
+
+use chrono::{DateTime, NaiveDate, Utc};
+use domain::Money;
+use domain::reimbursement::{DrStatus, Line, Nature};
+use domain::scope::Scope;
+use sea_orm::ExprTrait as _;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect,
+};
+
+use crate::entity::{reimbursement, reimbursement_line};
+
+/// A DR row.
+pub type Reimbursement = reimbursement::Model;
+
+/// The status of a row.
+#[must_use]
+pub fn status(row: &Reimbursement) -> DrStatus {
+    DrStatus::from_code(&row.status).unwrap_or(DrStatus::Submitted)
+}
+
+/// A DR as filed.
+#[derive(Debug, Clone)]
+pub struct NewReimbursement<'a> {
+    /// The dossier claimed on (already reached by the caller's scope).
+    pub dossier: &'a crate::dossier::Dossier,
+    /// The budget charged (C5, C6), if one applies.
+    pub budget: Option<String>,
+    /// Amounts by nature (zero amounts left out).
+    pub lines: &'a [Line],
+    /// Day of filing.
+    pub submitted_on: NaiveDate,
+    /// Who files.
+    pub created_by: i64,
+}
+
+/// Files a DR; its number is `DR-<year>-<id>`.
+///
+/// # Errors
+/// The driver's error.
+pub async fn create(
+    conn: &impl ConnectionTrait,
+    input: &NewReimbursement<'_>,
+    now: DateTime<Utc>,
+) -> Result<Reimbursement, DbErr> {
+    let placeholder = format!("tmp-{}", crate::secret::random_u64().map_err(|e| DbErr::Custom(e.to_string()))?);
+    let claimed = input.lines.iter().fold(Money::ZERO, |t, l| t + l.amount);
+    let row = reimbursement::ActiveModel {
+        number: Set(placeholder),
+        dossier_id: Set(input.dossier.id),
+        company_id: Set(input.dossier.company_id),
+        establishment_id: Set(input.dossier.establishment_id),
+        status: Set(DrStatus::Submitted.code().to_owned()),
+        budget: Set(input.budget.clone()),
+        claimed_cents: Set(claimed.cents()),
+        validated_cents: Set(None),
+        reason: Set(None),
+        submitted_on: Set(input.submitted_on),
+        info_due_on: Set(None),
+        version: Set(0),
+        created_by: Set(Some(input.created_by)),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await?;
+    let number = format!("DR-{}-{:06}", input.submitted_on.format("%Y"), row.id);
+    let mut active: reimbursement::ActiveModel = row.into();
+    active.number = Set(number);
+    let row = active.update(conn).await?;
+    for line in input.lines.iter().filter(|l| l.amount != Money::ZERO) {
+        reimbursement_line::ActiveModel {
+            reimbursement_id: Set(row.id),
+            nature: Set(line.nature.code().to_owned()),
+            amount_cents: Set(line.amount.cents()),
+            ..Default::default()
+        }
+        .insert(conn)
+        .await?;
+    }
+    Ok(row)
+}
+
+/// A DR the scope reaches through its dossier (`None` for anyone else's).
+///
+/// # Errors
+/// The driver's error.
+pub async fn get(conn: &impl ConnectionTrait, scope: &Scope, id: i64) -> Result<Option<Reimbursement>, DbErr> {
+    let Some(row) = reimbursement::Entity::find_by_id(id).one(conn).await? else {
+        return Ok(None);
+    };
+    let reached = crate::dossier::get(conn, scope, row.dossier_id).await?.is_some();
+    Ok(reached.then_some(row))
+}
+
+/// The amounts of a DR, in the order of the form.
+///
+/// # Errors
+/// The driver's error.
+pub async fn lines(conn: &impl ConnectionTrait, id: i64) -> Result<Vec<Line>, DbErr> {
+    let rows =
+        reimbursement_line::Entity::find().filter(reimbursement_line::Column::ReimbursementId.eq(id)).all(conn).await?;
+    let mut lines: Vec<Line> = rows
+        .into_iter()
+        .filter_map(|r| {
+            Nature::from_code(&r.nature).map(|nature| Line { nature, amount: Money::from_cents(r.amount_cents) })
+        })
+        .collect();
+    lines.sort_by_key(|l| Nature::ALL.iter().position(|n| *n == l.nature));
+    Ok(lines)
+}
+
+/// The DR of a dossier, newest first (the caller has reached the dossier).
+///
+/// # Errors
+/// The driver's error.
+pub async fn for_dossier(conn: &impl ConnectionTrait, dossier_id: i64) -> Result<Vec<Reimbursement>, DbErr> {
+    reimbursement::Entity::find()
+        .filter(reimbursement::Column::DossierId.eq(dossier_id))
+        .order_by_desc(reimbursement::Column::Id)
+        .all(conn)
+        .await
+}
+
+/// What earlier DR of a dossier hold against it: (commitment, overrun). A pending DR holds what
+/// it claims; a validated one what was validated, the commitment first; a refused one nothing.
+///
+/// # Errors
+/// The driver's error.
+pub async fn held(conn: &impl ConnectionTrait, dossier_id: i64) -> Result<(Money, Money), DbErr> {
+    let (mut commitment, mut overrun) = (Money::ZERO, Money::ZERO);
+    for dr in for_dossier(conn, dossier_id).await? {
+        let state = status(&dr);
+        if !state.counts() {
+            continue;
+        }
+        let lines = lines(conn, dr.id).await?;
+        let claimed_overrun =
+            lines.iter().filter(|l| l.nature == Nature::Overrun).fold(Money::ZERO, |t, l| t + l.amount);
+        let claimed_rest = Money::from_cents(dr.claimed_cents) - claimed_overrun;
+        match dr.validated_cents.map(Money::from_cents) {
+            Some(validated) if state == DrStatus::Validated => {
+                let rest = claimed_rest.min(validated);
+                commitment = commitment + rest;
+                overrun = overrun + (validated - rest);
+            }
+            _ => {
+                commitment = commitment + claimed_rest;
+                overrun = overrun + claimed_overrun;
+            }
+        }
+    }
+    Ok((commitment, overrun))
+}
+
+/// The case managers' queue: DR in `status` (all when `None`), oldest first, a page of `per_page`.
+///
+/// # Errors
+/// The driver's error.
+pub async fn queue(
+    conn: &impl ConnectionTrait,
+    status: Option<DrStatus>,
+    page: u64,
+    per_page: u64,
+) -> Result<(Vec<Reimbursement>, u64), DbErr> {
+    let mut query = reimbursement::Entity::find();
+    if let Some(status) = status {
+        query = query.filter(reimbursement::Column::Status.eq(status.code()));
+    }
+    let total = query.clone().count(conn).await?;
+    let rows = query
+        .order_by_asc(reimbursement::Column::SubmittedOn)
+        .order_by_asc(reimbursement::Column::Id)
+        .offset(page.saturating_sub(1) * per_page)
+        .limit(per_page)
+        .all(conn)
+        .await?;
+    Ok((rows, total))
+}
+
+/// What a change of state also sets.
+#[derive(Debug, Clone, Default)]
+pub struct DrChange {
+    /// Amount validated.
+    pub validated: Option<Money>,
+    /// Reason (validated for less, refused).
+    pub reason: Option<String>,
+    /// Due date of an information request (cleared when `Some(None)`).
+    pub info_due_on: Option<Option<NaiveDate>>,
+}
+
+/// Moves a DR from `from` to `to` if it is still at `version`; returns whether it moved.
+///
+/// # Errors
+/// The driver's error.
+pub async fn transition(
+    conn: &impl ConnectionTrait,
+    id: i64,
+    version: i64,
+    from: DrStatus,
+    to: DrStatus,
+    change: DrChange,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let mut update = reimbursement::Entity::update_many()
+        .col_expr(reimbursement::Column::Status, to.code().into())
+        .col_expr(reimbursement::Column::Version, Expr::col(reimbursement::Column::Version).add(1))
+        .col_expr(reimbursement::Column::UpdatedAt, now.into());
+    if let Some(amount) = change.validated {
+        update = update.col_expr(reimbursement::Column::ValidatedCents, amount.cents().into());
+    }
+    if let Some(reason) = change.reason {
+        update = update.col_expr(reimbursement::Column::Reason, reason.into());
+    }
+    if let Some(due) = change.info_due_on {
+        update = update.col_expr(reimbursement::Column::InfoDueOn, due.into());
+    }
+    let changed = update
+        .filter(reimbursement::Column::Id.eq(id))
+        .filter(reimbursement::Column::Version.eq(version))
+        .filter(reimbursement::Column::Status.eq(from.code()))
+        .exec(conn)
+        .await?;
+    Ok(changed.rows_affected == 1)
+}
