@@ -8,7 +8,7 @@ use domain::dossier::DossierStatus;
 use domain::habilitation::Domain;
 use http::StatusCode;
 
-use crate::support::{TestApp, TestClient, sample_pdf};
+use crate::support::{TestApp, TestClient, TestCompany, sample_pdf};
 
 fn day(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).unwrap()
@@ -90,6 +90,17 @@ fn eur(text: &str) -> String {
     text.replace(" €", "\u{a0}€").replace(' ', "\u{202f}")
 }
 
+/// On the day given (9:00 UTC), « Intérim Nord » and its HR manager with every habilitation,
+/// signed in: the company, the client and the user's id.
+async fn claimant(app: &TestApp, (y, m, d): (i32, u32, u32)) -> (TestCompany, TestClient, i64) {
+    app.clock.set(Utc.with_ymd_and_hms(y, m, d, 9, 0, 0).unwrap());
+    let nord = app.company_nord().await;
+    let company = app.signed_in("rh@interim-nord.fr", Role::CompanyUser).await;
+    let user = app.user_id("rh@interim-nord.fr").await;
+    app.attach(user, nord.id, None, true, &Domain::ALL).await;
+    (nord, company, user)
+}
+
 fn dr_id(location: &str) -> i64 {
     location.rsplit('/').next().unwrap().split('?').next().unwrap().parse().unwrap()
 }
@@ -102,11 +113,7 @@ async fn staff_dr(app: &TestApp, id: i64) -> store::reimbursement::Reimbursement
 #[tokio::test]
 async fn a_company_claims_with_its_certificate_and_the_case_manager_validates_less_with_a_reason() {
     let app = TestApp::spawn().await;
-    app.clock.set(Utc.with_ymd_and_hms(2026, 2, 6, 9, 0, 0).unwrap());
-    let nord = app.company_nord().await;
-    let mut company = app.signed_in("rh@interim-nord.fr", Role::CompanyUser).await;
-    let user = app.user_id("rh@interim-nord.fr").await;
-    app.attach(user, nord.id, None, true, &Domain::ALL).await;
+    let (nord, mut company, user) = claimant(&app, (2026, 2, 6)).await;
     let dossier = accepted_dossier(
         &app,
         nord.id,
@@ -267,11 +274,7 @@ async fn a_company_claims_with_its_certificate_and_the_case_manager_validates_le
 #[tokio::test]
 async fn information_is_asked_answered_with_a_document_and_the_claim_refused_with_its_reason() {
     let app = TestApp::spawn().await;
-    app.clock.set(Utc.with_ymd_and_hms(2026, 4, 1, 9, 0, 0).unwrap());
-    let nord = app.company_nord().await;
-    let mut company = app.signed_in("rh@interim-nord.fr", Role::CompanyUser).await;
-    let user = app.user_id("rh@interim-nord.fr").await;
-    app.attach(user, nord.id, None, true, &Domain::ALL).await;
+    let (nord, mut company, user) = claimant(&app, (2026, 4, 1)).await;
     // A contrat de professionnalisation under way: lump sums along the way, the overrun at the end (D9).
     let pro = accepted_dossier(
         &app,
@@ -350,11 +353,7 @@ async fn information_is_asked_answered_with_a_document_and_the_claim_refused_wit
 #[tokio::test]
 async fn c6_claims_on_the_2024_contribution_close_after_28_february() {
     let app = TestApp::spawn().await;
-    app.clock.set(Utc.with_ymd_and_hms(2026, 2, 28, 9, 0, 0).unwrap());
-    let nord = app.company_nord().await;
-    let mut company = app.signed_in("rh@interim-nord.fr", Role::CompanyUser).await;
-    let user = app.user_id("rh@interim-nord.fr").await;
-    app.attach(user, nord.id, None, true, &Domain::ALL).await;
+    let (nord, mut company, user) = claimant(&app, (2026, 2, 28)).await;
     let dossier = accepted_dossier(
         &app,
         nord.id,
@@ -390,11 +389,7 @@ async fn c6_claims_on_the_2024_contribution_close_after_28_february() {
 #[tokio::test]
 async fn uploads_are_refused_when_too_large_or_too_many() {
     let app = TestApp::spawn().await;
-    app.clock.set(Utc.with_ymd_and_hms(2026, 2, 9, 9, 0, 0).unwrap());
-    let nord = app.company_nord().await;
-    let mut company: TestClient = app.signed_in("rh@interim-nord.fr", Role::CompanyUser).await;
-    let user = app.user_id("rh@interim-nord.fr").await;
-    app.attach(user, nord.id, None, true, &Domain::ALL).await;
+    let (nord, mut company, user) = claimant(&app, (2026, 2, 9)).await;
     let dossier = accepted_dossier(
         &app,
         nord.id,
