@@ -13,6 +13,7 @@ pub mod ident;
 pub mod legacy;
 pub mod money;
 pub mod password;
+pub mod proforma;
 pub mod reimbursement;
 pub mod role;
 pub mod rules;
