@@ -9,6 +9,7 @@ pub mod fr;
 pub mod letter;
 pub mod mail;
 pub mod pdf;
+pub mod proforma;
 pub mod upload;
 
 pub use letter::{ActivationLetter, LetterSender, render_activation_letters};

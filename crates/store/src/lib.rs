@@ -24,6 +24,7 @@ pub mod login_attempt;
 pub mod migration;
 pub mod notification;
 pub mod outbox;
+pub mod proforma;
 pub mod reimbursement;
 pub mod schemes;
 pub mod secret;

@@ -23,6 +23,8 @@ pub mod letter_batch;
 pub mod login_attempt;
 pub mod notification;
 pub mod outbox_message;
+pub mod proforma;
+pub mod proforma_line;
 pub mod reimbursement;
 pub mod reimbursement_line;
 pub mod scheme_setting;

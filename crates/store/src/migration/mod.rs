@@ -9,6 +9,7 @@ mod m20261130_000001_accounts;
 mod m20261130_000002_companies;
 mod m20261130_000003_dossiers;
 mod m20261130_000004_reimbursements;
+mod m20261130_000005_proformas;
 mod schema;
 
 /// The ordered list of migrations.
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000002_companies::Migration),
             Box::new(m20261130_000003_dossiers::Migration),
             Box::new(m20261130_000004_reimbursements::Migration),
+            Box::new(m20261130_000005_proformas::Migration),
         ]
     }
 }
