@@ -61,6 +61,24 @@ pub enum Command {
     /// Import data from files (see docs/IMPORTS.md).
     #[command(subcommand)]
     Import(ImportCommand),
+    /// Proforma invoices.
+    #[command(subcommand)]
+    Proforma(ProformaCommand),
+}
+
+/// Proforma commands.
+#[derive(Debug, Subcommand)]
+pub enum ProformaCommand {
+    /// One line per proforma, its number first, newest first.
+    List,
+    /// Writes a proforma's PDF.
+    Export {
+        /// Its number (`PF-2026-000001`).
+        number: String,
+        /// Where to write the PDF.
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 /// Rules commands.
@@ -178,6 +196,17 @@ async fn execute(command: Command, config: Config) -> anyhow::Result<()> {
         }
         Command::Demo => crate::demo::seed_if_empty(&ctx).await.map(|_| ()),
         Command::Rules(_) => Ok(()),
+        Command::Proforma(ProformaCommand::List) => {
+            for line in crate::proformas::list(&ctx).await? {
+                println!("{line}");
+            }
+            Ok(())
+        }
+        Command::Proforma(ProformaCommand::Export { number, out }) => {
+            let size = crate::proformas::export(&ctx, &number, &out).await?;
+            eprintln!("{} écrite dans {} ({size} octets).", number.trim(), out.display());
+            Ok(())
+        }
         Command::Import(ImportCommand::Companies { file, json }) => {
             let report = crate::import::companies::run(&ctx, &file).await?;
             print_report(&report, json)

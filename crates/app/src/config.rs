@@ -285,6 +285,7 @@ impl Config {
     pub fn web(&self, demo: bool) -> web::WebConfig {
         let mut web = web::WebConfig::new(&self.public_url());
         web.operator_name.clone_from(&self.operator_name);
+        web.operator_address.clone_from(&self.operator_address);
         if let Some(secure) = self.secure_cookies {
             web.secure_cookies = secure;
         }

@@ -42,7 +42,7 @@ pub use state::{AppState, WebConfig};
 
 use crate::pages::{
     account, companies, dossiers, drf, health, home, instruction, letters, login, members, notifications, password,
-    reimbursements, sessions, staff, staff_companies, tokens,
+    proformas, reimbursements, sessions, staff, staff_companies, tokens,
 };
 
 /// Why the router could not be built.
@@ -131,6 +131,9 @@ pub fn router(state: AppState) -> Result<Router, RouterError> {
             post(reimbursements::answer).layer(DefaultBodyLimit::max(reimbursements::UPLOAD_BODY_LIMIT)),
         )
         .route("/entreprises/{id}/documents/{document}", get(reimbursements::document))
+        .route("/entreprises/{id}/factures", get(proformas::list).post(proformas::issue))
+        .route("/entreprises/{id}/factures/{proforma}", get(proformas::show))
+        .route("/entreprises/{id}/factures/{proforma}/proforma.pdf", get(proformas::download))
         .route("/entreprises/{id}/drf/nouvelle", get(drf::new_form).post(drf::file))
         .route("/entreprises/{id}/drf/{drf}", get(drf::show))
         .route("/entreprises/{id}/drf/{drf}/dossier", post(drf::to_dossier))

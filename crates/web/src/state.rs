@@ -45,6 +45,8 @@ pub struct WebConfig {
     pub public_url: String,
     /// The operator's name in the header, the e-mails and the documents.
     pub operator_name: String,
+    /// The operator's postal address, printed on proformas addressed to it.
+    pub operator_address: Vec<String>,
     /// Mark cookies `Secure` (and use the `__Host-` prefix): required behind HTTPS.
     pub secure_cookies: bool,
     /// Take the client address from the last `X-Forwarded-For` entry (behind a reverse proxy).
@@ -74,6 +76,7 @@ impl WebConfig {
         Self {
             public_url: public_url.trim_end_matches('/').to_owned(),
             operator_name: "OPCO".to_owned(),
+            operator_address: Vec::new(),
             secure_cookies: public_url.starts_with("https://"),
             trust_forwarded_for: false,
             request_timeout: Duration::from_secs(30),

@@ -115,6 +115,10 @@ fn routes() -> Vec<Route> {
         route(get.clone(), "/entreprises/{company}/remboursements/{dr}", &[], Victim),
         route(post.clone(), "/entreprises/{company}/remboursements/{dr}/repondre", &[("message", "x")], Victim),
         route(get.clone(), "/entreprises/{company}/documents/{document}", &[], Victim),
+        route(get.clone(), "/entreprises/{company}/factures", &[], CompanyWide),
+        route(post.clone(), "/entreprises/{company}/factures", &[("reimbursements", "1")], CompanyWide),
+        route(get.clone(), "/entreprises/{company}/factures/{proforma}", &[], Victim),
+        route(get.clone(), "/entreprises/{company}/factures/{proforma}/proforma.pdf", &[], Victim),
         route(get.clone(), "/entreprises/{company}/drf/nouvelle", &[], CompanyWide),
         route(post.clone(), "/entreprises/{company}/drf/nouvelle", &[("scheme", "CIPI")], CompanyWide),
         route(get.clone(), "/entreprises/{company}/drf/{drf}", &[], Victim),
@@ -217,6 +221,7 @@ struct Victims {
     drf: i64,
     dr: i64,
     document: i64,
+    proforma: i64,
 }
 
 async fn snapshot(app: &TestApp, v: &Victims) -> String {
@@ -240,6 +245,7 @@ async fn snapshot(app: &TestApp, v: &Victims) -> String {
     text.push_str(&format!("{:?}\n", store::dossier::timeline(db, Some(v.dossier), Some(v.drf)).await.unwrap()));
     text.push_str(&format!("{:?}\n", store::reimbursement::for_dossier(db, v.dossier).await.unwrap()));
     text.push_str(&format!("{:?}\n", store::document::for_reimbursement(db, v.dr).await.unwrap()));
+    text.push_str(&format!("{:?}\n", store::proforma::all(db).await.unwrap()));
     text.push_str(&format!("{:?}\n", store::schemes::agreement(db, "PICIAE").await.unwrap()));
     text.push_str(&format!("{:?}\n", store::activation::queued_letters(db).await.unwrap()));
     text.push_str(&format!("{:?}\n", store::notification::list(db, v.alice, 1, 100).await.unwrap()));
@@ -288,6 +294,7 @@ async fn setup(app: &TestApp) -> (Victims, TestClient) {
     let batch = store::activation::batches(&app.ctx.db, 1).await.unwrap()[0].id;
     let (dossier, drf) = crate::dossiers::victim_filings(app, nord.id, nord.agency, alice_id).await;
     let (dr, document) = victim_claim(app, dossier, alice_id).await;
+    let proforma = victim_proforma(app, nord.id, dr, alice_id).await;
     let victims = Victims {
         company: nord.id,
         company_name: nord.name,
@@ -305,6 +312,7 @@ async fn setup(app: &TestApp) -> (Victims, TestClient) {
         drf,
         dr,
         document,
+        proforma,
     };
     (victims, alice)
 }
@@ -344,6 +352,34 @@ async fn victim_claim(app: &TestApp, dossier_id: i64, user: i64) -> (i64, i64) {
     (dr.id, document.id)
 }
 
+/// The victims' DR validated and put on a proforma.
+async fn victim_proforma(app: &TestApp, company: i64, dr: i64, user: i64) -> i64 {
+    let now = app.ctx.clock.now();
+    let change =
+        store::reimbursement::DrChange { validated: Some(domain::Money::from_cents(432_198)), ..Default::default() };
+    use domain::reimbursement::DrStatus;
+    assert!(
+        store::reimbursement::transition(&app.ctx.db, dr, 0, DrStatus::Submitted, DrStatus::Validated, change, now)
+            .await
+            .unwrap()
+    );
+    let staff = domain::scope::Scope::Staff { user_id: 0, role: Role::PlatformAdmin };
+    let items = store::proforma::items(&app.ctx.db, &staff, company).await.unwrap();
+    let chosen: Vec<&store::proforma::Item> = items.iter().collect();
+    let input = store::proforma::NewProforma {
+        company_id: company,
+        payer: "AKTO",
+        public: "temporary",
+        scheme: None,
+        items: &chosen,
+        amounts: domain::proforma::amounts(&[domain::Money::from_cents(432_198)], true),
+        vat_subject: true,
+        bank: None,
+        issued_by: user,
+    };
+    store::proforma::issue(&app.ctx.db, &input, now).await.unwrap().id
+}
+
 fn path(template: &str, v: &Victims) -> String {
     template
         .replace("{company}", &v.company.to_string())
@@ -357,6 +393,7 @@ fn path(template: &str, v: &Victims) -> String {
         .replace("{drf}", &v.drf.to_string())
         .replace("{dr}", &v.dr.to_string())
         .replace("{document}", &v.document.to_string())
+        .replace("{proforma}", &v.proforma.to_string())
         .replace("{file}", "app.css")
 }
 

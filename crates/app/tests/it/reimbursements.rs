@@ -263,6 +263,51 @@ async fn a_company_claims_with_its_certificate_and_the_case_manager_validates_le
     let dossier = store::dossier::get(&app.ctx.db, &staff, dossier.id).await.unwrap().unwrap();
     assert_eq!(dossier.status, "reimbursement");
 
+    // The validated DR awaits its invoice: the company prepares the proforma (F3–F7).
+    let invoices = format!("/entreprises/{}/factures", nord.id);
+    let list = company.get(&invoices).await;
+    assert!(list.body.contains(&number) && list.body.contains(&eur("2 800,00 €")), "{}", list.body);
+    let nothing = company.post(&invoices, &[("payer", "AKTO")]).await;
+    assert_eq!(nothing.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(nothing.body.contains("Cochez au moins une demande"));
+    let wrong_payer = company.post(&invoices, &[("reimbursements", &id.to_string()), ("payer", "FPETT")]).await;
+    assert!(wrong_payer.body.contains("jamais les deux"), "{}", wrong_payer.body);
+    let issued = company
+        .post(&invoices, &[("reimbursements", &id.to_string()), ("payer", "AKTO"), ("public", "temporary")])
+        .await;
+    assert_eq!(issued.status, StatusCode::SEE_OTHER, "{}", issued.body);
+    let proforma = company.get(issued.location()).await;
+    for mention in
+        ["Facture pro forma PF-2026-", "SIREN 732 829 320", "Total HT", "TVA 20 %", "Total TTC", "aucune valeur légale"]
+    {
+        assert!(proforma.body.contains(mention), "« {mention} » missing: {}", proforma.body);
+    }
+    for amount in ["2 800,00 €", "560,00 €", "3 360,00 €"] {
+        assert!(proforma.body.contains(&eur(amount)), "{amount}");
+    }
+    let pdf_url = format!("{}/proforma.pdf", issued.location().split('?').next().unwrap());
+    let (status, bytes) = company.get_bytes(&pdf_url).await;
+    assert_eq!(status, StatusCode::OK);
+    let text = crate::support::pdf_pages(&bytes).join(" ");
+    assert!(text.contains("FACTURE PRO FORMA") && text.contains("Léa Moreau"), "{text}");
+    // Invoiced once: the DR cannot go on a second proforma, and another company's user reaches nothing.
+    let again = company.post(&invoices, &[("reimbursements", &id.to_string())]).await;
+    assert!(again.body.contains("figure déjà sur une facture pro forma"), "{}", again.body);
+    for url in [issued.location().to_owned(), pdf_url.clone(), format!("/entreprises/{}/factures", nord.id)] {
+        let response = mallory.get(&url).await;
+        assert!(matches!(response.status, StatusCode::NOT_FOUND | StatusCode::FORBIDDEN), "{url}");
+    }
+    // The operator's command line lists it, number first, and exports the same PDF.
+    let lines = espace_app::proformas::list(&app.ctx).await.unwrap();
+    assert_eq!(lines.len(), 1);
+    assert!(lines[0].starts_with("PF-2026-") && lines[0].contains("Intérim Nord"), "{lines:?}");
+    let number = lines[0].split('\t').next().unwrap().to_owned();
+    let out = app._dir.path().join("proforma.pdf");
+    espace_app::proformas::export(&app.ctx, &number, &out).await.unwrap();
+    assert!(crate::support::pdf_pages(&std::fs::read(&out).unwrap()).join(" ").contains(&number));
+    let unknown = espace_app::proformas::export(&app.ctx, "PF-1999-000001", &out).await.unwrap_err();
+    assert!(unknown.to_string().contains("aucune facture pro forma"));
+
     // What was validated holds the commitment first: 2 400 € of costs and 400 € of overrun, so
     // nothing remains of the commitment and 200 € of the cost may still come as overrun.
     let more = company.multipart(&claim, &[("training_costs", "0,01")], &[("documents", "emargement.pdf", &pdf)]).await;

@@ -13,6 +13,7 @@ pub mod login;
 pub mod members;
 pub mod notifications;
 pub mod password;
+pub mod proformas;
 pub mod reimbursements;
 pub mod sessions;
 pub mod staff;

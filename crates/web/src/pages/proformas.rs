@@ -1,0 +1,328 @@
+//! Proforma invoices (SPEC F3–F7): a person with the invoicing habilitation chooses validated DR
+//! of one payer and one public (optionally one scheme) and issues a numbered proforma, shown in
+//! the portal and as a PDF, which the company checks before issuing its own invoice.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use domain::Money;
+use domain::habilitation::Domain;
+use domain::proforma::{Candidate, Selection};
+use domain::rules::Public;
+use store::proforma::{Item, NewProforma, Proforma};
+
+use crate::auth::Scoped;
+use crate::chrome::Chrome;
+use crate::client::Client;
+use crate::error::AppError;
+use crate::extract::Form;
+use crate::forms::FormErrors;
+use crate::notify::audit;
+use crate::pages::filing::establishments_for;
+use crate::render;
+use crate::state::AppState;
+
+/// The payers a proforma may be addressed to (F6), with their names on the document.
+fn payer_name(config: &crate::state::WebConfig, payer: &str) -> String {
+    match payer {
+        "FPETT" => "FPE-TT — Fonds professionnel pour l’emploi dans le travail temporaire".to_owned(),
+        _ => config.operator_name.clone(),
+    }
+}
+
+fn public_label(code: &str) -> &'static str {
+    Public::from_code(code).map_or("", Public::label)
+}
+
+/// A line of the page: a validated DR and its dossier.
+#[derive(Debug)]
+pub struct ItemLine {
+    item: Item,
+    public: &'static str,
+    amount: Money,
+}
+
+/// The proformas page: those issued, and the form to issue one.
+#[derive(Debug, Template)]
+#[template(path = "factures/list.html")]
+pub struct ListPage {
+    chrome: Chrome,
+    company_id: i64,
+    company_name: String,
+    proformas: Vec<(Proforma, Money)>,
+    available: Vec<ItemLine>,
+    schemes: Vec<String>,
+    form: IssueForm,
+    errors: FormErrors,
+}
+
+/// What the issue form sends.
+#[derive(Debug, Default, Clone)]
+pub struct IssueForm {
+    chosen: Vec<i64>,
+    payer: String,
+    public: String,
+    scheme: String,
+}
+
+impl IssueForm {
+    fn from_pairs(pairs: Vec<(String, String)>) -> Self {
+        let mut form = IssueForm::default();
+        for (name, value) in pairs {
+            match name.as_str() {
+                "reimbursements" => form.chosen.extend(value.trim().parse::<i64>().ok()),
+                "payer" => form.payer = value,
+                "public" => form.public = value,
+                "scheme" => form.scheme = value,
+                _ => {}
+            }
+        }
+        form
+    }
+
+    fn is_chosen(&self, id: &i64) -> bool {
+        self.chosen.contains(id)
+    }
+}
+
+/// The company's name, if the person may invoice for it (the invoicing habilitation on at least
+/// one establishment), else 403.
+async fn invoicing_company(state: &AppState, scoped: &Scoped, company_id: i64) -> Result<String, AppError> {
+    let company = store::company::get(&state.db, &scoped.scope, company_id).await?.ok_or(AppError::NotFound)?;
+    if !scoped.scope.is_staff()
+        && establishments_for(state, &scoped.scope, company_id, Domain::Invoicing).await?.is_empty()
+    {
+        return Err(AppError::Forbidden);
+    }
+    Ok(company.name)
+}
+
+async fn list_page(
+    state: &AppState,
+    chrome: Chrome,
+    scoped: &Scoped,
+    company_id: i64,
+    form: IssueForm,
+    errors: FormErrors,
+) -> Result<ListPage, AppError> {
+    let company_name = invoicing_company(state, scoped, company_id).await?;
+    let items = store::proforma::items(&state.db, &scoped.scope, company_id).await?;
+    let mut schemes: Vec<String> = items.iter().map(|i| i.dossier.scheme.clone()).collect();
+    schemes.sort();
+    schemes.dedup();
+    let available = items
+        .into_iter()
+        .filter(|i| i.proforma_id.is_none())
+        .map(|item| ItemLine { public: public_label(&item.dossier.public), amount: item.amount(), item })
+        .collect();
+    let proformas = store::proforma::list_for_company(&state.db, &scoped.scope, company_id)
+        .await?
+        .into_iter()
+        .map(|p| {
+            let gross = Money::from_cents(p.gross_cents);
+            (p, gross)
+        })
+        .collect();
+    Ok(ListPage { chrome, company_id, company_name, proformas, available, schemes, form, errors })
+}
+
+/// `GET /entreprises/{id}/factures`
+pub async fn list(
+    State(state): State<AppState>,
+    chrome: Chrome,
+    scoped: Scoped,
+    Path(company_id): Path<i64>,
+) -> Result<Response, AppError> {
+    let page = list_page(&state, chrome, &scoped, company_id, IssueForm::default(), FormErrors::new()).await?;
+    Ok(render::page(&page)?.into_response())
+}
+
+/// `POST /entreprises/{id}/factures`: issues a proforma for the chosen DR.
+pub async fn issue(
+    State(state): State<AppState>,
+    chrome: Chrome,
+    client: Client,
+    scoped: Scoped,
+    Path(company_id): Path<i64>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    invoicing_company(&state, &scoped, company_id).await?;
+    let form = IssueForm::from_pairs(pairs);
+    let company = store::company::get(&state.db, &scoped.scope, company_id).await?.ok_or(AppError::NotFound)?;
+    let now = state.now();
+    let txn = store::db::write(&state.db).await?;
+    // Read inside the writing transaction: two people issuing at once cannot invoice a DR twice.
+    let items = store::proforma::items(&txn, &scoped.scope, company_id).await?;
+    let candidates: Vec<Candidate> = items
+        .iter()
+        .map(|i| Candidate {
+            reimbursement_id: i.reimbursement.id,
+            payer: i.dossier.payer.clone(),
+            public: i.dossier.public.clone(),
+            scheme: i.dossier.scheme.clone(),
+            invoiced: i.proforma_id.is_some(),
+        })
+        .collect();
+    let selection = Selection {
+        chosen: &form.chosen,
+        payer: Some(form.payer.as_str()).filter(|p| !p.is_empty()),
+        public: Some(form.public.as_str()).filter(|p| !p.is_empty()),
+        scheme: Some(form.scheme.as_str()).filter(|s| !s.is_empty()),
+    };
+    let (payer, public) = match domain::proforma::check_selection(&candidates, &selection) {
+        Ok(chosen) => chosen,
+        Err(e) => {
+            txn.rollback().await?;
+            let mut errors = FormErrors::new();
+            errors.add(e.field(), e.to_string());
+            let page = list_page(&state, chrome, &scoped, company_id, form, errors).await?;
+            return render::page_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
+        }
+    };
+    let chosen: Vec<&Item> = items.iter().filter(|i| form.chosen.contains(&i.reimbursement.id)).collect();
+    let amounts: Vec<Money> = chosen.iter().map(|i| i.amount()).collect();
+    let amounts = domain::proforma::amounts(&amounts, company.vat_subject);
+    let bank = store::company::bank_account(&txn, company_id).await?.map(|b| (b.iban.formatted(), b.holder_name));
+    let input = NewProforma {
+        company_id,
+        payer: &payer,
+        public: &public,
+        scheme: selection.scheme,
+        items: &chosen,
+        amounts,
+        vat_subject: company.vat_subject,
+        bank,
+        issued_by: scoped.user.account.id,
+    };
+    let proforma = store::proforma::issue(&txn, &input, now).await?;
+    audit(&txn, &scoped.user.actor(), "proforma.issued", Some(("proforma", proforma.id.to_string())), &client, now)
+        .await?;
+    txn.commit().await?;
+    Ok(Redirect::to(&format!("/entreprises/{company_id}/factures/{}?notice=proforma", proforma.id)).into_response())
+}
+
+/// A proforma's page.
+#[derive(Debug, Template)]
+#[template(path = "factures/show.html")]
+pub struct ShowPage {
+    chrome: Chrome,
+    company_id: i64,
+    company_name: String,
+    siren: String,
+    address: Vec<String>,
+    proforma: Proforma,
+    payer: String,
+    public: &'static str,
+    lines: Vec<ItemLine>,
+    net: Money,
+    vat: Money,
+    gross: Money,
+    issued_on: String,
+}
+
+async fn proforma_of(state: &AppState, scoped: &Scoped, company_id: i64, id: i64) -> Result<Proforma, AppError> {
+    store::proforma::get(&state.db, &scoped.scope, id)
+        .await?
+        .filter(|p| p.company_id == company_id)
+        .ok_or(AppError::NotFound)
+}
+
+/// `GET /entreprises/{id}/factures/{proforma}`
+pub async fn show(
+    State(state): State<AppState>,
+    chrome: Chrome,
+    scoped: Scoped,
+    Path((company_id, id)): Path<(i64, i64)>,
+) -> Result<Response, AppError> {
+    let proforma = proforma_of(&state, &scoped, company_id, id).await?;
+    let company = store::company::get(&state.db, &scoped.scope, company_id).await?.ok_or(AppError::NotFound)?;
+    let lines = store::proforma::lines(&state.db, id)
+        .await?
+        .into_iter()
+        .map(|item| ItemLine { public: public_label(&item.dossier.public), amount: item.amount(), item })
+        .collect();
+    let page = ShowPage {
+        chrome,
+        company_id,
+        siren: company.siren.formatted(),
+        address: company.address.lines(),
+        company_name: company.name,
+        payer: payer_name(&state.config, &proforma.payer),
+        public: public_label(&proforma.public),
+        lines,
+        net: Money::from_cents(proforma.net_cents),
+        vat: Money::from_cents(proforma.vat_cents),
+        gross: Money::from_cents(proforma.gross_cents),
+        issued_on: documents::fr::date(proforma.issued_at),
+        proforma,
+    };
+    Ok(render::page(&page)?.into_response())
+}
+
+/// The PDF of a proforma (also used by the operator's command line).
+///
+/// # Errors
+/// The database's or the renderer's.
+pub async fn pdf(db: &store::Db, config: &crate::state::WebConfig, proforma: &Proforma) -> Result<Vec<u8>, AppError> {
+    let company = store::company::get_unscoped(db, proforma.company_id).await?.ok_or(AppError::NotFound)?;
+    let mut lines = Vec::new();
+    for item in store::proforma::lines(db, proforma.id).await? {
+        let trainees = store::dossier::trainees(db, item.dossier.id)
+            .await?
+            .into_iter()
+            .map(|t| format!("{} {}", t.given_name, t.family_name))
+            .collect();
+        lines.push(documents::proforma::ProformaLine {
+            dossier: item.dossier.number.clone(),
+            reimbursement: item.reimbursement.number.clone(),
+            title: item.dossier.title.clone(),
+            start: item.dossier.training_start,
+            end: item.dossier.training_end,
+            trainees,
+            amount: item.amount().to_string(),
+        });
+    }
+    let payer = payer_name(config, &proforma.payer);
+    let document = documents::proforma::ProformaDocument {
+        number: proforma.number.clone(),
+        issued_on: domain::clock::paris_day(proforma.issued_at),
+        issuer: documents::proforma::Party { name: company.name.clone(), address_lines: company.address.lines() },
+        issuer_siren: company.siren.formatted(),
+        vat_subject: proforma.vat_subject,
+        payer: documents::proforma::Party { name: payer, address_lines: config.operator_address.clone() },
+        public: public_label(&proforma.public).to_owned(),
+        scheme: proforma.scheme.clone(),
+        lines,
+        net: Money::from_cents(proforma.net_cents).to_string(),
+        vat: Money::from_cents(proforma.vat_cents).to_string(),
+        gross: Money::from_cents(proforma.gross_cents).to_string(),
+        bank: proforma.iban.clone().zip(proforma.account_holder.clone()),
+    };
+    tokio::task::spawn_blocking(move || documents::proforma::render_proforma(&document))
+        .await
+        .map_err(|e| AppError::Internal(Box::new(e)))?
+        .map_err(|e| AppError::Internal(Box::new(e)))
+}
+
+/// `GET /entreprises/{id}/factures/{proforma}/proforma.pdf`
+pub async fn download(
+    State(state): State<AppState>,
+    scoped: Scoped,
+    Path((company_id, id)): Path<(i64, i64)>,
+) -> Result<Response, AppError> {
+    let proforma = proforma_of(&state, &scoped, company_id, id).await?;
+    let bytes = pdf(&state.db, &state.config, &proforma).await?;
+    let disposition = HeaderValue::from_str(&format!("attachment; filename=\"{}.pdf\"", proforma.number))
+        .unwrap_or_else(|_| HeaderValue::from_static("attachment"));
+    Ok((
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static("application/pdf")),
+            (header::CONTENT_DISPOSITION, disposition),
+            (header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
+            (header::CACHE_CONTROL, HeaderValue::from_static("private, no-store")),
+        ],
+        bytes,
+    )
+        .into_response())
+}
