@@ -5,6 +5,7 @@
 //! callers. PDF rendering is CPU work: callers on the async runtime run it in
 //! `tokio::task::spawn_blocking`.
 
+pub mod facturx;
 pub mod fr;
 pub mod letter;
 pub mod mail;
