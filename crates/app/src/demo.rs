@@ -209,6 +209,88 @@ async fn seed_companies(txn: &store::DatabaseTransaction, now: chrono::DateTime<
         ..Default::default()
     };
     store::dossier::record_event(txn, Some(dossier.id), None, &who, event, now).await?;
+    seed_reimbursed(txn, &input, &trainees, &who, camille.id, now).await
+}
+
+/// A training finished last month, accepted, its DR validated and put on a proforma: what a
+/// company sees once it is reimbursed, and the proforma to try the invoice screens on.
+async fn seed_reimbursed(
+    txn: &store::DatabaseTransaction,
+    template: &store::dossier::DossierInput,
+    trainees: &[store::dossier::TraineeInput],
+    who: &store::dossier::TimelineActor,
+    user: i64,
+    now: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<()> {
+    use domain::dossier::DossierStatus;
+    use domain::reimbursement::{DrStatus, Line, Nature};
+    let today = domain::clock::paris_day(now);
+    let start = today - chrono::Duration::days(40);
+    let input = store::dossier::DossierInput {
+        title: "Sauveteur secouriste du travail (SST)".to_owned(),
+        training_start: start,
+        training_end: start + chrono::Duration::days(1),
+        hours: 14,
+        cost: domain::Money::from_cents(96_000),
+        requested: domain::Money::from_cents(96_000),
+        ..template.clone()
+    };
+    let dossier = store::dossier::create(txn, &input, trainees, None, None, user, now).await?;
+    let submitted = store::dossier::StateChange { submitted_on: Some(start), ..Default::default() };
+    store::dossier::transition(txn, dossier.id, 0, DossierStatus::Draft, DossierStatus::Submitted, submitted, now)
+        .await?;
+    let accepted = store::dossier::StateChange { committed: Some(input.requested), ..Default::default() };
+    store::dossier::transition(txn, dossier.id, 1, DossierStatus::Submitted, DossierStatus::Accepted, accepted, now)
+        .await?;
+    let dossier =
+        store::dossier::get(txn, &domain::scope::Scope::Staff { user_id: 0, role: Role::PlatformAdmin }, dossier.id)
+            .await?
+            .context("dossier de démonstration")?;
+    let lines = [Line { nature: Nature::TrainingCosts, amount: input.requested }];
+    let claim = store::reimbursement::NewReimbursement {
+        dossier: &dossier,
+        budget: None,
+        lines: &lines,
+        submitted_on: today - chrono::Duration::days(10),
+        created_by: user,
+    };
+    let dr = store::reimbursement::create(txn, &claim, now).await?;
+    let validated = store::reimbursement::DrChange { validated: Some(input.requested), ..Default::default() };
+    store::reimbursement::transition(txn, dr.id, 0, DrStatus::Submitted, DrStatus::Validated, validated, now).await?;
+    store::dossier::transition(
+        txn,
+        dossier.id,
+        dossier.version,
+        DossierStatus::Accepted,
+        DossierStatus::Reimbursement,
+        store::dossier::StateChange::default(),
+        now,
+    )
+    .await?;
+    for kind in ["accepted", "dr_submitted", "dr_validated"] {
+        let event = store::dossier::NewEvent {
+            kind,
+            amount: Some(input.requested),
+            message: Some(dr.number.clone()).filter(|_| kind != "accepted"),
+            ..Default::default()
+        };
+        store::dossier::record_event(txn, Some(dossier.id), None, who, event, now).await?;
+    }
+    let staff = domain::scope::Scope::Staff { user_id: 0, role: Role::PlatformAdmin };
+    let items = store::proforma::items(txn, &staff, dossier.company_id).await?;
+    let chosen: Vec<&store::proforma::Item> = items.iter().filter(|i| i.reimbursement.id == dr.id).collect();
+    let proforma = store::proforma::NewProforma {
+        company_id: dossier.company_id,
+        payer: "AKTO",
+        public: "temporary",
+        scheme: None,
+        items: &chosen,
+        amounts: domain::proforma::amounts(&[input.requested], true),
+        vat_subject: true,
+        bank: None,
+        issued_by: user,
+    };
+    store::proforma::issue(txn, &proforma, now).await?;
     Ok(())
 }
 
