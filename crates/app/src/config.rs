@@ -70,8 +70,13 @@ pub struct Config {
     pub log_format: LogFormat,
     /// Seconds the worker waits when no job is due.
     pub worker_idle_secs: u64,
-    /// The operator's postal address, printed on letters (one entry per line).
+    /// The operator's postal address, printed on letters and proformas (one entry per line, the
+    /// last one `postal code + town`).
     pub operator_address: Vec<String>,
+    /// The operator's SIREN, the buyer's legal registration on proformas' Factur-X XML.
+    pub operator_siren: String,
+    /// FPE-TT's SIREN, for proformas addressed to it (sent to the operator's address).
+    pub fpett_siren: String,
     /// The town letters are written from (« Fait à … »).
     pub operator_city: String,
     /// Who to contact, printed on letters (a phone number or an e-mail address).
@@ -111,6 +116,8 @@ impl Default for Config {
                 "1 place de la Formation".to_owned(),
                 "75010 PARIS".to_owned(),
             ],
+            operator_siren: "999999999".to_owned(),
+            fpett_siren: "999999998".to_owned(),
             operator_city: "Paris".to_owned(),
             help_contact: "votre conseiller habituel".to_owned(),
             activation_code_days: 60,
@@ -199,6 +206,15 @@ impl Config {
         if self.operator_address.is_empty() || self.operator_address.len() > 5 {
             bail!("ESPACE_OPERATOR_ADDRESS doit compter de 1 à 5 lignes");
         }
+        for (name, siren) in
+            [("ESPACE_OPERATOR_SIREN", &self.operator_siren), ("ESPACE_FPETT_SIREN", &self.fpett_siren)]
+        {
+            if siren.chars().filter(|c| !c.is_whitespace()).count() != 9
+                || !siren.chars().all(|c| c.is_ascii_digit() || c == ' ')
+            {
+                bail!("{name} doit compter 9 chiffres (reçu : « {siren} »)");
+            }
+        }
         if self.request_timeout_secs == 0 || self.body_limit_kib == 0 {
             bail!("ESPACE_REQUEST_TIMEOUT_SECS et ESPACE_BODY_LIMIT_KIB doivent être supérieurs à 0");
         }
@@ -286,6 +302,8 @@ impl Config {
         let mut web = web::WebConfig::new(&self.public_url());
         web.operator_name.clone_from(&self.operator_name);
         web.operator_address.clone_from(&self.operator_address);
+        web.operator_siren = self.operator_siren.chars().filter(char::is_ascii_digit).collect();
+        web.fpett_siren = self.fpett_siren.chars().filter(char::is_ascii_digit).collect();
         if let Some(secure) = self.secure_cookies {
             web.secure_cookies = secure;
         }

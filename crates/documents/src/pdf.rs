@@ -139,7 +139,24 @@ pub(crate) fn lay_out<T: Serialize>(template: Template, data: &T, today: NaiveDa
 /// [`PdfError::Export`].
 pub(crate) fn export(template: Template, laid: &Laid) -> Result<Vec<u8>, PdfError> {
     let options = PdfOptions { creator: Smart::Custom(Some("espace-formation".into())), ..PdfOptions::default() };
-    typst_pdf::pdf(&laid.document, &options).map_err(|errors| PdfError::Export {
+    write(template, laid, &options)
+}
+
+/// Writes a laid-out document as PDF/A-3b, the archival profile that may carry attached files
+/// (Factur-X). The template must set the document's date (`#set document(date: …)`).
+///
+/// # Errors
+/// [`PdfError::Export`].
+pub(crate) fn export_pdfa3(template: Template, laid: &Laid) -> Result<Vec<u8>, PdfError> {
+    let standards = typst_pdf::PdfStandards::new(&[typst_pdf::PdfStandard::A_3b])
+        .map_err(|message| PdfError::Export { template: template.name, message: format!("{message:?}") })?;
+    let options =
+        PdfOptions { creator: Smart::Custom(Some("espace-formation".into())), standards, ..PdfOptions::default() };
+    write(template, laid, &options)
+}
+
+fn write(template: Template, laid: &Laid, options: &PdfOptions) -> Result<Vec<u8>, PdfError> {
+    typst_pdf::pdf(&laid.document, options).map_err(|errors| PdfError::Export {
         template: template.name,
         message: errors.iter().map(|e| e.message.as_str()).collect::<Vec<_>>().join(" ; "),
     })

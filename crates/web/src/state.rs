@@ -47,6 +47,10 @@ pub struct WebConfig {
     pub operator_name: String,
     /// The operator's postal address, printed on proformas addressed to it.
     pub operator_address: Vec<String>,
+    /// The operator's SIREN (buyer on proformas addressed to it).
+    pub operator_siren: String,
+    /// FPE-TT's SIREN (buyer on proformas addressed to it).
+    pub fpett_siren: String,
     /// Mark cookies `Secure` (and use the `__Host-` prefix): required behind HTTPS.
     pub secure_cookies: bool,
     /// Take the client address from the last `X-Forwarded-For` entry (behind a reverse proxy).
@@ -77,6 +81,8 @@ impl WebConfig {
             public_url: public_url.trim_end_matches('/').to_owned(),
             operator_name: "OPCO".to_owned(),
             operator_address: Vec::new(),
+            operator_siren: String::new(),
+            fpett_siren: String::new(),
             secure_cookies: public_url.starts_with("https://"),
             trust_forwarded_for: false,
             request_timeout: Duration::from_secs(30),

@@ -186,11 +186,11 @@ async fn the_demo_seeds_an_empty_database_once() {
     let proformas = espace_app::proformas::list(&app.ctx).await.unwrap();
     assert_eq!(proformas.len(), 1, "{proformas:?}");
     assert!(proformas[0].contains("Intérim Démo Nord"));
-    let nord = store::company::find_by_siren(&app.ctx.db, &domain::Siren::parse("732829320").unwrap())
-        .await
-        .unwrap()
-        .unwrap();
+    let nord =
+        store::company::find_by_siren(&app.ctx.db, &domain::Siren::parse("732829320").unwrap()).await.unwrap().unwrap();
     let invoices = browser.get(&format!("/entreprises/{}/factures", nord.id)).await;
     let number = proformas[0].split('\t').next().unwrap();
     assert!(invoices.body.contains(number), "Camille sees the proforma: {}", invoices.body);
+    let out = app._dir.path().join("demo-proforma.pdf");
+    assert!(espace_app::proformas::export(&app.ctx, number, &out).await.unwrap() > 1000);
 }

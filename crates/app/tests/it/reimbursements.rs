@@ -290,6 +290,9 @@ async fn a_company_claims_with_its_certificate_and_the_case_manager_validates_le
     assert_eq!(status, StatusCode::OK);
     let text = crate::support::pdf_pages(&bytes).join(" ");
     assert!(text.contains("FACTURE PRO FORMA") && text.contains("Léa Moreau"), "{text}");
+    // A Factur-X: the CII XML travels inside the PDF/A-3 (checked against the XSD in `documents`).
+    let contains = |needle: &[u8]| bytes.windows(needle.len()).any(|w| w == needle);
+    assert!(contains(b"factur-x.xml") && contains(b"EN 16931") && contains(b"/AFRelationship"));
     // Invoiced once: the DR cannot go on a second proforma, and another company's user reaches nothing.
     let again = company.post(&invoices, &[("reimbursements", &id.to_string())]).await;
     assert!(again.body.contains("figure déjà sur une facture pro forma"), "{}", again.body);

@@ -260,7 +260,7 @@ pub async fn show(
     Ok(render::page(&page)?.into_response())
 }
 
-/// The PDF of a proforma (also used by the operator's command line).
+/// The PDF of a proforma, a Factur-X (also used by the operator's command line).
 ///
 /// # Errors
 /// The database's or the renderer's.
@@ -280,26 +280,48 @@ pub async fn pdf(db: &store::Db, config: &crate::state::WebConfig, proforma: &Pr
             start: item.dossier.training_start,
             end: item.dossier.training_end,
             trainees,
-            amount: item.amount().to_string(),
+            net: item.amount(),
         });
     }
     let payer = payer_name(config, &proforma.payer);
+    // The operator's address: street lines, then « postal code + town » on the last line.
+    let (street, town) = config.operator_address.split_at(config.operator_address.len().saturating_sub(1));
+    let town = town.first().map(String::as_str).unwrap_or_default();
+    let (postal_code, city) = town.split_once(' ').unwrap_or(("", town));
+    let buyer_siren = if proforma.payer == "FPETT" { &config.fpett_siren } else { &config.operator_siren };
     let document = documents::proforma::ProformaDocument {
         number: proforma.number.clone(),
         issued_on: domain::clock::paris_day(proforma.issued_at),
-        issuer: documents::proforma::Party { name: company.name.clone(), address_lines: company.address.lines() },
-        issuer_siren: company.siren.formatted(),
+        issuer: documents::proforma::Party {
+            name: company.name.clone(),
+            siren: company.siren.as_str().to_owned(),
+            siret: None,
+            vat_id: None,
+            address_lines: [company.address.complement.clone().unwrap_or_default(), company.address.street.clone()]
+                .into_iter()
+                .filter(|l| !l.trim().is_empty())
+                .collect(),
+            postal_code: company.address.postal_code.clone(),
+            city: company.address.city.clone(),
+            country_code: "FR".to_owned(),
+        },
         vat_subject: proforma.vat_subject,
-        payer: documents::proforma::Party { name: payer, address_lines: config.operator_address.clone() },
+        payer: documents::proforma::Party {
+            name: payer,
+            siren: buyer_siren.clone(),
+            siret: None,
+            vat_id: None,
+            address_lines: street.iter().take(3).cloned().collect(),
+            postal_code: postal_code.to_owned(),
+            city: city.to_owned(),
+            country_code: "FR".to_owned(),
+        },
         public: public_label(&proforma.public).to_owned(),
         scheme: proforma.scheme.clone(),
         lines,
-        net: Money::from_cents(proforma.net_cents).to_string(),
-        vat: Money::from_cents(proforma.vat_cents).to_string(),
-        gross: Money::from_cents(proforma.gross_cents).to_string(),
         bank: proforma.iban.clone().zip(proforma.account_holder.clone()),
     };
-    tokio::task::spawn_blocking(move || documents::proforma::render_proforma(&document))
+    tokio::task::spawn_blocking(move || documents::proforma::render_facturx(&document, &document.invoice()))
         .await
         .map_err(|e| AppError::Internal(Box::new(e)))?
         .map_err(|e| AppError::Internal(Box::new(e)))
