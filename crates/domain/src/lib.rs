@@ -10,6 +10,7 @@ pub mod dossier;
 pub mod email;
 pub mod habilitation;
 pub mod ident;
+pub mod invoice;
 pub mod legacy;
 pub mod money;
 pub mod password;
