@@ -25,11 +25,18 @@ pub enum Kind {
     Attendance,
     /// Anything else the case manager asked for.
     Other,
+    /// The company's own invoice.
+    Invoice,
+    /// A bank identity statement (*RIB*).
+    Rib,
 }
 
 impl Kind {
     /// Every kind, in the order of the form.
-    pub const ALL: [Kind; 3] = [Kind::Certificate, Kind::Attendance, Kind::Other];
+    pub const ALL: [Kind; 5] = [Kind::Certificate, Kind::Attendance, Kind::Other, Kind::Invoice, Kind::Rib];
+
+    /// The kinds a supporting document of a DR may have.
+    pub const SUPPORTING: [Kind; 3] = [Kind::Certificate, Kind::Attendance, Kind::Other];
 
     /// The stable code stored.
     #[must_use]
@@ -38,6 +45,8 @@ impl Kind {
             Kind::Certificate => "certificate",
             Kind::Attendance => "attendance",
             Kind::Other => "other",
+            Kind::Invoice => "invoice",
+            Kind::Rib => "rib",
         }
     }
 
@@ -48,6 +57,8 @@ impl Kind {
             Kind::Certificate => "Certificat de réalisation",
             Kind::Attendance => "Feuilles d’émargement",
             Kind::Other => "Autre justificatif",
+            Kind::Invoice => "Facture",
+            Kind::Rib => "Relevé d’identité bancaire",
         }
     }
 
@@ -123,6 +134,8 @@ pub struct NewDocument {
     pub dossier_id: Option<i64>,
     /// The DR it supports.
     pub reimbursement_id: Option<i64>,
+    /// The proforma it answers (the company's invoice, a RIB).
+    pub proforma_id: Option<i64>,
     /// What it is.
     pub kind: Kind,
     /// The name the person gave it.
@@ -146,6 +159,7 @@ pub async fn create(conn: &impl ConnectionTrait, input: NewDocument, now: DateTi
         company_id: Set(input.company_id),
         dossier_id: Set(input.dossier_id),
         reimbursement_id: Set(input.reimbursement_id),
+        proforma_id: Set(input.proforma_id),
         kind: Set(input.kind.code().to_owned()),
         file_name: Set(input.file_name),
         sha256: Set(input.sha256),
@@ -179,12 +193,11 @@ pub async fn get(conn: &impl ConnectionTrait, scope: &Scope, id: i64) -> Result<
     let Some(row) = document::Entity::find_by_id(id).one(conn).await? else {
         return Ok(None);
     };
-    let reached = match row.reimbursement_id {
-        Some(dr) => crate::reimbursement::get(conn, scope, dr).await?.is_some(),
-        None => match row.dossier_id {
-            Some(dossier) => crate::dossier::get(conn, scope, dossier).await?.is_some(),
-            None => scope.is_staff(),
-        },
+    let reached = match (row.reimbursement_id, row.proforma_id, row.dossier_id) {
+        (Some(dr), _, _) => crate::reimbursement::get(conn, scope, dr).await?.is_some(),
+        (None, Some(proforma), _) => crate::proforma::get(conn, scope, proforma).await?.is_some(),
+        (None, None, Some(dossier)) => crate::dossier::get(conn, scope, dossier).await?.is_some(),
+        (None, None, None) => scope.is_staff(),
     };
     Ok(reached.then_some(row))
 }

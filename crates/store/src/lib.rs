@@ -18,6 +18,7 @@ pub mod dossier;
 pub mod drf;
 mod entity;
 pub mod history;
+pub mod invoice;
 pub mod job;
 pub mod legacy;
 pub mod login_attempt;

@@ -223,3 +223,11 @@ pub async fn all(conn: &impl ConnectionTrait) -> Result<Vec<Proforma>, DbErr> {
 pub async fn by_number(conn: &impl ConnectionTrait, number: &str) -> Result<Option<Proforma>, DbErr> {
     proforma::Entity::find().filter(proforma::Column::Number.eq(number.trim())).one(conn).await
 }
+
+/// A proforma by id, whoever asks (the back-office's queues; callers check the staff role).
+///
+/// # Errors
+/// The driver's error.
+pub async fn get_unscoped(conn: &impl ConnectionTrait, id: i64) -> Result<Option<Proforma>, DbErr> {
+    proforma::Entity::find_by_id(id).one(conn).await
+}

@@ -41,8 +41,8 @@ pub mod state;
 pub use state::{AppState, WebConfig};
 
 use crate::pages::{
-    account, companies, dossiers, drf, health, home, instruction, letters, login, members, notifications, password,
-    proformas, reimbursements, sessions, staff, staff_companies, tokens,
+    account, companies, dossiers, drf, health, home, instruction, invoices, letters, login, members, notifications,
+    password, proformas, reimbursements, sessions, staff, staff_companies, tokens,
 };
 
 /// Why the router could not be built.
@@ -134,6 +134,10 @@ pub fn router(state: AppState) -> Result<Router, RouterError> {
         .route("/entreprises/{id}/factures", get(proformas::list).post(proformas::issue))
         .route("/entreprises/{id}/factures/{proforma}", get(proformas::show))
         .route("/entreprises/{id}/factures/{proforma}/proforma.pdf", get(proformas::download))
+        .route(
+            "/entreprises/{id}/factures/{proforma}/facture",
+            post(invoices::upload).layer(DefaultBodyLimit::max(invoices::UPLOAD_BODY_LIMIT)),
+        )
         .route("/entreprises/{id}/drf/nouvelle", get(drf::new_form).post(drf::file))
         .route("/entreprises/{id}/drf/{drf}", get(drf::show))
         .route("/entreprises/{id}/drf/{drf}/dossier", post(drf::to_dossier))
@@ -147,6 +151,9 @@ pub fn router(state: AppState) -> Result<Router, RouterError> {
         .route("/gestion/remboursements/{id}", get(reimbursements::staff_show))
         .route("/gestion/remboursements/{id}/decision", post(reimbursements::decide))
         .route("/gestion/documents/{id}", get(reimbursements::staff_document))
+        .route("/gestion/factures", get(invoices::queue))
+        .route("/gestion/factures/{id}", get(invoices::staff_show))
+        .route("/gestion/factures/{id}/decision", post(invoices::decide))
         .route("/gestion/regles", get(instruction::rules))
         .route("/gestion/regles/accord", post(instruction::record_agreement))
         .route("/gestion", get(staff::index))

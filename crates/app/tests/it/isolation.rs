@@ -119,6 +119,7 @@ fn routes() -> Vec<Route> {
         route(post.clone(), "/entreprises/{company}/factures", &[("reimbursements", "1")], CompanyWide),
         route(get.clone(), "/entreprises/{company}/factures/{proforma}", &[], Victim),
         route(get.clone(), "/entreprises/{company}/factures/{proforma}/proforma.pdf", &[], Victim),
+        route(post.clone(), "/entreprises/{company}/factures/{proforma}/facture", &[("number", "x")], Victim),
         route(get.clone(), "/entreprises/{company}/drf/nouvelle", &[], CompanyWide),
         route(post.clone(), "/entreprises/{company}/drf/nouvelle", &[("scheme", "CIPI")], CompanyWide),
         route(get.clone(), "/entreprises/{company}/drf/{drf}", &[], Victim),
@@ -138,6 +139,14 @@ fn routes() -> Vec<Route> {
             Victim,
         ),
         route(get.clone(), "/gestion/documents/{document}", &[], Victim),
+        route(get.clone(), "/gestion/factures", &[], Victim),
+        route(get.clone(), "/gestion/factures/{invoice}", &[], Victim),
+        route(
+            post.clone(),
+            "/gestion/factures/{invoice}/decision",
+            &[("decision", "approve"), ("version", "0")],
+            Victim,
+        ),
         route(get.clone(), "/gestion/regles", &[], Victim),
         route(post.clone(), "/gestion/regles/accord", &[("scheme", "PICIAE"), ("reference", "x")], Victim),
         route(get.clone(), "/gestion", &[], Victim),
@@ -222,6 +231,7 @@ struct Victims {
     dr: i64,
     document: i64,
     proforma: i64,
+    invoice: i64,
 }
 
 async fn snapshot(app: &TestApp, v: &Victims) -> String {
@@ -246,6 +256,7 @@ async fn snapshot(app: &TestApp, v: &Victims) -> String {
     text.push_str(&format!("{:?}\n", store::reimbursement::for_dossier(db, v.dossier).await.unwrap()));
     text.push_str(&format!("{:?}\n", store::document::for_reimbursement(db, v.dr).await.unwrap()));
     text.push_str(&format!("{:?}\n", store::proforma::all(db).await.unwrap()));
+    text.push_str(&format!("{:?}\n", store::invoice::for_proforma(db, v.proforma).await.unwrap()));
     text.push_str(&format!("{:?}\n", store::schemes::agreement(db, "PICIAE").await.unwrap()));
     text.push_str(&format!("{:?}\n", store::activation::queued_letters(db).await.unwrap()));
     text.push_str(&format!("{:?}\n", store::notification::list(db, v.alice, 1, 100).await.unwrap()));
@@ -295,6 +306,22 @@ async fn setup(app: &TestApp) -> (Victims, TestClient) {
     let (dossier, drf) = crate::dossiers::victim_filings(app, nord.id, nord.agency, alice_id).await;
     let (dr, document) = victim_claim(app, dossier, alice_id).await;
     let proforma = victim_proforma(app, nord.id, dr, alice_id).await;
+    let invoice = store::invoice::NewInvoice {
+        proforma_id: proforma,
+        company_id: nord.id,
+        number: "FACT-VICTIME".into(),
+        syntax: "pdf",
+        buyer_name: "AKTO".into(),
+        seller_siren: Some("732829320".into()),
+        net: domain::Money::from_cents(432_198),
+        vat: domain::Money::from_cents(86_440),
+        gross: domain::Money::from_cents(518_638),
+        iban: None,
+        document_id: document,
+        rib_document_id: None,
+        uploaded_by: alice_id,
+    };
+    let invoice = store::invoice::create(&app.ctx.db, invoice, app.ctx.clock.now()).await.unwrap().id;
     let victims = Victims {
         company: nord.id,
         company_name: nord.name,
@@ -313,6 +340,7 @@ async fn setup(app: &TestApp) -> (Victims, TestClient) {
         dr,
         document,
         proforma,
+        invoice,
     };
     (victims, alice)
 }
@@ -341,6 +369,7 @@ async fn victim_claim(app: &TestApp, dossier_id: i64, user: i64) -> (i64, i64) {
         company_id: dossier.company_id,
         dossier_id: Some(dossier.id),
         reimbursement_id: Some(dr.id),
+        proforma_id: None,
         kind: store::document::Kind::Certificate,
         file_name: "Certificat Victime.pdf".into(),
         sha256,
@@ -394,6 +423,7 @@ fn path(template: &str, v: &Victims) -> String {
         .replace("{dr}", &v.dr.to_string())
         .replace("{document}", &v.document.to_string())
         .replace("{proforma}", &v.proforma.to_string())
+        .replace("{invoice}", &v.invoice.to_string())
         .replace("{file}", "app.css")
 }
 
@@ -422,6 +452,7 @@ async fn walk(app: &TestApp, intruder: &mut TestClient, intruder_token: &str, v:
             "Trainee Victime",
             "4\u{202f}321,98",
             "Certificat Victime",
+            "FACT-VICTIME",
             "%PDF-",
         ];
         for leak in leaks {

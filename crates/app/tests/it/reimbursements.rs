@@ -101,6 +101,56 @@ async fn claimant(app: &TestApp, (y, m, d): (i32, u32, u32)) -> (TestCompany, Te
     (nord, company, user)
 }
 
+/// The proforma a DR is on.
+async fn dr_proforma(app: &TestApp, dr: i64) -> i64 {
+    let staff = domain::scope::Scope::Staff { user_id: 0, role: Role::PlatformAdmin };
+    let company = staff_dr(app, dr).await.company_id;
+    store::proforma::items(&app.ctx.db, &staff, company)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|i| i.reimbursement.id == dr)
+        .and_then(|i| i.proforma_id)
+        .unwrap()
+}
+
+/// The company's own e-invoice (CII) for a proforma, as its accounting software would issue it.
+async fn e_invoice(app: &TestApp, proforma: i64) -> String {
+    let proforma = store::proforma::get_unscoped(&app.ctx.db, proforma).await.unwrap().unwrap();
+    let party = |name: &str, siren: &str| documents::facturx::Party {
+        name: name.into(),
+        siren: siren.into(),
+        siret: None,
+        vat_id: Some(documents::proforma::french_vat_number(siren).unwrap()),
+        address_lines: vec!["12 rue Nationale".into()],
+        postal_code: "59000".into(),
+        city: "Lille".into(),
+        country_code: "FR".into(),
+    };
+    let invoice = documents::facturx::Invoice {
+        number: "FA-2026-0043".into(),
+        issue_date: NaiveDate::from_ymd_opt(2026, 2, 10).unwrap(),
+        type_code: 380,
+        currency: "EUR".into(),
+        seller: party("Intérim Nord", "732829320"),
+        buyer: party("OPCO Démo", "999999999"),
+        buyer_reference: Some(proforma.number.clone()),
+        lines: vec![documents::facturx::Line {
+            id: "1".into(),
+            name: "Formation".into(),
+            note: None,
+            net_cents: proforma.net_cents,
+            vat_rate_bp: 2000,
+            vat_category: documents::facturx::VatCategory::Standard,
+        }],
+        exemption_reason: None,
+        payee_iban: Some("FR7630006000011234567890189".into()),
+        payment_terms: Some("À réception".into()),
+        notes: Vec::new(),
+    };
+    documents::facturx::cii_xml(&invoice).unwrap()
+}
+
 fn dr_id(location: &str) -> i64 {
     location.rsplit('/').next().unwrap().split('?').next().unwrap().parse().unwrap()
 }
@@ -300,6 +350,48 @@ async fn a_company_claims_with_its_certificate_and_the_case_manager_validates_le
         let response = mallory.get(&url).await;
         assert!(matches!(response.status, StatusCode::NOT_FOUND | StatusCode::FORBIDDEN), "{url}");
     }
+    // The company uploads its own invoice: a PDF whose amounts it confirms, checked to the cent.
+    let upload = format!("{}/facture", issued.location().split('?').next().unwrap());
+    let fields = |net: &'static str| {
+        vec![
+            ("number", "FA-2026-0042"),
+            ("buyer_name", "OPCO Démo"),
+            ("seller_siren", "732 829 320"),
+            ("net", net),
+            ("vat", "560,00"),
+            ("gross", "3 360,00"),
+            ("iban", ""),
+        ]
+    };
+    let off = company.multipart(&upload, &fields("2 800,01"), &[("invoice", "facture.pdf", &pdf)]).await;
+    assert_eq!(off.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(off.body.contains(&format!("(écart de {})", eur("0,01 €"))), "{}", off.body);
+    assert!(off.body.contains("Ni IBAN sur la facture ni RIB joint"), "{}", off.body);
+    assert!(store::invoice::for_proforma(&app.ctx.db, dr_proforma(&app, id).await).await.unwrap().is_empty());
+    let sent = company
+        .multipart(&upload, &fields("2 800,00"), &[("invoice", "facture.pdf", &pdf), ("rib", "rib.pdf", &pdf)])
+        .await;
+    assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.body);
+    let invoice = store::invoice::for_proforma(&app.ctx.db, dr_proforma(&app, id).await).await.unwrap().remove(0);
+    // The case manager refuses it with a reason; the company sends an e-invoice, read automatically.
+    let queue = manager.get("/gestion/factures").await;
+    assert!(queue.body.contains("FA-2026-0042"), "{}", queue.body);
+    let decision = format!("/gestion/factures/{}/decision", invoice.id);
+    let refused =
+        manager.post(&decision, &[("decision", "reject"), ("reason", "Facture non signée"), ("version", "0")]).await;
+    assert_eq!(refused.status, StatusCode::SEE_OTHER, "{}", refused.body);
+    let xml = e_invoice(&app, dr_proforma(&app, id).await).await;
+    let read = company.multipart(&upload, &[], &[("invoice", "facture.xml", xml.as_bytes())]).await;
+    assert_eq!(read.status, StatusCode::SEE_OTHER, "{}", read.body);
+    let invoice = store::invoice::for_proforma(&app.ctx.db, dr_proforma(&app, id).await).await.unwrap().remove(0);
+    assert_eq!((invoice.syntax.as_str(), invoice.gross_cents), ("cii", 336_000));
+    let approved = manager
+        .post(&format!("/gestion/factures/{}/decision", invoice.id), &[("decision", "approve"), ("version", "0")])
+        .await;
+    assert_eq!(approved.status, StatusCode::SEE_OTHER, "{}", approved.body);
+    let page = company.get(issued.location()).await;
+    assert!(page.body.contains("approuvée, à payer") && page.body.contains("Facture non signée"), "{}", page.body);
+
     // The operator's command line lists it, number first, and exports the same PDF.
     let lines = espace_app::proformas::list(&app.ctx).await.unwrap();
     assert_eq!(lines.len(), 1);

@@ -12,6 +12,7 @@ pub struct Model {
     pub company_id: i64,
     pub dossier_id: Option<i64>,
     pub reimbursement_id: Option<i64>,
+    pub proforma_id: Option<i64>,
     pub kind: String,
     pub file_name: String,
     pub sha256: String,

@@ -16,6 +16,7 @@ pub mod dossier_event;
 pub mod drf;
 pub mod establishment;
 pub mod habilitation;
+pub mod invoice;
 pub mod job;
 pub mod legacy_account;
 pub mod legacy_dossier;

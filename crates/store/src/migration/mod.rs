@@ -10,6 +10,7 @@ mod m20261130_000002_companies;
 mod m20261130_000003_dossiers;
 mod m20261130_000004_reimbursements;
 mod m20261130_000005_proformas;
+mod m20261130_000006_invoices;
 mod schema;
 
 /// The ordered list of migrations.
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000003_dossiers::Migration),
             Box::new(m20261130_000004_reimbursements::Migration),
             Box::new(m20261130_000005_proformas::Migration),
+            Box::new(m20261130_000006_invoices::Migration),
         ]
     }
 }

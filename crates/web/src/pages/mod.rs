@@ -8,6 +8,7 @@ pub mod filing;
 pub mod health;
 pub mod home;
 pub mod instruction;
+pub mod invoices;
 pub mod letters;
 pub mod login;
 pub mod members;

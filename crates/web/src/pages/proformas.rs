@@ -24,7 +24,7 @@ use crate::render;
 use crate::state::AppState;
 
 /// The payers a proforma may be addressed to (F6), with their names on the document.
-fn payer_name(config: &crate::state::WebConfig, payer: &str) -> String {
+pub(crate) fn payer_name(config: &crate::state::WebConfig, payer: &str) -> String {
     match payer {
         "FPETT" => "FPE-TT — Fonds professionnel pour l’emploi dans le travail temporaire".to_owned(),
         _ => config.operator_name.clone(),
@@ -219,30 +219,53 @@ pub struct ShowPage {
     vat: Money,
     gross: Money,
     issued_on: String,
+    invoices: Vec<(store::invoice::Invoice, &'static str, Money)>,
+    can_upload: bool,
+    upload: crate::pages::invoices::UploadValues,
+    errors: FormErrors,
 }
 
-async fn proforma_of(state: &AppState, scoped: &Scoped, company_id: i64, id: i64) -> Result<Proforma, AppError> {
+pub(crate) async fn proforma_of(
+    state: &AppState,
+    scoped: &Scoped,
+    company_id: i64,
+    id: i64,
+) -> Result<Proforma, AppError> {
     store::proforma::get(&state.db, &scoped.scope, id)
         .await?
         .filter(|p| p.company_id == company_id)
         .ok_or(AppError::NotFound)
 }
 
-/// `GET /entreprises/{id}/factures/{proforma}`
-pub async fn show(
-    State(state): State<AppState>,
+/// The page of a proforma, with its invoices and the upload form.
+pub(crate) async fn show_page(
+    state: &AppState,
     chrome: Chrome,
-    scoped: Scoped,
-    Path((company_id, id)): Path<(i64, i64)>,
-) -> Result<Response, AppError> {
-    let proforma = proforma_of(&state, &scoped, company_id, id).await?;
+    scoped: &Scoped,
+    company_id: i64,
+    id: i64,
+    upload: crate::pages::invoices::UploadValues,
+    errors: FormErrors,
+) -> Result<ShowPage, AppError> {
+    let proforma = proforma_of(state, scoped, company_id, id).await?;
     let company = store::company::get(&state.db, &scoped.scope, company_id).await?.ok_or(AppError::NotFound)?;
     let lines = store::proforma::lines(&state.db, id)
         .await?
         .into_iter()
         .map(|item| ItemLine { public: public_label(&item.dossier.public), amount: item.amount(), item })
         .collect();
-    let page = ShowPage {
+    let invoices: Vec<_> = store::invoice::for_proforma(&state.db, id)
+        .await?
+        .into_iter()
+        .map(|i| {
+            let label = store::invoice::status::label(&i.status);
+            let gross = Money::from_cents(i.gross_cents);
+            (i, label, gross)
+        })
+        .collect();
+    // One invoice at a time: another only once the last one was refused.
+    let can_upload = invoices.iter().all(|(i, _, _)| i.status == store::invoice::status::REJECTED);
+    Ok(ShowPage {
         chrome,
         company_id,
         siren: company.siren.formatted(),
@@ -256,7 +279,21 @@ pub async fn show(
         gross: Money::from_cents(proforma.gross_cents),
         issued_on: documents::fr::date(proforma.issued_at),
         proforma,
-    };
+        invoices,
+        can_upload,
+        upload,
+        errors,
+    })
+}
+
+/// `GET /entreprises/{id}/factures/{proforma}`
+pub async fn show(
+    State(state): State<AppState>,
+    chrome: Chrome,
+    scoped: Scoped,
+    Path((company_id, id)): Path<(i64, i64)>,
+) -> Result<Response, AppError> {
+    let page = show_page(&state, chrome, &scoped, company_id, id, Default::default(), FormErrors::new()).await?;
     Ok(render::page(&page)?.into_response())
 }
 

@@ -143,7 +143,7 @@ async fn form_page(
         amounts,
         budgets: budgets(state, &dossier),
         budget: form.text("budget").to_owned(),
-        kinds: Kind::ALL.iter().map(|k| (k.code(), k.label())).collect(),
+        kinds: Kind::SUPPORTING.iter().map(|k| (k.code(), k.label())).collect(),
         dossier,
         errors,
     })
@@ -168,7 +168,8 @@ fn check_files<'a>(errors: &mut FormErrors, form: &'a MultipartForm) -> Vec<(&'a
         errors.add("documents", format!("Joignez {MAX_FILES} fichiers au plus."));
         return Vec::new();
     }
-    let kind = Kind::from_code(form.text("document_kind")).unwrap_or(Kind::Other);
+    let kind =
+        Kind::from_code(form.text("document_kind")).filter(|k| Kind::SUPPORTING.contains(k)).unwrap_or(Kind::Other);
     let mut checked = Vec::new();
     for file in files {
         match documents::upload::check_pdf(&file.bytes) {
@@ -194,6 +195,7 @@ async fn store_files(
             company_id: dr.company_id,
             dossier_id: Some(dr.dossier_id),
             reimbursement_id: Some(dr.id),
+            proforma_id: None,
             kind: *kind,
             file_name: if file.file_name.is_empty() { "justificatif.pdf".to_owned() } else { file.file_name.clone() },
             sha256,

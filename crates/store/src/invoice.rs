@@ -1,0 +1,178 @@
+//! The companies' own invoices for their proformas (SPEC F3, F7): uploaded once the checks pass,
+//! then approved by a case manager, which makes them payable, or rejected with a reason, which lets
+//! the company upload another.
+
+use chrono::{DateTime, Utc};
+use domain::Money;
+use domain::scope::Scope;
+use sea_orm::ExprTrait as _;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect,
+};
+
+use crate::entity::invoice;
+
+/// An invoice row.
+pub type Invoice = invoice::Model;
+
+/// Where an invoice stands.
+pub mod status {
+    /// Waiting for a case manager.
+    pub const SUBMITTED: &str = "submitted";
+    /// Approved: payable.
+    pub const APPROVED: &str = "approved";
+    /// Rejected with a reason.
+    pub const REJECTED: &str = "rejected";
+
+    /// The French label.
+    #[must_use]
+    pub fn label(code: &str) -> &'static str {
+        match code {
+            SUBMITTED => "à vérifier par l’opérateur",
+            APPROVED => "approuvée, à payer",
+            REJECTED => "refusée",
+            _ => "inconnu",
+        }
+    }
+}
+
+/// An invoice as uploaded, its key fields read or confirmed.
+#[derive(Debug, Clone)]
+pub struct NewInvoice {
+    /// The proforma it answers.
+    pub proforma_id: i64,
+    /// Company.
+    pub company_id: i64,
+    /// Its own number.
+    pub number: String,
+    /// `pdf`, `cii` or `ubl`.
+    pub syntax: &'static str,
+    /// Addressee as written.
+    pub buyer_name: String,
+    /// Seller's SIREN as written.
+    pub seller_siren: Option<String>,
+    /// Net.
+    pub net: Money,
+    /// VAT.
+    pub vat: Money,
+    /// Gross.
+    pub gross: Money,
+    /// IBAN as written.
+    pub iban: Option<String>,
+    /// The file.
+    pub document_id: i64,
+    /// A RIB, if attached.
+    pub rib_document_id: Option<i64>,
+    /// Who.
+    pub uploaded_by: i64,
+}
+
+/// Records an uploaded invoice, waiting for a case manager.
+///
+/// # Errors
+/// The driver's error.
+pub async fn create(conn: &impl ConnectionTrait, input: NewInvoice, now: DateTime<Utc>) -> Result<Invoice, DbErr> {
+    invoice::ActiveModel {
+        proforma_id: Set(input.proforma_id),
+        company_id: Set(input.company_id),
+        number: Set(input.number),
+        syntax: Set(input.syntax.to_owned()),
+        buyer_name: Set(input.buyer_name),
+        seller_siren: Set(input.seller_siren),
+        net_cents: Set(input.net.cents()),
+        vat_cents: Set(input.vat.cents()),
+        gross_cents: Set(input.gross.cents()),
+        iban: Set(input.iban),
+        document_id: Set(input.document_id),
+        rib_document_id: Set(input.rib_document_id),
+        status: Set(status::SUBMITTED.to_owned()),
+        reason: Set(None),
+        version: Set(0),
+        uploaded_by: Set(Some(input.uploaded_by)),
+        uploaded_at: Set(now),
+        decided_by: Set(None),
+        decided_at: Set(None),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await
+}
+
+/// The invoices of a proforma, newest first (the caller has reached the proforma).
+///
+/// # Errors
+/// The driver's error.
+pub async fn for_proforma(conn: &impl ConnectionTrait, proforma_id: i64) -> Result<Vec<Invoice>, DbErr> {
+    invoice::Entity::find()
+        .filter(invoice::Column::ProformaId.eq(proforma_id))
+        .order_by_desc(invoice::Column::Id)
+        .all(conn)
+        .await
+}
+
+/// An invoice the scope reaches through its proforma.
+///
+/// # Errors
+/// The driver's error.
+pub async fn get(conn: &impl ConnectionTrait, scope: &Scope, id: i64) -> Result<Option<Invoice>, DbErr> {
+    let Some(row) = invoice::Entity::find_by_id(id).one(conn).await? else {
+        return Ok(None);
+    };
+    let reached = crate::proforma::get(conn, scope, row.proforma_id).await?.is_some();
+    Ok(reached.then_some(row))
+}
+
+/// Invoices in `status`, oldest first, a page of `per_page`.
+///
+/// # Errors
+/// The driver's error.
+pub async fn queue(
+    conn: &impl ConnectionTrait,
+    status: Option<&str>,
+    page: u64,
+    per_page: u64,
+) -> Result<(Vec<Invoice>, u64), DbErr> {
+    let mut query = invoice::Entity::find();
+    if let Some(status) = status {
+        query = query.filter(invoice::Column::Status.eq(status));
+    }
+    let total = query.clone().count(conn).await?;
+    let rows = query
+        .order_by_asc(invoice::Column::UploadedAt)
+        .order_by_asc(invoice::Column::Id)
+        .offset(page.saturating_sub(1) * per_page)
+        .limit(per_page)
+        .all(conn)
+        .await?;
+    Ok((rows, total))
+}
+
+/// Decides a submitted invoice still at `version`: `approved` or `rejected` (with a reason).
+/// Returns whether it moved.
+///
+/// # Errors
+/// The driver's error.
+pub async fn decide(
+    conn: &impl ConnectionTrait,
+    id: i64,
+    version: i64,
+    to: &str,
+    reason: Option<String>,
+    by: i64,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let changed = invoice::Entity::update_many()
+        .col_expr(invoice::Column::Status, to.into())
+        .col_expr(invoice::Column::Reason, reason.into())
+        .col_expr(invoice::Column::DecidedBy, Some(by).into())
+        .col_expr(invoice::Column::DecidedAt, Some(now).into())
+        .col_expr(invoice::Column::Version, Expr::col(invoice::Column::Version).add(1))
+        .filter(invoice::Column::Id.eq(id))
+        .filter(invoice::Column::Version.eq(version))
+        .filter(invoice::Column::Status.eq(status::SUBMITTED))
+        .exec(conn)
+        .await?;
+    Ok(changed.rows_affected == 1)
+}

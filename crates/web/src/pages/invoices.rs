@@ -1,0 +1,428 @@
+//! The company's own invoice for a proforma (SPEC F3, F6, F7, F8): uploaded as an e-invoice whose
+//! XML (Factur-X/CII or UBL) is read automatically, or as a PDF whose key fields the person
+//! confirms; checked field by field against the proforma (nothing is saved while anything differs);
+//! then approved by a case manager, which makes it payable, or refused with a reason.
+
+use askama::Template;
+use axum::extract::{FromRequest as _, Path, Query, Request, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use domain::Money;
+use domain::invoice::{Expected, Found};
+use serde::Deserialize;
+use store::document::{Kind, NewDocument};
+use store::invoice::{Invoice, NewInvoice, status};
+use store::notification::NewNotification;
+use store::proforma::Proforma;
+
+use crate::auth::{Scoped, Staff};
+use crate::chrome::Chrome;
+use crate::client::Client;
+use crate::error::AppError;
+use crate::extract::{Form, MultipartForm, UploadedFile};
+use crate::forms::FormErrors;
+use crate::notify::audit;
+use crate::pages::filing::tell_company;
+use crate::pages::proformas::{payer_name, proforma_of, show_page};
+use crate::policy::Permission;
+use crate::render;
+use crate::state::AppState;
+
+/// Largest e-invoice XML accepted.
+const MAX_XML_BYTES: usize = 2 * 1024 * 1024;
+
+/// The body limit of the upload route: the invoice, a RIB and the form.
+pub const UPLOAD_BODY_LIMIT: usize = 2 * documents::upload::MAX_PDF_BYTES + 64 * 1024;
+
+/// The key fields as the person typed them (kept on a refused upload).
+#[derive(Debug, Clone, Default)]
+pub struct UploadValues {
+    pub(crate) number: String,
+    pub(crate) buyer_name: String,
+    pub(crate) seller_siren: String,
+    pub(crate) net: String,
+    pub(crate) vat: String,
+    pub(crate) gross: String,
+    pub(crate) iban: String,
+}
+
+impl UploadValues {
+    fn from_form(form: &MultipartForm) -> Self {
+        let text = |name: &str| form.text(name).trim().to_owned();
+        Self {
+            number: text("number"),
+            buyer_name: text("buyer_name"),
+            seller_siren: text("seller_siren"),
+            net: text("net"),
+            vat: text("vat"),
+            gross: text("gross"),
+            iban: text("iban"),
+        }
+    }
+}
+
+/// What the proforma expects of its invoice.
+fn expected(state: &AppState, proforma: &Proforma, siren: &str) -> Expected {
+    let mut payer_names = vec![proforma.payer.clone(), payer_name(&state.config, &proforma.payer)];
+    if proforma.payer == "FPETT" {
+        payer_names.push("FPE-TT".to_owned());
+    } else {
+        payer_names.push(state.config.operator_name.clone());
+    }
+    Expected {
+        payer: payer_name(&state.config, &proforma.payer),
+        payer_names,
+        siren: siren.to_owned(),
+        net: Money::from_cents(proforma.net_cents),
+        vat: Money::from_cents(proforma.vat_cents),
+        gross: Money::from_cents(proforma.gross_cents),
+    }
+}
+
+fn is_xml(bytes: &[u8]) -> bool {
+    let start = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    start.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'<')
+}
+
+/// Reads the invoice: its XML, or the fields confirmed for a PDF. Errors go to `errors`.
+fn read(
+    errors: &mut FormErrors,
+    file: &UploadedFile,
+    values: &UploadValues,
+    rib: bool,
+) -> Option<(Found, &'static str)> {
+    if is_xml(&file.bytes) {
+        if file.bytes.len() > MAX_XML_BYTES {
+            errors.add("invoice", "La facture électronique dépasse 2 Mo.");
+            return None;
+        }
+        return match documents::facturx::read_invoice_xml(&file.bytes) {
+            Ok(read) => Some((
+                Found {
+                    number: read.number,
+                    buyer_name: read.buyer_name,
+                    seller_siren: read.seller_siren,
+                    net: Money::from_cents(read.net_cents),
+                    vat: Money::from_cents(read.vat_cents),
+                    gross: Money::from_cents(read.gross_cents),
+                    iban: read.payee_iban,
+                    rib_attached: rib,
+                },
+                match read.syntax {
+                    documents::facturx::Syntax::Cii => "cii",
+                    documents::facturx::Syntax::Ubl => "ubl",
+                },
+            )),
+            Err(e) => {
+                errors.add("invoice", format!("« {} » : {e}", file.file_name));
+                None
+            }
+        };
+    }
+    if let Err(e) = documents::upload::check_pdf(&file.bytes) {
+        errors.add(
+            "invoice",
+            format!(
+                "« {} » : {e} Les factures électroniques XML (Factur-X, UBL) sont aussi acceptées.",
+                file.file_name
+            ),
+        );
+        return None;
+    }
+    // A PDF is not read: the person confirms what it says.
+    let money = |errors: &mut FormErrors, field: &'static str, label: &str, text: &str| {
+        if text.is_empty() {
+            errors.add(field, format!("Recopiez le {label} de votre facture."));
+            return None;
+        }
+        errors.check(field, Money::parse(text))
+    };
+    let net = money(errors, "net", "montant HT", &values.net);
+    let vat = if values.vat.is_empty() { Some(Money::ZERO) } else { errors.check("vat", Money::parse(&values.vat)) };
+    let gross = money(errors, "gross", "montant TTC (ou net de taxes)", &values.gross);
+    Some((
+        Found {
+            number: values.number.clone(),
+            buyer_name: values.buyer_name.clone(),
+            seller_siren: Some(values.seller_siren.clone()).filter(|s| !s.is_empty()),
+            net: net?,
+            vat: vat?,
+            gross: gross?,
+            iban: Some(values.iban.clone()).filter(|s| !s.is_empty()),
+            rib_attached: rib,
+        },
+        "pdf",
+    ))
+}
+
+/// `POST /entreprises/{id}/factures/{proforma}/facture`: uploads the company's invoice.
+pub async fn upload(
+    State(state): State<AppState>,
+    chrome: Chrome,
+    client: Client,
+    scoped: Scoped,
+    Path((company_id, id)): Path<(i64, i64)>,
+    request: Request,
+) -> Result<Response, AppError> {
+    let proforma = proforma_of(&state, &scoped, company_id, id).await?;
+    let form = MultipartForm::from_request(request, &state).await?;
+    let values = UploadValues::from_form(&form);
+    let company = store::company::get(&state.db, &scoped.scope, company_id).await?.ok_or(AppError::NotFound)?;
+    let mut errors = FormErrors::new();
+    let file = form.files.iter().find(|f| f.field == "invoice");
+    let rib = form.files.iter().find(|f| f.field == "rib");
+    if let Some(rib) = rib
+        && let Err(e) = documents::upload::check_pdf(&rib.bytes)
+    {
+        errors.add("rib", format!("RIB « {} » : {e}", rib.file_name));
+    }
+    let read = match file {
+        Some(file) => read(&mut errors, file, &values, rib.is_some()),
+        None => {
+            errors.add("invoice", "Joignez votre facture (PDF, ou XML Factur-X / UBL).");
+            None
+        }
+    };
+    if let Some((found, _)) = &read {
+        for mismatch in domain::invoice::check(&expected(&state, &proforma, company.siren.as_str()), found) {
+            errors.add(mismatch.field(), mismatch.to_string());
+        }
+    }
+    let (Some(file), Some((found, syntax)), true) = (file, read, errors.is_empty()) else {
+        let page = show_page(&state, chrome, &scoped, company_id, id, values, errors).await?;
+        return render::page_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
+    };
+    let now = state.now();
+    let txn = store::db::write(&state.db).await?;
+    // One invoice at a time, checked where it is written.
+    if store::invoice::for_proforma(&txn, id).await?.iter().any(|i| i.status != status::REJECTED) {
+        txn.rollback().await?;
+        return Err(AppError::Conflict {
+            code: "invoice_exists",
+            message: "Une facture est déjà déposée pour cette pro forma.".into(),
+        });
+    }
+    let mut stored = Vec::new();
+    for (upload, kind) in [(Some(file), Kind::Invoice), (rib, Kind::Rib)] {
+        let Some(upload) = upload else {
+            stored.push(None);
+            continue;
+        };
+        let sha256 = state.files.put(&upload.bytes).await.map_err(|e| AppError::Internal(Box::new(e)))?;
+        let content_type = if kind == Kind::Invoice && syntax != "pdf" { "application/xml" } else { "application/pdf" };
+        let document = NewDocument {
+            company_id,
+            dossier_id: None,
+            reimbursement_id: None,
+            proforma_id: Some(id),
+            kind,
+            file_name: if upload.file_name.is_empty() {
+                format!("{}.{syntax}", kind.code())
+            } else {
+                upload.file_name.clone()
+            },
+            sha256,
+            size: i64::try_from(upload.bytes.len()).unwrap_or(i64::MAX),
+            content_type: content_type.to_owned(),
+            uploaded_by: scoped.user.account.id,
+        };
+        stored.push(Some(store::document::create(&txn, document, now).await?.id));
+    }
+    let input = NewInvoice {
+        proforma_id: id,
+        company_id,
+        number: found.number.trim().to_owned(),
+        syntax,
+        buyer_name: found.buyer_name.trim().to_owned(),
+        seller_siren: found.seller_siren,
+        net: found.net,
+        vat: found.vat,
+        gross: found.gross,
+        iban: found.iban,
+        document_id: stored[0].ok_or(AppError::NotFound)?,
+        rib_document_id: stored.get(1).copied().flatten(),
+        uploaded_by: scoped.user.account.id,
+    };
+    let invoice = store::invoice::create(&txn, input, now).await?;
+    audit(&txn, &scoped.user.actor(), "invoice.uploaded", Some(("invoice", invoice.id.to_string())), &client, now)
+        .await?;
+    txn.commit().await?;
+    Ok(Redirect::to(&format!("/entreprises/{company_id}/factures/{id}?notice=facture-deposee")).into_response())
+}
+
+/// A line of the staff queue.
+#[derive(Debug)]
+pub struct QueueLine {
+    invoice: Invoice,
+    company: String,
+    proforma: String,
+    label: &'static str,
+    gross: Money,
+}
+
+/// The invoices to check.
+#[derive(Debug, Template)]
+#[template(path = "gestion/factures/queue.html")]
+pub struct QueuePage {
+    chrome: Chrome,
+    lines: Vec<QueueLine>,
+    statut: String,
+    total: u64,
+}
+
+/// Filters of the queue.
+#[derive(Debug, Deserialize, Default)]
+pub struct QueueQuery {
+    #[serde(default)]
+    statut: Option<String>,
+    page: Option<u64>,
+}
+
+/// `GET /gestion/factures`
+pub async fn queue(
+    State(state): State<AppState>,
+    chrome: Chrome,
+    Staff(_user): Staff,
+    Query(query): Query<QueueQuery>,
+) -> Result<Response, AppError> {
+    let statut = query.statut.unwrap_or_else(|| status::SUBMITTED.to_owned());
+    let filter = [status::SUBMITTED, status::APPROVED, status::REJECTED].into_iter().find(|s| *s == statut);
+    let (rows, total) = store::invoice::queue(&state.db, filter, query.page.unwrap_or(1).max(1), 50).await?;
+    let mut lines = Vec::with_capacity(rows.len());
+    for invoice in rows {
+        let company =
+            store::company::get_unscoped(&state.db, invoice.company_id).await?.map(|c| c.name).unwrap_or_default();
+        let proforma =
+            store::proforma::get_unscoped(&state.db, invoice.proforma_id).await?.map(|p| p.number).unwrap_or_default();
+        let label = status::label(&invoice.status);
+        lines.push(QueueLine { company, proforma, label, gross: Money::from_cents(invoice.gross_cents), invoice });
+    }
+    Ok(render::page(&QueuePage { chrome, lines, statut, total })?.into_response())
+}
+
+/// An invoice in the back-office.
+#[derive(Debug, Template)]
+#[template(path = "gestion/factures/show.html")]
+pub struct StaffPage {
+    chrome: Chrome,
+    invoice: Invoice,
+    label: &'static str,
+    company: String,
+    proforma: Proforma,
+    payer: String,
+    net: Money,
+    vat: Money,
+    gross: Money,
+    can_decide: bool,
+    errors: FormErrors,
+    conflict: Option<String>,
+}
+
+async fn staff_page(
+    state: &AppState,
+    chrome: Chrome,
+    user: &crate::auth::CurrentUser,
+    id: i64,
+    errors: FormErrors,
+    conflict: Option<String>,
+) -> Result<StaffPage, AppError> {
+    let scope = store::attachment::scope(&state.db, user.account.id, user.account.role).await?;
+    let invoice = store::invoice::get(&state.db, &scope, id).await?.ok_or(AppError::NotFound)?;
+    let proforma = store::proforma::get(&state.db, &scope, invoice.proforma_id).await?.ok_or(AppError::NotFound)?;
+    Ok(StaffPage {
+        chrome,
+        label: status::label(&invoice.status),
+        company: store::company::get_unscoped(&state.db, invoice.company_id).await?.map(|c| c.name).unwrap_or_default(),
+        payer: payer_name(&state.config, &proforma.payer),
+        net: Money::from_cents(invoice.net_cents),
+        vat: Money::from_cents(invoice.vat_cents),
+        gross: Money::from_cents(invoice.gross_cents),
+        can_decide: user.require(Permission::Instruct).is_ok() && invoice.status == status::SUBMITTED,
+        proforma,
+        invoice,
+        errors,
+        conflict,
+    })
+}
+
+/// `GET /gestion/factures/{id}`
+pub async fn staff_show(
+    State(state): State<AppState>,
+    chrome: Chrome,
+    Staff(user): Staff,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    Ok(render::page(&staff_page(&state, chrome, &user, id, FormErrors::new(), None).await?)?.into_response())
+}
+
+/// What the decision form sends.
+#[derive(Debug, Deserialize, Default)]
+pub struct DecisionForm {
+    #[serde(default)]
+    decision: String,
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    version: String,
+}
+
+/// `POST /gestion/factures/{id}/decision`: approve (payable) or refuse with a reason.
+pub async fn decide(
+    State(state): State<AppState>,
+    chrome: Chrome,
+    client: Client,
+    Staff(user): Staff,
+    Path(id): Path<i64>,
+    Form(form): Form<DecisionForm>,
+) -> Result<Response, AppError> {
+    user.require(Permission::Instruct)?;
+    let page = staff_page(&state, chrome.clone(), &user, id, FormErrors::new(), None).await?;
+    let reason = form.reason.trim().to_owned();
+    let (to, reason) = match form.decision.as_str() {
+        "approve" => (status::APPROVED, None),
+        "reject" if !reason.is_empty() => (status::REJECTED, Some(reason)),
+        "reject" => {
+            let mut errors = FormErrors::new();
+            errors.add("reason", "Indiquez le motif du refus : il est transmis à l’entreprise.");
+            let page = staff_page(&state, chrome, &user, id, errors, None).await?;
+            return render::page_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
+        }
+        _ => {
+            let mut errors = FormErrors::new();
+            errors.add("decision", "Choisissez : approuver ou refuser.");
+            let page = staff_page(&state, chrome, &user, id, errors, None).await?;
+            return render::page_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
+        }
+    };
+    let now = state.now();
+    let version = form.version.parse::<i64>().unwrap_or(-1);
+    let txn = store::db::write(&state.db).await?;
+    if !store::invoice::decide(&txn, id, version, to, reason.clone(), user.account.id, now).await? {
+        txn.rollback().await?;
+        let conflict =
+            "Cette facture a été traitée entre-temps : voici son état actuel. Rien n’a été enregistré.".to_owned();
+        let page = staff_page(&state, chrome, &user, id, FormErrors::new(), Some(conflict)).await?;
+        return render::page_with_status(StatusCode::CONFLICT, &page);
+    }
+    let invoice = &page.invoice;
+    let body = match &reason {
+        None => format!(
+            "Votre facture {} (pro forma {}) est approuvée : elle sera payée au prochain virement.",
+            invoice.number, page.proforma.number
+        ),
+        Some(r) => format!(
+            "Votre facture {} (pro forma {}) est refusée. Motif : {r}. Vous pouvez en déposer une autre.",
+            invoice.number, page.proforma.number
+        ),
+    };
+    let notification = NewNotification {
+        kind: "invoice.decision",
+        title: format!("Facture {} : {}", invoice.number, status::label(to)),
+        body,
+        link: Some(format!("/entreprises/{}/factures/{}", invoice.company_id, invoice.proforma_id)),
+    };
+    tell_company(&txn, &state, invoice.company_id, invoice.uploaded_by, &notification, now).await?;
+    audit(&txn, &user.actor(), &format!("invoice.{to}"), Some(("invoice", id.to_string())), &client, now).await?;
+    txn.commit().await?;
+    Ok(Redirect::to(&format!("/gestion/factures/{id}?notice=decision")).into_response())
+}
