@@ -4,14 +4,15 @@
 //! the fund is the buyer) is written as a Cross Industry Invoice (UN/CEFACT CII D16B) for the
 //! Factur-X EN 16931 profile by [`cii_xml`], then attached to the PDF/A-3 that typst renders by
 //! [`embed_in_pdf`]. Uploaded e-invoices, CII or UBL 2.1, are read by [`read_invoice_xml`] for
-//! the few fields a case manager compares with the claim.
+//! the few fields a case manager compares with the claim; [`xml_in_pdf`] takes the XML out of an
+//! uploaded Factur-X / ZUGFeRD PDF.
 //!
 //! Money is integer cents and VAT rates are basis points (2000 = 20 %): no floating point ever
 //! touches an amount. The schemas the output is checked against in the tests are the official
 //! Factur-X ones, vendored in `xsd/facturx/` (origin and licence in `xsd/README.md`).
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 use chrono::NaiveDate;
@@ -943,6 +944,123 @@ fn attach(open: &mut [Node], root: &mut Option<Node>, node: Node) -> Result<(), 
     Ok(())
 }
 
+/// The names, lowercase, under which producers attach the e-invoice XML to a PDF: Factur-X,
+/// then older ZUGFeRD (`ZUGFeRD-invoice.xml`, `zugferd-invoice.xml`) and XRechnung ones.
+const EMBEDDED_INVOICE_NAMES: [&str; 3] = [FACTURX_FILE_NAME, "zugferd-invoice.xml", "xrechnung.xml"];
+
+/// Largest embedded XML read from an uploaded PDF, once decompressed.
+const MAX_EMBEDDED_XML_BYTES: usize = 5 * 1024 * 1024;
+
+/// Deepest `/Kids` nesting followed in a name tree. Real trees are one or two levels deep.
+const MAX_NAME_TREE_DEPTH: usize = 32;
+
+/// The e-invoice XML carried by a Factur-X / ZUGFeRD PDF (its embedded file `factur-x.xml`, or
+/// `zugferd-invoice.xml` / `ZUGFeRD-invoice.xml` / `xrechnung.xml` for older producers), if any.
+///
+/// The file specifications listed in the catalog's `/Names /EmbeddedFiles` name tree and in
+/// its `/AF` (associated files) are searched for one whose `/UF` or `/F` is one of these names,
+/// compared without regard to case; `factur-x.xml` wins when several are present. Its embedded
+/// stream (`/EF /F`) is returned decompressed. The XML itself is not checked: give it to
+/// [`read_invoice_xml`].
+///
+/// # Errors
+/// [`FacturxError::Unreadable`] when the PDF cannot be parsed, or the embedded file cannot be
+/// decompressed or is larger than 5 Mio once decompressed.
+pub fn xml_in_pdf(pdf: &[u8]) -> Result<Option<Vec<u8>>, FacturxError> {
+    let document = Document::load_mem(pdf).map_err(|e| unreadable(format!("Le PDF est illisible : {e}.")))?;
+    let Ok(catalog) = document.catalog() else {
+        return Err(unreadable("Le PDF est illisible : son catalogue est introuvable."));
+    };
+    let mut specs = Vec::new();
+    let mut visited = BTreeSet::new();
+    if let Some(tree) = catalog
+        .get(b"Names")
+        .ok()
+        .and_then(|names| resolved_dictionary(&document, names))
+        .and_then(|names| names.get(b"EmbeddedFiles").ok())
+    {
+        collect_name_tree_values(&document, tree, 0, &mut visited, &mut specs);
+    }
+    if let Some((_, files)) = catalog.get(b"AF").ok().and_then(|af| document.dereference(af).ok())
+        && let Ok(files) = files.as_array()
+    {
+        specs.extend(files.iter());
+    }
+    let specs: Vec<(String, &Dictionary)> = specs
+        .into_iter()
+        .filter_map(|spec| resolved_dictionary(&document, spec))
+        .filter_map(|spec| embedded_invoice_name(spec).map(|name| (name, spec)))
+        .collect();
+    let Some(spec) = EMBEDDED_INVOICE_NAMES
+        .iter()
+        .find_map(|wanted| specs.iter().find(|(name, _)| name == wanted).map(|(_, spec)| *spec))
+    else {
+        return Ok(None);
+    };
+    let stream = spec
+        .get(b"EF")
+        .ok()
+        .and_then(|ef| resolved_dictionary(&document, ef))
+        .and_then(|ef| ef.get(b"F").or_else(|_| ef.get(b"UF")).ok())
+        .and_then(|file| document.dereference(file).ok())
+        .and_then(|(_, file)| file.as_stream().ok())
+        .ok_or_else(|| unreadable("Le fichier XML joint au PDF est introuvable."))?;
+    match stream.get_plain_content_with_limit(MAX_EMBEDDED_XML_BYTES) {
+        Ok(content) => Ok(Some(content)),
+        Err(lopdf::Error::Decompress(lopdf::DecompressError::MemoryLimitExceeded { .. })) => {
+            Err(unreadable("Le fichier XML joint au PDF dépasse 5 Mio."))
+        }
+        Err(e) => Err(unreadable(format!("Le fichier XML joint au PDF est illisible : {e}."))),
+    }
+}
+
+/// The dictionary an object is or points to, if it is one.
+fn resolved_dictionary<'a>(document: &'a Document, object: &'a Object) -> Option<&'a Dictionary> {
+    document.dereference(object).ok().and_then(|(_, object)| object.as_dict().ok())
+}
+
+/// Adds the values of a name tree's leaves to `out`, following `/Kids` down to
+/// [`MAX_NAME_TREE_DEPTH`] and visiting each indirect node once (a hostile tree may loop or
+/// share nodes).
+fn collect_name_tree_values<'a>(
+    document: &'a Document,
+    node: &'a Object,
+    depth: usize,
+    visited: &mut BTreeSet<ObjectId>,
+    out: &mut Vec<&'a Object>,
+) {
+    if depth > MAX_NAME_TREE_DEPTH {
+        return;
+    }
+    if let Object::Reference(id) = node
+        && !visited.insert(*id)
+    {
+        return;
+    }
+    let Some(node) = resolved_dictionary(document, node) else { return };
+    if let Some(Ok(names)) =
+        node.get(b"Names").ok().and_then(|n| document.dereference(n).ok()).map(|(_, n)| n.as_array())
+    {
+        out.extend(names.chunks(2).filter_map(|pair| pair.get(1)));
+    }
+    if let Some(Ok(kids)) = node.get(b"Kids").ok().and_then(|k| document.dereference(k).ok()).map(|(_, k)| k.as_array())
+    {
+        for kid in kids {
+            collect_name_tree_values(document, kid, depth + 1, visited, out);
+        }
+    }
+}
+
+/// The name of a file specification, lowercase, when it is one of [`EMBEDDED_INVOICE_NAMES`]:
+/// its `/UF` (Unicode) name if that is one, else its `/F` name if that is one.
+fn embedded_invoice_name(spec: &Dictionary) -> Option<String> {
+    [b"UF".as_slice(), b"F"]
+        .into_iter()
+        .filter_map(|key| spec.get(key).ok().and_then(|name| lopdf::decode_text_string(name).ok()))
+        .map(|name| name.to_lowercase())
+        .find(|name| EMBEDDED_INVOICE_NAMES.contains(&name.as_str()))
+}
+
 /// Attaches the CII XML to a PDF/A-3 and declares it, making the PDF a Factur-X invoice.
 ///
 /// The XML becomes the embedded file `factur-x.xml` (`text/xml`, `/AFRelationship /Data`,
@@ -1765,5 +1883,64 @@ pub(crate) mod tests {
         assert_eq!(xmp_values(&out, "pdfaSchema", "prefix"), ["fx", "other"]);
         assert_eq!(xmp_values(&out, "fx", "ConformanceLevel"), ["EN 16931"]);
         assert!(with_facturx(&out).is_err(), "already Factur-X");
+    }
+
+    #[test]
+    fn the_xml_embedded_by_embed_in_pdf_is_taken_back_out() {
+        let invoice = proforma();
+        let xml = cii_xml(&invoice).unwrap();
+        for original in [typst_pdfa3(), bare_pdf()] {
+            let pdf = embed_in_pdf(&original, &xml, &invoice).unwrap();
+            let found = xml_in_pdf(&pdf).unwrap().expect("the Factur-X XML");
+            assert_eq!(found, xml.as_bytes());
+            assert_eq!(read_invoice_xml(&found).unwrap().number, invoice.number);
+        }
+    }
+
+    #[test]
+    fn a_pdf_without_invoice_attachment_has_no_xml() {
+        assert_eq!(xml_in_pdf(&typst_pdfa3()), Ok(None));
+        assert_eq!(xml_in_pdf(&bare_pdf()), Ok(None));
+    }
+
+    #[test]
+    fn garbage_is_an_unreadable_pdf() {
+        for bytes in [&b""[..], b"not a PDF at all", b"%PDF-1.7 nothing"] {
+            let err = xml_in_pdf(bytes).unwrap_err();
+            assert!(matches!(&err, FacturxError::Unreadable(m) if m.starts_with("Le PDF est illisible")), "{err:?}");
+        }
+    }
+
+    /// A PDF whose catalog gets `/Names /EmbeddedFiles` split into `/Kids` and a file named `name`
+    /// holding `content`, uncompressed, as some other producers write it.
+    fn pdf_with_kids_attachment(name: &str, content: Vec<u8>) -> Vec<u8> {
+        let mut doc = Document::load_mem(&bare_pdf()).unwrap();
+        let file = doc.add_object(Stream::new(dictionary! { "Type" => "EmbeddedFile" }, content));
+        let spec = doc.add_object(dictionary! {
+            "Type" => "Filespec", "F" => Object::string_literal(name), "EF" => dictionary! { "F" => file },
+        });
+        let other = doc.add_object(dictionary! { "Type" => "Filespec", "F" => Object::string_literal("notes.txt") });
+        let leaf = doc.add_object(dictionary! {
+            "Limits" => vec![Object::string_literal("a"), Object::string_literal("z")],
+            "Names" => vec![Object::string_literal("a"), other.into(), Object::string_literal("z"), spec.into()],
+        });
+        // A kid pointing back at the root: the walk must not loop.
+        let root = doc.new_object_id();
+        doc.objects.insert(root, Object::Dictionary(dictionary! { "Kids" => vec![leaf.into(), root.into()] }));
+        doc.catalog_mut().unwrap().set("Names", dictionary! { "EmbeddedFiles" => root });
+        let mut out = Vec::new();
+        doc.save_to(&mut out).unwrap();
+        out
+    }
+
+    #[test]
+    fn older_names_kids_trees_and_size_are_handled() {
+        let xml = cii_xml(&proforma()).unwrap();
+        let pdf = pdf_with_kids_attachment("ZUGFeRD-invoice.xml", xml.clone().into_bytes());
+        assert_eq!(xml_in_pdf(&pdf).unwrap().as_deref(), Some(xml.as_bytes()));
+        let pdf = pdf_with_kids_attachment("invoice.xml", xml.into_bytes());
+        assert_eq!(xml_in_pdf(&pdf), Ok(None));
+        let pdf = pdf_with_kids_attachment("factur-x.xml", vec![b' '; MAX_EMBEDDED_XML_BYTES + 1]);
+        assert!(matches!(xml_in_pdf(&pdf), Err(FacturxError::Unreadable(m)) if m.contains("5 Mio")));
     }
 }
