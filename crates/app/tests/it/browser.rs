@@ -532,8 +532,18 @@ async fn click(client: &Client, css: &str) {
     client.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}")).click().await.expect("click");
 }
 
+/// The text of `main`, read again while the page is being replaced under us.
 async fn body_text(client: &Client) -> String {
-    client.find(Locator::Css("main")).await.expect("main").text().await.expect("text")
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Ok(main) = client.find(Locator::Css("main")).await
+            && let Ok(text) = main.text().await
+        {
+            return text;
+        }
+        assert!(Instant::now() < deadline, "no readable main element");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -675,6 +685,168 @@ async fn a_retroactive_drf_becomes_a_dossier_that_is_instructed_in_a_real_browse
     let text = body_text(&client).await;
     assert!(text.contains("accepté") && text.contains("Dossier accepté") && text.contains("174,00"), "{text}");
     screenshot(&client, "dossier").await;
+
+    client.close().await.expect("close browser");
+    portal.stop().await;
+}
+
+/// Waits until the page's heading starts with `prefix`; returns it.
+async fn wait_for_heading_starting(client: &Client, prefix: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Some(h) = heading(client).await.filter(|h| h.starts_with(prefix)) {
+            return h;
+        }
+        assert!(Instant::now() < deadline, "no heading starting with « {prefix} »: {:?}", heading(client).await);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_reimbursements_become_one_proforma_whose_invoice_is_approved_in_a_real_browser() {
+    let Some(driver) = start_driver().await else { return };
+    let axe = axe_script();
+    let portal = Portal::start_at(Some("2026-02-09T09:00:00+01:00")).await;
+    let base = portal.base.clone();
+    let ctx = portal.ctx.clone();
+    let company = seed_interim_nord(&ctx, &[("73282932000074", "Siège de Lille", true)]).await;
+    let ids = seed_accounts(
+        &ctx,
+        &[
+            ("rh@interim-nord.fr", "Camille", domain::Role::CompanyUser),
+            ("gestionnaire@opco.fr", "Sophie", domain::Role::CaseManager),
+        ],
+    )
+    .await;
+    let now = ctx.clock.now();
+    store::attachment::grant(
+        &ctx.db,
+        ids[0],
+        company.id,
+        None,
+        true,
+        &domain::habilitation::Domain::ALL,
+        store::attachment::Source::Advisor,
+        None,
+        now,
+    )
+    .await
+    .unwrap();
+    let head_office = store::company::all_establishments(&ctx.db, company.id).await.unwrap()[0].id;
+    let day = |d| chrono::NaiveDate::from_ymd_opt(2026, 2, d).unwrap();
+    let mut dossiers = Vec::new();
+    for cents in [150_000, 90_000] {
+        let dossier = crate::support::accepted_dossier(
+            &ctx,
+            company.id,
+            head_office,
+            "PDC50",
+            "AKTO",
+            domain::habilitation::Domain::Training,
+            (day(2), day(6)),
+            (cents, cents),
+            ids[0],
+        )
+        .await;
+        dossiers.push(dossier);
+    }
+    let pdf_path = portal._dir.path().join("certificat-de-realisation.pdf");
+    std::fs::write(&pdf_path, crate::support::sample_pdf()).unwrap();
+    let pdf_path = pdf_path.to_str().unwrap().to_owned();
+    let client = browser(&driver).await;
+
+    // The company claims on each accepted dossier, with its certificate.
+    sign_in(&client, &base, "rh@interim-nord.fr").await;
+    for (dossier, amount) in dossiers.iter().zip(["1 500,00", "900,00"]) {
+        client.goto(&format!("{base}/entreprises/{}/dossiers/{}", company.id, dossier.id)).await.unwrap();
+        wait_for_heading(&client, &format!("Dossier {}", dossier.number)).await;
+        click_link(&client, "Demander un remboursement").await;
+        wait_for_heading(&client, "Demande de remboursement").await;
+        check_accessibility(&client, axe.as_deref(), "/entreprises/{id}/dossiers/{dossier}/remboursements/nouveau")
+            .await;
+        fill(&client, "#training_costs", amount).await;
+        fill(&client, "#documents", &pdf_path).await;
+        submit(&client, "main form").await;
+        wait_for_heading_starting(&client, "Demande de remboursement DR-").await;
+        assert!(body_text(&client).await.contains("certificat-de-realisation.pdf"));
+    }
+    check_accessibility(&client, axe.as_deref(), "/entreprises/{id}/remboursements/{dr}").await;
+    sign_out(&client).await;
+
+    // The case manager validates both from the queue.
+    sign_in(&client, &base, "gestionnaire@opco.fr").await;
+    for _ in 0..2 {
+        client.goto(&format!("{base}/gestion/remboursements")).await.unwrap();
+        wait_for_heading(&client, "Demandes de remboursement").await;
+        check_accessibility(&client, axe.as_deref(), "/gestion/remboursements").await;
+        client.find(Locator::Css("main table tbody a")).await.expect("a DR in the queue").click().await.unwrap();
+        wait_for_heading_starting(&client, "Demande de remboursement DR-").await;
+        submit(&client, "section[aria-labelledby=decision] form").await;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !body_text(&client).await.contains("validée") {
+            assert!(Instant::now() < deadline, "the DR was not validated");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    sign_out(&client).await;
+
+    // The company prepares one proforma for both: AKTO, temporary workers.
+    sign_in(&client, &base, "rh@interim-nord.fr").await;
+    client.goto(&format!("{base}/entreprises/{}/factures", company.id)).await.unwrap();
+    wait_for_heading(&client, "Factures pro forma").await;
+    check_accessibility(&client, axe.as_deref(), "/entreprises/{id}/factures").await;
+    for checkbox in client.find_all(Locator::Css("input[name=reimbursements]")).await.unwrap() {
+        checkbox.click().await.unwrap();
+    }
+    client.find(Locator::Css("#payer option[value=AKTO]")).await.unwrap().click().await.unwrap();
+    client.find(Locator::Css("#public option[value=temporary]")).await.unwrap().click().await.unwrap();
+    submit(&client, "main form").await;
+    let proforma = wait_for_heading_starting(&client, "Facture pro forma PF-").await;
+    let text = body_text(&client).await;
+    assert!(text.contains(&dossiers[0].number) && text.contains(&dossiers[1].number), "{text}");
+    let spaced = text.replace(['\u{a0}', '\u{202f}'], " ");
+    assert!(spaced.contains("2 880,00 €"), "2 400 € HT + 480 € TVA: {text}");
+    check_accessibility(&client, axe.as_deref(), "/entreprises/{id}/factures/{proforma}").await;
+    screenshot(&client, "proforma").await;
+
+    // Its own invoice, as a PDF whose amounts it copies, with a RIB.
+    fill(&client, "#invoice", &pdf_path).await;
+    fill(&client, "#number", "FA-2026-0007").await;
+    fill(&client, "#buyer_name", "OPCO Démo").await;
+    fill(&client, "#seller_siren", "732 829 320").await;
+    fill(&client, "#net", "2 400,00").await;
+    fill(&client, "#vat", "480,00").await;
+    fill(&client, "#gross", "2 880,00").await;
+    fill(&client, "#rib", &pdf_path).await;
+    submit(&client, "section[aria-labelledby=facture] form").await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !body_text(&client).await.contains("à vérifier par l’opérateur") {
+        assert!(Instant::now() < deadline, "the invoice was not filed: {}", body_text(&client).await);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    sign_out(&client).await;
+
+    // The case manager approves it: payable.
+    sign_in(&client, &base, "gestionnaire@opco.fr").await;
+    client.goto(&format!("{base}/gestion/factures")).await.unwrap();
+    wait_for_heading(&client, "Factures des entreprises").await;
+    click_link(&client, "FA-2026-0007").await;
+    wait_for_heading(&client, "Facture FA-2026-0007").await;
+    check_accessibility(&client, axe.as_deref(), "/gestion/factures/{invoice}").await;
+    submit(&client, "section[aria-labelledby=decision] form").await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !body_text(&client).await.contains("approuvée, à payer") {
+        assert!(Instant::now() < deadline, "the invoice was not approved");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    sign_out(&client).await;
+
+    // The company sees it approved.
+    sign_in(&client, &base, "rh@interim-nord.fr").await;
+    client.goto(&format!("{base}/entreprises/{}/factures", company.id)).await.unwrap();
+    click_link(&client, proforma.trim_start_matches("Facture pro forma ")).await;
+    wait_for_heading(&client, &proforma).await;
+    assert!(body_text(&client).await.contains("approuvée, à payer"));
 
     client.close().await.expect("close browser");
     portal.stop().await;

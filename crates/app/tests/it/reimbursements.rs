@@ -4,84 +4,13 @@
 
 use chrono::{NaiveDate, TimeZone as _, Utc};
 use domain::Role;
-use domain::dossier::DossierStatus;
 use domain::habilitation::Domain;
 use http::StatusCode;
 
-use crate::support::{TestApp, TestClient, TestCompany, sample_pdf};
+use crate::support::{TestApp, TestClient, TestCompany, accepted_dossier, sample_pdf};
 
 fn day(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).unwrap()
-}
-
-/// An accepted dossier of `scheme` paid by `payer`, training from `start` to `end`, cost and
-/// commitment in cents.
-#[allow(clippy::too_many_arguments)]
-async fn accepted_dossier(
-    app: &TestApp,
-    company: i64,
-    establishment: i64,
-    scheme: &str,
-    payer: &str,
-    kind: Domain,
-    (start, end): (NaiveDate, NaiveDate),
-    (cost, committed): (i64, i64),
-    user: i64,
-) -> store::dossier::Dossier {
-    let now = app.ctx.clock.now();
-    let input = store::dossier::DossierInput {
-        company_id: company,
-        establishment_id: establishment,
-        scheme: scheme.into(),
-        sub_scheme: None,
-        kind,
-        payer: payer.into(),
-        public: "temporary".into(),
-        title: "Conduite de chariots élévateurs".into(),
-        provider_name: "Institut Formation Nord".into(),
-        provider_siret: "55210055400013".into(),
-        provider_nda: "31590000059".into(),
-        training_start: start,
-        training_end: end,
-        hours: 35,
-        cost: domain::Money::from_cents(cost),
-        requested: domain::Money::from_cents(committed),
-    };
-    let trainees = [store::dossier::TraineeInput { given_name: "Léa".into(), family_name: "Moreau".into() }];
-    let dossier = store::dossier::create(&app.ctx.db, &input, &trainees, None, None, user, now).await.unwrap();
-    let submit = store::dossier::StateChange { submitted_on: Some(start), ..Default::default() };
-    assert!(
-        store::dossier::transition(
-            &app.ctx.db,
-            dossier.id,
-            0,
-            DossierStatus::Draft,
-            DossierStatus::Submitted,
-            submit,
-            now
-        )
-        .await
-        .unwrap()
-    );
-    let accept =
-        store::dossier::StateChange { committed: Some(domain::Money::from_cents(committed)), ..Default::default() };
-    assert!(
-        store::dossier::transition(
-            &app.ctx.db,
-            dossier.id,
-            1,
-            DossierStatus::Submitted,
-            DossierStatus::Accepted,
-            accept,
-            now
-        )
-        .await
-        .unwrap()
-    );
-    store::dossier::get(&app.ctx.db, &domain::scope::Scope::Staff { user_id: 0, role: Role::PlatformAdmin }, dossier.id)
-        .await
-        .unwrap()
-        .unwrap()
 }
 
 /// An amount as the portal prints it (narrow no-break space between thousands, no-break space
@@ -115,7 +44,7 @@ async fn dr_proforma(app: &TestApp, dr: i64) -> i64 {
 }
 
 /// The company's own e-invoice (CII) for a proforma, as its accounting software would issue it.
-async fn e_invoice(app: &TestApp, proforma: i64) -> String {
+async fn e_invoice(app: &TestApp, proforma: i64, net_delta: i64) -> (documents::facturx::Invoice, String) {
     let proforma = store::proforma::get_unscoped(&app.ctx.db, proforma).await.unwrap().unwrap();
     let party = |name: &str, siren: &str| documents::facturx::Party {
         name: name.into(),
@@ -139,7 +68,7 @@ async fn e_invoice(app: &TestApp, proforma: i64) -> String {
             id: "1".into(),
             name: "Formation".into(),
             note: None,
-            net_cents: proforma.net_cents,
+            net_cents: proforma.net_cents + net_delta,
             vat_rate_bp: 2000,
             vat_category: documents::facturx::VatCategory::Standard,
         }],
@@ -148,7 +77,8 @@ async fn e_invoice(app: &TestApp, proforma: i64) -> String {
         payment_terms: Some("À réception".into()),
         notes: Vec::new(),
     };
-    documents::facturx::cii_xml(&invoice).unwrap()
+    let xml = documents::facturx::cii_xml(&invoice).unwrap();
+    (invoice, xml)
 }
 
 fn dr_id(location: &str) -> i64 {
@@ -165,7 +95,7 @@ async fn a_company_claims_with_its_certificate_and_the_case_manager_validates_le
     let app = TestApp::spawn().await;
     let (nord, mut company, user) = claimant(&app, (2026, 2, 6)).await;
     let dossier = accepted_dossier(
-        &app,
+        &app.ctx,
         nord.id,
         nord.agency,
         "PDC50",
@@ -380,7 +310,13 @@ async fn a_company_claims_with_its_certificate_and_the_case_manager_validates_le
     let refused =
         manager.post(&decision, &[("decision", "reject"), ("reason", "Facture non signée"), ("version", "0")]).await;
     assert_eq!(refused.status, StatusCode::SEE_OTHER, "{}", refused.body);
-    let xml = e_invoice(&app, dr_proforma(&app, id).await).await;
+    // A Factur-X PDF is read too: here its XML says 1 € more, and the gap is named.
+    let (invoice, xml) = e_invoice(&app, dr_proforma(&app, id).await, 100).await;
+    let facturx = documents::facturx::embed_in_pdf(&pdf, &xml, &invoice).unwrap();
+    let off = company.multipart(&upload, &[], &[("invoice", "facture-x.pdf", &facturx)]).await;
+    assert_eq!(off.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(off.body.contains(&format!("(écart de {})", eur("1,00 €"))), "{}", off.body);
+    let (_, xml) = e_invoice(&app, dr_proforma(&app, id).await, 0).await;
     let read = company.multipart(&upload, &[], &[("invoice", "facture.xml", xml.as_bytes())]).await;
     assert_eq!(read.status, StatusCode::SEE_OTHER, "{}", read.body);
     let invoice = store::invoice::for_proforma(&app.ctx.db, dr_proforma(&app, id).await).await.unwrap().remove(0);
@@ -417,7 +353,7 @@ async fn information_is_asked_answered_with_a_document_and_the_claim_refused_wit
     let (nord, mut company, user) = claimant(&app, (2026, 4, 1)).await;
     // A contrat de professionnalisation under way: lump sums along the way, the overrun at the end (D9).
     let pro = accepted_dossier(
-        &app,
+        &app.ctx,
         nord.id,
         nord.head_office,
         "PRO",
@@ -495,7 +431,7 @@ async fn c6_claims_on_the_2024_contribution_close_after_28_february() {
     let app = TestApp::spawn().await;
     let (nord, mut company, user) = claimant(&app, (2026, 2, 28)).await;
     let dossier = accepted_dossier(
-        &app,
+        &app.ctx,
         nord.id,
         nord.agency,
         "CPNSST",
@@ -531,7 +467,7 @@ async fn uploads_are_refused_when_too_large_or_too_many() {
     let app = TestApp::spawn().await;
     let (nord, mut company, user) = claimant(&app, (2026, 2, 9)).await;
     let dossier = accepted_dossier(
-        &app,
+        &app.ctx,
         nord.id,
         nord.agency,
         "PDC50",

@@ -506,6 +506,80 @@ impl TestApp {
 }
 
 /// The text of each page of a PDF, read with lopdf (an independent parser).
+/// An accepted dossier of `scheme` paid by `payer`, training from `start` to `end`, cost and
+/// commitment in cents.
+#[allow(clippy::too_many_arguments)]
+pub async fn accepted_dossier(
+    ctx: &Context,
+    company: i64,
+    establishment: i64,
+    scheme: &str,
+    payer: &str,
+    kind: domain::habilitation::Domain,
+    (start, end): (chrono::NaiveDate, chrono::NaiveDate),
+    (cost, committed): (i64, i64),
+    user: i64,
+) -> store::dossier::Dossier {
+    let now = ctx.clock.now();
+    let input = store::dossier::DossierInput {
+        company_id: company,
+        establishment_id: establishment,
+        scheme: scheme.into(),
+        sub_scheme: None,
+        kind,
+        payer: payer.into(),
+        public: "temporary".into(),
+        title: "Conduite de chariots élévateurs".into(),
+        provider_name: "Institut Formation Nord".into(),
+        provider_siret: "55210055400013".into(),
+        provider_nda: "31590000059".into(),
+        training_start: start,
+        training_end: end,
+        hours: 35,
+        cost: domain::Money::from_cents(cost),
+        requested: domain::Money::from_cents(committed),
+    };
+    let trainees = [store::dossier::TraineeInput { given_name: "Léa".into(), family_name: "Moreau".into() }];
+    let dossier = store::dossier::create(&ctx.db, &input, &trainees, None, None, user, now).await.unwrap();
+    let submit = store::dossier::StateChange { submitted_on: Some(start), ..Default::default() };
+    assert!(
+        store::dossier::transition(
+            &ctx.db,
+            dossier.id,
+            0,
+            domain::dossier::DossierStatus::Draft,
+            domain::dossier::DossierStatus::Submitted,
+            submit,
+            now
+        )
+        .await
+        .unwrap()
+    );
+    let accept =
+        store::dossier::StateChange { committed: Some(domain::Money::from_cents(committed)), ..Default::default() };
+    assert!(
+        store::dossier::transition(
+            &ctx.db,
+            dossier.id,
+            1,
+            domain::dossier::DossierStatus::Submitted,
+            domain::dossier::DossierStatus::Accepted,
+            accept,
+            now
+        )
+        .await
+        .unwrap()
+    );
+    store::dossier::get(
+        &ctx.db,
+        &domain::scope::Scope::Staff { user_id: 0, role: domain::Role::PlatformAdmin },
+        dossier.id,
+    )
+    .await
+    .unwrap()
+    .unwrap()
+}
+
 /// A real one-page PDF, as a company would upload (an activation letter rendered by the portal).
 pub fn sample_pdf() -> Vec<u8> {
     static PDF: std::sync::LazyLock<Vec<u8>> = std::sync::LazyLock::new(render_sample_pdf);

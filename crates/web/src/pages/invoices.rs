@@ -84,7 +84,41 @@ fn is_xml(bytes: &[u8]) -> bool {
     start.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'<')
 }
 
-/// Reads the invoice: its XML, or the fields confirmed for a PDF. Errors go to `errors`.
+/// The key fields of an e-invoice's XML.
+fn from_xml(
+    errors: &mut FormErrors,
+    file: &UploadedFile,
+    xml: &[u8],
+    rib: bool,
+    pdf: bool,
+) -> Option<(Found, &'static str)> {
+    match documents::facturx::read_invoice_xml(xml) {
+        Ok(read) => Some((
+            Found {
+                number: read.number,
+                buyer_name: read.buyer_name,
+                seller_siren: read.seller_siren,
+                net: Money::from_cents(read.net_cents),
+                vat: Money::from_cents(read.vat_cents),
+                gross: Money::from_cents(read.gross_cents),
+                iban: read.payee_iban,
+                rib_attached: rib,
+            },
+            match (pdf, read.syntax) {
+                (true, _) => "facturx",
+                (false, documents::facturx::Syntax::Cii) => "cii",
+                (false, documents::facturx::Syntax::Ubl) => "ubl",
+            },
+        )),
+        Err(e) => {
+            errors.add("invoice", format!("« {} » : {e}", file.file_name));
+            None
+        }
+    }
+}
+
+/// Reads the invoice: its XML (alone, or inside a Factur-X PDF), or the fields confirmed for a
+/// plain PDF. Errors go to `errors`.
 fn read(
     errors: &mut FormErrors,
     file: &UploadedFile,
@@ -96,28 +130,7 @@ fn read(
             errors.add("invoice", "La facture électronique dépasse 2 Mo.");
             return None;
         }
-        return match documents::facturx::read_invoice_xml(&file.bytes) {
-            Ok(read) => Some((
-                Found {
-                    number: read.number,
-                    buyer_name: read.buyer_name,
-                    seller_siren: read.seller_siren,
-                    net: Money::from_cents(read.net_cents),
-                    vat: Money::from_cents(read.vat_cents),
-                    gross: Money::from_cents(read.gross_cents),
-                    iban: read.payee_iban,
-                    rib_attached: rib,
-                },
-                match read.syntax {
-                    documents::facturx::Syntax::Cii => "cii",
-                    documents::facturx::Syntax::Ubl => "ubl",
-                },
-            )),
-            Err(e) => {
-                errors.add("invoice", format!("« {} » : {e}", file.file_name));
-                None
-            }
-        };
+        return from_xml(errors, file, &file.bytes, rib, false);
     }
     if let Err(e) = documents::upload::check_pdf(&file.bytes) {
         errors.add(
@@ -128,6 +141,14 @@ fn read(
             ),
         );
         return None;
+    }
+    match documents::facturx::xml_in_pdf(&file.bytes) {
+        Ok(Some(xml)) => return from_xml(errors, file, &xml, rib, true),
+        Ok(None) => {}
+        Err(e) => {
+            errors.add("invoice", format!("« {} » : {e}", file.file_name));
+            return None;
+        }
     }
     // A PDF is not read: the person confirms what it says.
     let money = |errors: &mut FormErrors, field: &'static str, label: &str, text: &str| {
@@ -209,7 +230,11 @@ pub async fn upload(
             continue;
         };
         let sha256 = state.files.put(&upload.bytes).await.map_err(|e| AppError::Internal(Box::new(e)))?;
-        let content_type = if kind == Kind::Invoice && syntax != "pdf" { "application/xml" } else { "application/pdf" };
+        let content_type = if kind == Kind::Invoice && matches!(syntax, "cii" | "ubl") {
+            "application/xml"
+        } else {
+            "application/pdf"
+        };
         let document = NewDocument {
             company_id,
             dossier_id: None,
