@@ -490,3 +490,59 @@ async fn uploads_are_refused_when_too_large_or_too_many() {
     assert!(many.body.contains("Joignez 5 fichiers au plus."), "{}", many.body);
     assert!(store::reimbursement::for_dossier(&app.ctx.db, dossier.id).await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn only_edi_companies_file_reimbursement_requests_through_the_api() {
+    use base64::Engine as _;
+    let app = TestApp::spawn().await;
+    let (nord, _company, user) = claimant(&app, (2026, 2, 9)).await;
+    let dossier = accepted_dossier(
+        &app.ctx,
+        nord.id,
+        nord.agency,
+        "PDC50",
+        "AKTO",
+        Domain::Training,
+        (day(2026, 2, 2), day(2026, 2, 6)),
+        (100_000, 100_000),
+        user,
+    )
+    .await;
+    let (_, token) =
+        store::api_token::create(&app.ctx.db, user, "logiciel de paie", None, app.ctx.clock.now()).await.unwrap();
+    let pdf = base64::engine::general_purpose::STANDARD.encode(sample_pdf());
+    let body = |amount: &str| {
+        serde_json::json!({
+            "lines": [{"nature": "training_costs", "amount": amount}],
+            "documents": [{"kind": "certificate", "file_name": "certificat.pdf", "content_base64": pdf}],
+        })
+    };
+    let url = format!("/api/v1/dossiers/{}/remboursements", dossier.id);
+    let mut client = app.client();
+    // Without the EDI flag: 403 with the explanation (F2), nothing filed.
+    let refused = client.api(http::Method::POST, &url, &token.plain, Some(body("500,00"))).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
+    assert_eq!(refused.json()["error"]["code"], "edi_required");
+    assert!(refused.body.contains("avant fin décembre 2025"));
+    assert!(store::reimbursement::for_dossier(&app.ctx.db, dossier.id).await.unwrap().is_empty());
+
+    store::company::set_edi(&app.ctx.db, nord.id, true, app.ctx.clock.now()).await.unwrap();
+    let beyond = client.api(http::Method::POST, &url, &token.plain, Some(body("1 000,01"))).await;
+    assert_eq!(beyond.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", beyond.body);
+    assert_eq!(beyond.json()["error"]["field"], "training_costs");
+    let filed = client.api(http::Method::POST, &url, &token.plain, Some(body("500,00"))).await;
+    assert_eq!(filed.status, StatusCode::CREATED, "{}", filed.body);
+    assert_eq!(filed.json()["claimed_cents"], 50_000);
+    assert!(filed.json()["number"].as_str().unwrap().starts_with("DR-2026-"));
+
+    // Another company's token reaches nothing.
+    let btp = app.company_btp().await;
+    app.account("mallory@btp-emploi.fr", crate::support::PASSWORD, Role::CompanyUser).await;
+    let mallory = app.user_id("mallory@btp-emploi.fr").await;
+    app.attach(mallory, btp.id, None, true, &Domain::ALL).await;
+    store::company::set_edi(&app.ctx.db, btp.id, true, app.ctx.clock.now()).await.unwrap();
+    let (_, other) = store::api_token::create(&app.ctx.db, mallory, "m", None, app.ctx.clock.now()).await.unwrap();
+    let foreign = client.api(http::Method::POST, &url, &other.plain, Some(body("10,00"))).await;
+    assert_eq!(foreign.status, StatusCode::NOT_FOUND, "{}", foreign.body);
+    assert_eq!(store::reimbursement::for_dossier(&app.ctx.db, dossier.id).await.unwrap().len(), 1);
+}

@@ -8,6 +8,7 @@ use utoipa_axum::routes;
 
 use crate::state::AppState;
 
+pub mod edi;
 pub mod me;
 pub mod tokens;
 
@@ -20,7 +21,10 @@ pub mod tokens;
                        `{\"error\": {\"code\", \"message\", \"field\"}}`, messages en français."
     ),
     modifiers(&BearerAuth),
-    tags((name = "compte", description = "Le compte de l’appelant et ses jetons"))
+    tags(
+        (name = "compte", description = "Le compte de l’appelant et ses jetons"),
+        (name = "edi", description = "Dépôt des demandes de remboursement par EDI (entreprises autorisées)")
+    )
 )]
 struct ApiDoc;
 
@@ -42,4 +46,5 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(me::me))
         .routes(routes!(tokens::list, tokens::create))
         .routes(routes!(tokens::revoke))
+        .routes(routes!(edi::claim))
 }

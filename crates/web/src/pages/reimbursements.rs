@@ -220,9 +220,29 @@ pub async fn create(
     let dossier = dossier_of(&state, &scoped, company_id, id).await?;
     // The body is read once the dossier is known to be the caller's.
     let form = MultipartForm::from_request(request, &state).await?;
+    match file_claim(&state, &client, &scoped, &dossier, &form).await? {
+        Ok(dr) => Ok(Redirect::to(&format!("/entreprises/{company_id}/remboursements/{}?notice=dr-deposee", dr.id))
+            .into_response()),
+        Err(errors) => {
+            let page = form_page(&state, chrome, &scoped, dossier, &form, errors).await?;
+            render::page_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
+        }
+    }
+}
+
+/// Files a DR on `dossier` (reached by the caller) from a form: amounts by nature code, `budget`,
+/// files in `documents` of kind `document_kind`. The refusals come back field by field; nothing is
+/// saved then. Shared by the page and the EDI API.
+pub(crate) async fn file_claim(
+    state: &AppState,
+    client: &Client,
+    scoped: &Scoped,
+    dossier: &Dossier,
+    form: &MultipartForm,
+) -> Result<Result<Reimbursement, FormErrors>, AppError> {
     let today = state.today();
     let mut errors = FormErrors::new();
-    let facts = facts(&state.db, &state, &dossier).await?;
+    let facts = facts(&state.db, state, dossier).await?;
     let mut lines = Vec::new();
     for nature in Nature::ALL.into_iter().filter(|n| n.applies_to(facts.contract)) {
         let text = form.text(nature.code()).trim();
@@ -234,7 +254,7 @@ pub async fn create(
             Err(e) => errors.add(nature.code(), format!("{} : {e}", nature.label())),
         }
     }
-    let budgets = budgets(&state, &dossier);
+    let budgets = budgets(state, dossier);
     let budget = Some(form.text("budget").trim().to_owned()).filter(|b| !b.is_empty());
     match &budget {
         Some(code) if !budgets.iter().any(|(c, _)| c == code) => {
@@ -247,7 +267,7 @@ pub async fn create(
         }
         None => {}
     }
-    let files = check_files(&mut errors, &form);
+    let files = check_files(&mut errors, form);
     if errors.is_empty()
         && let Err(e) = domain::reimbursement::check_claim(&facts, &lines, files.len(), today)
     {
@@ -259,26 +279,20 @@ pub async fn create(
         errors.add(field, e.to_string());
     }
     if !errors.is_empty() {
-        let page = form_page(&state, chrome, &scoped, dossier, &form, errors).await?;
-        return render::page_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
+        return Ok(Err(errors));
     }
     let now = state.now();
     let txn = store::db::write(&state.db).await?;
     // Checked again inside the transaction: two DR filed at once cannot both take what remains.
-    let facts = self::facts(&txn, &state, &dossier).await?;
+    let facts = self::facts(&txn, state, dossier).await?;
     if let Err(e) = domain::reimbursement::check_claim(&facts, &lines, files.len(), today) {
         txn.rollback().await?;
         return Err(AppError::Conflict { code: "dossier_changed", message: e.to_string() });
     }
-    let input = NewReimbursement {
-        dossier: &dossier,
-        budget,
-        lines: &lines,
-        submitted_on: today,
-        created_by: scoped.user.account.id,
-    };
+    let input =
+        NewReimbursement { dossier, budget, lines: &lines, submitted_on: today, created_by: scoped.user.account.id };
     let dr = store::reimbursement::create(&txn, &input, now).await?;
-    store_files(&txn, &state, &files, &dr, scoped.user.account.id, now).await?;
+    store_files(&txn, state, &files, &dr, scoped.user.account.id, now).await?;
     let event = NewEvent {
         kind: "dr_submitted",
         message: Some(format!(
@@ -291,9 +305,9 @@ pub async fn create(
         ..NewEvent::default()
     };
     store::dossier::record_event(&txn, Some(dossier.id), None, &actor(&scoped.user), event, now).await?;
-    audit(&txn, &scoped.user.actor(), "dr.submitted", Some(("reimbursement", dr.id.to_string())), &client, now).await?;
+    audit(&txn, &scoped.user.actor(), "dr.submitted", Some(("reimbursement", dr.id.to_string())), client, now).await?;
     txn.commit().await?;
-    Ok(Redirect::to(&format!("/entreprises/{company_id}/remboursements/{}?notice=dr-deposee", dr.id)).into_response())
+    Ok(Ok(dr))
 }
 
 /// A DR's page, for the company or a case manager.

@@ -1,0 +1,141 @@
+//! Electronic data interchange (SPEC F2): the companies that exchanged data electronically with
+//! the legacy system before the end of December 2025 (the EDI flag, set by the operator) may keep
+//! filing reimbursement requests through the API; the others file them in the portal, and the
+//! portal offers no CSV import.
+
+use axum::extract::{FromRequest as _, Path, State};
+use axum::http::StatusCode;
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::auth::{ApiUser, CurrentUser, Scoped};
+use crate::client::Client;
+use crate::error::{ApiError, AppError, ErrorBody};
+use crate::extract::{Json, MultipartForm, UploadedFile};
+use crate::state::AppState;
+
+/// An amount claimed.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LineIn {
+    /// `training_costs`, `salaries`, `annex_costs`, `lump_sum` or `overrun`.
+    pub nature: String,
+    /// Euros, `1234.56` or `1 234,56`.
+    pub amount: String,
+}
+
+/// A supporting document, its bytes in base64.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DocumentIn {
+    /// `certificate`, `attendance` or `other`.
+    #[serde(default)]
+    pub kind: Option<String>,
+    /// Its name.
+    pub file_name: String,
+    /// The PDF, base64.
+    pub content_base64: String,
+}
+
+/// A reimbursement request filed by EDI.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClaimIn {
+    /// Amounts by nature.
+    pub lines: Vec<LineIn>,
+    /// A budget with deadlines (C5, C6), if one applies.
+    #[serde(default)]
+    pub budget: Option<String>,
+    /// Supporting documents (PDF).
+    pub documents: Vec<DocumentIn>,
+}
+
+/// A reimbursement request as filed.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ClaimOut {
+    /// Id.
+    pub id: i64,
+    /// Number (`DR-2026-000001`).
+    pub number: String,
+    /// `submitted`.
+    pub status: String,
+    /// Total claimed, in cents.
+    pub claimed_cents: i64,
+}
+
+/// The message of a company without the EDI flag.
+pub const EDI_ONLY: &str = "Le dépôt par échange de données informatisé (EDI) est réservé aux entreprises qui \
+l’utilisaient avant fin décembre 2025. Déposez vos demandes de remboursement dans l’espace formation, dossier par dossier.";
+
+/// Files a reimbursement request on a dossier, for companies with the EDI flag.
+#[utoipa::path(
+    post,
+    path = "/api/v1/dossiers/{id}/remboursements",
+    tag = "edi",
+    security(("jeton" = [])),
+    params(("id" = i64, Path, description = "Id du dossier")),
+    request_body = ClaimIn,
+    responses(
+        (status = 201, description = "Demande déposée", body = ClaimOut),
+        (status = 401, description = "Non authentifié", body = ErrorBody),
+        (status = 403, description = "Entreprise sans EDI", body = ErrorBody),
+        (status = 404, description = "Dossier introuvable", body = ErrorBody),
+        (status = 422, description = "Champ refusé", body = ErrorBody),
+    )
+)]
+pub async fn claim(
+    State(state): State<AppState>,
+    client: Client,
+    user: ApiUser,
+    Path(id): Path<i64>,
+    request: axum::extract::Request,
+) -> Result<(StatusCode, axum::Json<ClaimOut>), ApiError> {
+    let scope = store::attachment::scope(&state.db, user.account.id, user.account.role).await?;
+    // API calls have no browser session.
+    let scoped = Scoped { user: CurrentUser { account: user.account.clone(), session_id: 0 }, scope };
+    let dossier = store::dossier::get(&state.db, &scoped.scope, id).await?.ok_or(AppError::NotFound)?;
+    let company = store::company::get(&state.db, &scoped.scope, dossier.company_id).await?.ok_or(AppError::NotFound)?;
+    if !company.edi {
+        return Err(ApiError(AppError::Http {
+            status: StatusCode::FORBIDDEN,
+            code: "edi_required",
+            message: EDI_ONLY.into(),
+        }));
+    }
+    // The body is read once the dossier is known to be the caller's.
+    let Json(input) = Json::<ClaimIn>::from_request(request, &state).await?;
+    // The same checks as the portal's form: the API builds that form.
+    let mut form = MultipartForm::default();
+    for line in input.lines {
+        form.fields.insert(line.nature, line.amount);
+    }
+    if let Some(budget) = input.budget {
+        form.fields.insert("budget".into(), budget);
+    }
+    if let Some(kind) = input.documents.first().and_then(|d| d.kind.clone()) {
+        form.fields.insert("document_kind".into(), kind);
+    }
+    for (i, document) in input.documents.into_iter().enumerate() {
+        let bytes = base64::engine::general_purpose::STANDARD.decode(document.content_base64.trim()).map_err(|_| {
+            AppError::Invalid {
+                field: Some(format!("documents[{i}].content_base64").into()),
+                message: "Le contenu du document n’est pas du base64 valide.".into(),
+            }
+        })?;
+        form.files.push(UploadedFile { field: "documents".into(), file_name: document.file_name, bytes });
+    }
+    match crate::pages::reimbursements::file_claim(&state, &client, &scoped, &dossier, &form).await? {
+        Ok(dr) => Ok((
+            StatusCode::CREATED,
+            axum::Json(ClaimOut { id: dr.id, number: dr.number, status: dr.status, claimed_cents: dr.claimed_cents }),
+        )),
+        Err(errors) => {
+            let first = errors.items().first();
+            Err(ApiError(AppError::Invalid {
+                field: first.map(|e| e.field.to_string().into()),
+                message: errors.items().iter().map(|e| e.message.clone()).collect::<Vec<_>>().join(" "),
+            }))
+        }
+    }
+}
