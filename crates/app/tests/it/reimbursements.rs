@@ -257,6 +257,7 @@ async fn a_company_claims_with_its_certificate_and_the_case_manager_validates_le
         .await;
     assert_eq!(issued.status, StatusCode::SEE_OTHER, "{}", issued.body);
     let proforma = company.get(issued.location()).await;
+    assert_eq!(proforma.body.matches("id=\"facture\"").count(), 1, "the upload section once, not in the title");
     for mention in
         ["Facture pro forma PF-2026-", "SIREN 732 829 320", "Total HT", "TVA 20 %", "Total TTC", "aucune valeur légale"]
     {

@@ -24,6 +24,7 @@ use crate::forms::FormErrors;
 use crate::notify::audit;
 use crate::pages::filing::tell_company;
 use crate::pages::proformas::{payer_name, proforma_of, show_page};
+use crate::pages::reimbursements::QueueQuery;
 use crate::policy::Permission;
 use crate::render;
 use crate::state::AppState;
@@ -293,14 +294,6 @@ pub struct QueuePage {
     lines: Vec<QueueLine>,
     statut: String,
     total: u64,
-}
-
-/// Filters of the queue.
-#[derive(Debug, Deserialize, Default)]
-pub struct QueueQuery {
-    #[serde(default)]
-    statut: Option<String>,
-    page: Option<u64>,
 }
 
 /// `GET /gestion/factures`

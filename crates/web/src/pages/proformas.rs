@@ -4,7 +4,7 @@
 
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use domain::Money;
 use domain::habilitation::Domain;
@@ -372,16 +372,5 @@ pub async fn download(
 ) -> Result<Response, AppError> {
     let proforma = proforma_of(&state, &scoped, company_id, id).await?;
     let bytes = pdf(&state.db, &state.config, &proforma).await?;
-    let disposition = HeaderValue::from_str(&format!("attachment; filename=\"{}.pdf\"", proforma.number))
-        .unwrap_or_else(|_| HeaderValue::from_static("attachment"));
-    Ok((
-        [
-            (header::CONTENT_TYPE, HeaderValue::from_static("application/pdf")),
-            (header::CONTENT_DISPOSITION, disposition),
-            (header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
-            (header::CACHE_CONTROL, HeaderValue::from_static("private, no-store")),
-        ],
-        bytes,
-    )
-        .into_response())
+    Ok(crate::pages::reimbursements::attachment(bytes, &format!("{}.pdf", proforma.number), "application/pdf"))
 }

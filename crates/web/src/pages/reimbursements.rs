@@ -483,14 +483,16 @@ pub async fn answer(
 /// A stored document as a download: never shown inline, never sniffed.
 async fn download(state: &AppState, document: Document) -> Result<Response, AppError> {
     let bytes = state.files.get(&document.sha256).await.map_err(|_| AppError::NotFound)?;
+    Ok(attachment(bytes, &document.file_name, &document.content_type))
+}
+
+/// Bytes sent as a file to save (`Content-Disposition: attachment`, the name in ASCII and in
+/// UTF-8), with `nosniff` and no caching.
+pub(crate) fn attachment(bytes: Vec<u8>, file_name: &str, content_type: &str) -> Response {
     // Only letters, digits and a few signs in the header; the full name goes in filename*.
-    let ascii: String = document
-        .file_name
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || "._-".contains(c) { c } else { '_' })
-        .collect();
-    let encoded: String = document
-        .file_name
+    let ascii: String =
+        file_name.chars().map(|c| if c.is_ascii_alphanumeric() || "._-".contains(c) { c } else { '_' }).collect();
+    let encoded: String = file_name
         .bytes()
         .map(|b| {
             if b.is_ascii_alphanumeric() || b"._-".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }
@@ -498,16 +500,18 @@ async fn download(state: &AppState, document: Document) -> Result<Response, AppE
         .collect();
     let disposition = HeaderValue::from_str(&format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}"))
         .unwrap_or_else(|_| HeaderValue::from_static("attachment"));
-    Ok((
+    let content_type =
+        HeaderValue::from_str(content_type).unwrap_or_else(|_| HeaderValue::from_static("application/octet-stream"));
+    (
         [
-            (header::CONTENT_TYPE, HeaderValue::from_static("application/pdf")),
+            (header::CONTENT_TYPE, content_type),
             (header::CONTENT_DISPOSITION, disposition),
             (header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
             (header::CACHE_CONTROL, HeaderValue::from_static("private, no-store")),
         ],
         bytes,
     )
-        .into_response())
+        .into_response()
 }
 
 /// `GET /entreprises/{id}/documents/{document}`
@@ -560,8 +564,8 @@ pub struct QueuePage {
 #[derive(Debug, Deserialize, Default)]
 pub struct QueueQuery {
     #[serde(default)]
-    statut: Option<String>,
-    page: Option<u64>,
+    pub(crate) statut: Option<String>,
+    pub(crate) page: Option<u64>,
 }
 
 /// `GET /gestion/remboursements`
