@@ -55,10 +55,100 @@ pub async fn seed_if_empty(ctx: &Context) -> anyhow::Result<bool> {
         store::audit::record(&txn, entry, now).await?;
     }
     seed_companies(&txn, now).await?;
+    seed_approved_invoice(ctx, &txn, now).await?;
     txn.commit().await?;
     println!("Données de démonstration ajoutées.");
     print_logins();
     Ok(true)
+}
+
+/// The company's own e-invoice (CII XML, as its accounting software would issue it) for the demo
+/// proforma, approved by the case manager: payable at the next payment run.
+async fn seed_approved_invoice(
+    ctx: &Context,
+    txn: &store::DatabaseTransaction,
+    now: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<()> {
+    let proforma = store::proforma::all(txn).await?.into_iter().next().context("pro forma de démonstration")?;
+    let company =
+        store::company::get_unscoped(txn, proforma.company_id).await?.context("entreprise de démonstration")?;
+    let party = |name: &str, siren: &str, street: &str, postal_code: &str, city: &str| documents::facturx::Party {
+        name: name.to_owned(),
+        siren: siren.to_owned(),
+        siret: None,
+        vat_id: documents::proforma::french_vat_number(siren),
+        address_lines: vec![street.to_owned()],
+        postal_code: postal_code.to_owned(),
+        city: city.to_owned(),
+        country_code: "FR".to_owned(),
+    };
+    let a = &company.address;
+    let invoice = documents::facturx::Invoice {
+        number: "FA-DEMO-0001".to_owned(),
+        issue_date: domain::clock::paris_day(now),
+        type_code: 380,
+        currency: "EUR".to_owned(),
+        seller: party(&company.name, company.siren.as_str(), &a.street, &a.postal_code, &a.city),
+        buyer: party(
+            &ctx.config.operator_name,
+            &ctx.config.operator_siren,
+            "1 place de la Formation",
+            "75010",
+            "Paris",
+        ),
+        buyer_reference: Some(proforma.number.clone()),
+        lines: vec![documents::facturx::Line {
+            id: "1".to_owned(),
+            name: "Sauveteur secouriste du travail (SST)".to_owned(),
+            note: None,
+            net_cents: proforma.net_cents,
+            vat_rate_bp: 2000,
+            vat_category: documents::facturx::VatCategory::Standard,
+        }],
+        exemption_reason: None,
+        payee_iban: Some("FR7630006000011234567890189".to_owned()),
+        payment_terms: Some("Virement à réception".to_owned()),
+        notes: Vec::new(),
+    };
+    let xml = documents::facturx::cii_xml(&invoice).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let files = store::document::Files::new(ctx.config.data_dir.join("documents"));
+    let sha256 = files.put(xml.as_bytes()).await?;
+    let uploader = proforma.issued_by.context("pro forma sans auteur")?;
+    let document = store::document::NewDocument {
+        company_id: company.id,
+        dossier_id: None,
+        reimbursement_id: None,
+        proforma_id: Some(proforma.id),
+        kind: store::document::Kind::Invoice,
+        file_name: "FA-DEMO-0001.xml".to_owned(),
+        sha256,
+        size: i64::try_from(xml.len())?,
+        content_type: "application/xml".to_owned(),
+        uploaded_by: uploader,
+    };
+    let document = store::document::create(txn, document, now).await?;
+    let totals = documents::facturx::totals(&invoice);
+    let input = store::invoice::NewInvoice {
+        proforma_id: proforma.id,
+        company_id: company.id,
+        number: invoice.number.clone(),
+        syntax: "cii",
+        buyer_name: ctx.config.operator_name.clone(),
+        seller_siren: Some(company.siren.as_str().to_owned()),
+        net: domain::Money::from_cents(totals.net_cents),
+        vat: domain::Money::from_cents(totals.vat_cents),
+        gross: domain::Money::from_cents(totals.gross_cents),
+        iban: invoice.payee_iban.clone(),
+        document_id: document.id,
+        rib_document_id: None,
+        uploaded_by: uploader,
+    };
+    let row = store::invoice::create(txn, input, now).await?;
+    let manager = store::account::find_by_email(txn, &Email::parse("gestionnaire@opco-demo.fr")?)
+        .await?
+        .context("compte de démonstration")?;
+    store::invoice::decide(txn, row.id, 0, store::invoice::status::APPROVED, None, manager.id, now).await?;
+    Ok(())
 }
 
 /// Two companies: « Intérim Démo Nord », administered by Camille, with Paul's request for the

@@ -191,6 +191,11 @@ async fn the_demo_seeds_an_empty_database_once() {
     let invoices = browser.get(&format!("/entreprises/{}/factures", nord.id)).await;
     let number = proformas[0].split('\t').next().unwrap();
     assert!(invoices.body.contains(number), "Camille sees the proforma: {}", invoices.body);
+    // Its invoice, approved: payable.
+    let proforma_id = store::proforma::by_number(&app.ctx.db, number).await.unwrap().unwrap().id;
+    let invoices = store::invoice::for_proforma(&app.ctx.db, proforma_id).await.unwrap();
+    assert_eq!(invoices.len(), 1);
+    assert_eq!(invoices[0].status, store::invoice::status::APPROVED);
     let out = app._dir.path().join("demo-proforma.pdf");
     assert!(espace_app::proformas::export(&app.ctx, number, &out).await.unwrap() > 1000);
 }
