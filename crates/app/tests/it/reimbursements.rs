@@ -547,3 +547,66 @@ async fn only_edi_companies_file_reimbursement_requests_through_the_api() {
     assert_eq!(foreign.status, StatusCode::NOT_FOUND, "{}", foreign.body);
     assert_eq!(store::reimbursement::for_dossier(&app.ctx.db, dossier.id).await.unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn a_proforma_is_prepared_for_one_payer_and_one_public_chosen_first() {
+    use domain::reimbursement::{DrStatus, Line, Nature};
+    let app = TestApp::spawn().await;
+    let (nord, mut company, user) = claimant(&app, (2026, 2, 9)).await;
+    let mut numbers = Vec::new();
+    let mut ids = Vec::new();
+    for (scheme, payer) in [("PDC50", "AKTO"), ("CPNSST", "FPETT")] {
+        let dossier = accepted_dossier(
+            &app.ctx,
+            nord.id,
+            nord.agency,
+            scheme,
+            payer,
+            Domain::Training,
+            (day(2026, 2, 2), day(2026, 2, 6)),
+            (50_000, 50_000),
+            user,
+        )
+        .await;
+        let lines = [Line { nature: Nature::TrainingCosts, amount: domain::Money::from_cents(50_000) }];
+        let input = store::reimbursement::NewReimbursement {
+            dossier: &dossier,
+            budget: None,
+            lines: &lines,
+            submitted_on: day(2026, 2, 9),
+            created_by: user,
+        };
+        let dr = store::reimbursement::create(&app.ctx.db, &input, app.ctx.clock.now()).await.unwrap();
+        let change =
+            store::reimbursement::DrChange { validated: Some(domain::Money::from_cents(50_000)), ..Default::default() };
+        store::reimbursement::transition(
+            &app.ctx.db,
+            dr.id,
+            0,
+            DrStatus::Submitted,
+            DrStatus::Validated,
+            change,
+            app.ctx.clock.now(),
+        )
+        .await
+        .unwrap();
+        numbers.push(dr.number);
+        ids.push(dr.id.to_string());
+    }
+    let invoices = format!("/entreprises/{}/factures", nord.id);
+    let choose = company.get(&invoices).await;
+    assert!(choose.body.contains("choisissez pour qui la préparer"), "{}", choose.body);
+    assert!(!choose.body.contains("name=\"reimbursements\""), "nothing to tick before the group is chosen");
+    let akto = company.get(&format!("{invoices}?financeur=AKTO&public=temporary")).await;
+    assert!(akto.body.contains(&numbers[0]) && !akto.body.contains(&numbers[1]), "{}", akto.body);
+    // A hand-made request mixing both payers is refused all the same (F6).
+    let mixed = company
+        .post(
+            &invoices,
+            &[("reimbursements", &ids[0]), ("reimbursements", &ids[1]), ("payer", "AKTO"), ("public", "temporary")],
+        )
+        .await;
+    assert_eq!(mixed.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(mixed.body.contains("jamais les deux"), "{}", mixed.body);
+    assert!(store::proforma::all(&app.ctx.db).await.unwrap().is_empty());
+}

@@ -3,13 +3,14 @@
 //! the portal and as a PDF, which the company checks before issuing its own invoice.
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use domain::Money;
 use domain::habilitation::Domain;
 use domain::proforma::{Candidate, Selection};
 use domain::rules::Public;
+use serde::Deserialize;
 use store::proforma::{Item, NewProforma, Proforma};
 
 use crate::auth::Scoped;
@@ -51,10 +52,22 @@ pub struct ListPage {
     company_id: i64,
     company_name: String,
     proformas: Vec<(Proforma, Money)>,
+    /// Validated DR awaiting a proforma, by payer and public: (payer, public, its label, count, net).
+    groups: Vec<(String, String, &'static str, usize, Money)>,
+    /// The DR of the group chosen (F5, F6: one payer, one public per proforma).
     available: Vec<ItemLine>,
     schemes: Vec<String>,
     form: IssueForm,
     errors: FormErrors,
+}
+
+/// The group a proforma is prepared for, chosen first (kept in the URL).
+#[derive(Debug, Deserialize, Default)]
+pub struct GroupQuery {
+    #[serde(default)]
+    financeur: String,
+    #[serde(default)]
+    public: String,
 }
 
 /// What the issue form sends.
@@ -108,14 +121,36 @@ async fn list_page(
 ) -> Result<ListPage, AppError> {
     let company_name = invoicing_company(state, scoped, company_id).await?;
     let items = store::proforma::items(&state.db, &scoped.scope, company_id).await?;
-    let mut schemes: Vec<String> = items.iter().map(|i| i.dossier.scheme.clone()).collect();
-    schemes.sort();
-    schemes.dedup();
-    let available = items
+    let waiting: Vec<Item> = items.into_iter().filter(|i| i.proforma_id.is_none()).collect();
+    let mut groups: Vec<(String, String, &'static str, usize, Money)> = Vec::new();
+    for item in &waiting {
+        let (payer, public) = (&item.dossier.payer, &item.dossier.public);
+        match groups.iter_mut().find(|g| &g.0 == payer && &g.1 == public) {
+            Some(group) => {
+                group.3 += 1;
+                group.4 = group.4 + item.amount();
+            }
+            None => groups.push((payer.clone(), public.clone(), public_label(public), 1, item.amount())),
+        }
+    }
+    groups.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+    // The only group, or the one chosen: its DR are offered, no others.
+    let chosen = match groups.as_slice() {
+        [only] => Some((only.0.clone(), only.1.clone())),
+        _ => Some((form.payer.clone(), form.public.clone())).filter(|(p, q)| !p.is_empty() && !q.is_empty()),
+    };
+    let available: Vec<ItemLine> = waiting
         .into_iter()
-        .filter(|i| i.proforma_id.is_none())
+        .filter(|i| chosen.as_ref().is_some_and(|(p, q)| &i.dossier.payer == p && &i.dossier.public == q))
         .map(|item| ItemLine { public: public_label(&item.dossier.public), amount: item.amount(), item })
         .collect();
+    let mut schemes: Vec<String> = available.iter().map(|l| l.item.dossier.scheme.clone()).collect();
+    schemes.sort();
+    schemes.dedup();
+    let form = match chosen {
+        Some((payer, public)) => IssueForm { payer, public, ..form },
+        None => form,
+    };
     let proformas = store::proforma::list_for_company(&state.db, &scoped.scope, company_id)
         .await?
         .into_iter()
@@ -124,7 +159,7 @@ async fn list_page(
             (p, gross)
         })
         .collect();
-    Ok(ListPage { chrome, company_id, company_name, proformas, available, schemes, form, errors })
+    Ok(ListPage { chrome, company_id, company_name, proformas, groups, available, schemes, form, errors })
 }
 
 /// `GET /entreprises/{id}/factures`
@@ -133,8 +168,10 @@ pub async fn list(
     chrome: Chrome,
     scoped: Scoped,
     Path(company_id): Path<i64>,
+    Query(group): Query<GroupQuery>,
 ) -> Result<Response, AppError> {
-    let page = list_page(&state, chrome, &scoped, company_id, IssueForm::default(), FormErrors::new()).await?;
+    let form = IssueForm { payer: group.financeur, public: group.public, ..IssueForm::default() };
+    let page = list_page(&state, chrome, &scoped, company_id, form, FormErrors::new()).await?;
     Ok(render::page(&page)?.into_response())
 }
 
