@@ -137,7 +137,13 @@ async fn the_openapi_document_describes_every_api_route_and_swagger_ui_is_served
     let spec = doc.json();
     assert!(spec["openapi"].as_str().unwrap().starts_with("3."));
     let paths = spec["paths"].as_object().unwrap();
-    for path in ["/api/v1/me", "/api/v1/tokens", "/api/v1/tokens/{id}", "/api/v1/dossiers/{id}/remboursements"] {
+    for path in [
+        "/api/v1/me",
+        "/api/v1/tokens",
+        "/api/v1/tokens/{id}",
+        "/api/v1/dossiers/{id}/remboursements",
+        "/api/v1/factures/{id}/facture",
+    ] {
         assert!(paths.contains_key(path), "{path} missing");
     }
     assert!(spec["paths"]["/api/v1/tokens"]["post"].is_object());

@@ -181,6 +181,7 @@ fn routes() -> Vec<Route> {
         route(get.clone(), "/api/v1/tokens", &[], Own),
         route(Method::DELETE, "/api/v1/tokens/{token}", &[], Victim),
         route(post.clone(), "/api/v1/dossiers/{dossier}/remboursements", &[], Victim),
+        route(post.clone(), "/api/v1/factures/{proforma}/facture", &[], Victim),
         // Last: it ends the intruder's session.
         route(post, "/deconnexion", &[], Own),
     ]

@@ -493,7 +493,7 @@ async fn uploads_are_refused_when_too_large_or_too_many() {
 }
 
 #[tokio::test]
-async fn only_edi_companies_file_reimbursement_requests_through_the_api() {
+async fn only_edi_companies_file_reimbursement_requests_and_invoices_through_the_api() {
     use base64::Engine as _;
     let app = TestApp::spawn().await;
     let (nord, _company, user) = claimant(&app, (2026, 2, 9)).await;
@@ -546,6 +546,38 @@ async fn only_edi_companies_file_reimbursement_requests_through_the_api() {
     let foreign = client.api(http::Method::POST, &url, &other.plain, Some(body("10,00"))).await;
     assert_eq!(foreign.status, StatusCode::NOT_FOUND, "{}", foreign.body);
     assert_eq!(store::reimbursement::for_dossier(&app.ctx.db, dossier.id).await.unwrap().len(), 1);
+
+    // Once validated and on a proforma, its invoice goes by EDI too: an e-invoice read and checked.
+    let dr = filed.json()["id"].as_i64().unwrap();
+    let validated =
+        store::reimbursement::DrChange { validated: Some(domain::Money::from_cents(50_000)), ..Default::default() };
+    let now = app.ctx.clock.now();
+    use domain::reimbursement::DrStatus;
+    store::reimbursement::transition(&app.ctx.db, dr, 0, DrStatus::Submitted, DrStatus::Validated, validated, now)
+        .await
+        .unwrap();
+    let mut browser = app.client();
+    browser.login("rh@interim-nord.fr", crate::support::PASSWORD).await;
+    let issued = browser
+        .post(
+            &format!("/entreprises/{}/factures", nord.id),
+            &[("reimbursements", &dr.to_string()), ("payer", "AKTO"), ("public", "temporary")],
+        )
+        .await;
+    assert_eq!(issued.status, StatusCode::SEE_OTHER, "{}", issued.body);
+    let proforma = dr_proforma(&app, dr).await;
+    let invoice_url = format!("/api/v1/factures/{proforma}/facture");
+    let payload = |xml: &str| serde_json::json!({"invoice": {"file_name": "facture.xml", "content_base64": base64::engine::general_purpose::STANDARD.encode(xml)}});
+    let (_, off) = e_invoice(&app, proforma, 1).await;
+    let gap = client.api(http::Method::POST, &invoice_url, &token.plain, Some(payload(&off))).await;
+    assert_eq!(gap.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", gap.body);
+    assert_eq!(gap.json()["error"]["field"], "net");
+    let foreign = client.api(http::Method::POST, &invoice_url, &other.plain, Some(payload(&off))).await;
+    assert_eq!(foreign.status, StatusCode::NOT_FOUND);
+    let (_, xml) = e_invoice(&app, proforma, 0).await;
+    let sent = client.api(http::Method::POST, &invoice_url, &token.plain, Some(payload(&xml))).await;
+    assert_eq!(sent.status, StatusCode::CREATED, "{}", sent.body);
+    assert_eq!(sent.json()["status"], "submitted");
 }
 
 #[tokio::test]

@@ -68,6 +68,37 @@ pub struct ClaimOut {
 pub const EDI_ONLY: &str = "Le dépôt par échange de données informatisé (EDI) est réservé aux entreprises qui \
 l’utilisaient avant fin décembre 2025. Déposez vos demandes de remboursement dans l’espace formation, dossier par dossier.";
 
+/// The caller with their scope (API calls have no browser session).
+async fn scoped(state: &AppState, user: &ApiUser) -> Result<Scoped, AppError> {
+    let scope = store::attachment::scope(&state.db, user.account.id, user.account.role).await?;
+    Ok(Scoped { user: CurrentUser { account: user.account.clone(), session_id: 0 }, scope })
+}
+
+/// 403 unless the company has the EDI flag.
+async fn require_edi(state: &AppState, scoped: &Scoped, company_id: i64) -> Result<(), AppError> {
+    let company = store::company::get(&state.db, &scoped.scope, company_id).await?.ok_or(AppError::NotFound)?;
+    if company.edi {
+        Ok(())
+    } else {
+        Err(AppError::Http { status: StatusCode::FORBIDDEN, code: "edi_required", message: EDI_ONLY.into() })
+    }
+}
+
+fn decode(field: String, content: &str) -> Result<Vec<u8>, AppError> {
+    base64::engine::general_purpose::STANDARD.decode(content.trim()).map_err(|_| AppError::Invalid {
+        field: Some(field.into()),
+        message: "Le contenu n’est pas du base64 valide.".into(),
+    })
+}
+
+/// Field-by-field refusals as one API error: the first field, every message.
+fn refused(errors: &crate::forms::FormErrors) -> ApiError {
+    ApiError(AppError::Invalid {
+        field: errors.items().first().map(|e| e.field.to_string().into()),
+        message: errors.items().iter().map(|e| e.message.clone()).collect::<Vec<_>>().join(" "),
+    })
+}
+
 /// Files a reimbursement request on a dossier, for companies with the EDI flag.
 #[utoipa::path(
     post,
@@ -130,12 +161,85 @@ pub async fn claim(
             StatusCode::CREATED,
             axum::Json(ClaimOut { id: dr.id, number: dr.number, status: dr.status, claimed_cents: dr.claimed_cents }),
         )),
-        Err(errors) => {
-            let first = errors.items().first();
-            Err(ApiError(AppError::Invalid {
-                field: first.map(|e| e.field.to_string().into()),
-                message: errors.items().iter().map(|e| e.message.clone()).collect::<Vec<_>>().join(" "),
-            }))
-        }
+        Err(errors) => Err(refused(&errors)),
+    }
+}
+
+/// A file, its bytes in base64.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FileIn {
+    /// Its name.
+    pub file_name: String,
+    /// Its bytes, base64.
+    pub content_base64: String,
+}
+
+/// The company's invoice for a proforma, filed by EDI.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InvoiceIn {
+    /// The invoice: an e-invoice (Factur-X PDF, CII or UBL XML), read automatically; or a plain
+    /// PDF, then with `fields`.
+    pub invoice: FileIn,
+    /// A RIB (PDF), when the invoice has no IBAN.
+    #[serde(default)]
+    pub rib: Option<FileIn>,
+    /// What a plain PDF says: `number`, `buyer_name`, `seller_siren`, `net`, `vat`, `gross`, `iban`.
+    #[serde(default)]
+    pub fields: std::collections::HashMap<String, String>,
+}
+
+/// An invoice as filed.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InvoiceOut {
+    /// Id.
+    pub id: i64,
+    /// The invoice's own number.
+    pub number: String,
+    /// `submitted`: waiting for the operator's approval.
+    pub status: String,
+}
+
+/// Files the company's invoice for a proforma, for companies with the EDI flag.
+#[utoipa::path(
+    post,
+    path = "/api/v1/factures/{id}/facture",
+    tag = "edi",
+    security(("jeton" = [])),
+    params(("id" = i64, Path, description = "Id de la facture pro forma")),
+    request_body = InvoiceIn,
+    responses(
+        (status = 201, description = "Facture déposée", body = InvoiceOut),
+        (status = 401, description = "Non authentifié", body = ErrorBody),
+        (status = 403, description = "Entreprise sans EDI", body = ErrorBody),
+        (status = 404, description = "Pro forma introuvable", body = ErrorBody),
+        (status = 422, description = "Écart avec la pro forma, champ par champ", body = ErrorBody),
+    )
+)]
+pub async fn invoice(
+    State(state): State<AppState>,
+    client: Client,
+    user: ApiUser,
+    Path(id): Path<i64>,
+    request: axum::extract::Request,
+) -> Result<(StatusCode, axum::Json<InvoiceOut>), ApiError> {
+    let scoped = scoped(&state, &user).await?;
+    let proforma = store::proforma::get(&state.db, &scoped.scope, id).await?.ok_or(AppError::NotFound)?;
+    require_edi(&state, &scoped, proforma.company_id).await?;
+    let Json(input) = Json::<InvoiceIn>::from_request(request, &state).await?;
+    let mut form = MultipartForm { fields: input.fields, ..MultipartForm::default() };
+    let bytes = decode("invoice.content_base64".into(), &input.invoice.content_base64)?;
+    form.files.push(UploadedFile { field: "invoice".into(), file_name: input.invoice.file_name, bytes });
+    if let Some(rib) = input.rib {
+        let bytes = decode("rib.content_base64".into(), &rib.content_base64)?;
+        form.files.push(UploadedFile { field: "rib".into(), file_name: rib.file_name, bytes });
+    }
+    match crate::pages::invoices::file_invoice(&state, &client, &scoped, &proforma, &form).await? {
+        Ok(invoice) => Ok((
+            StatusCode::CREATED,
+            axum::Json(InvoiceOut { id: invoice.id, number: invoice.number, status: invoice.status }),
+        )),
+        Err(errors) => Err(refused(&errors)),
     }
 }

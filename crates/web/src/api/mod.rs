@@ -47,4 +47,5 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(tokens::list, tokens::create))
         .routes(routes!(tokens::revoke))
         .routes(routes!(edi::claim))
+        .routes(routes!(edi::invoice))
 }

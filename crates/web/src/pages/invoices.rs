@@ -188,7 +188,30 @@ pub async fn upload(
 ) -> Result<Response, AppError> {
     let proforma = proforma_of(&state, &scoped, company_id, id).await?;
     let form = MultipartForm::from_request(request, &state).await?;
-    let values = UploadValues::from_form(&form);
+    match file_invoice(&state, &client, &scoped, &proforma, &form).await? {
+        Ok(_) => {
+            Ok(Redirect::to(&format!("/entreprises/{company_id}/factures/{id}?notice=facture-deposee")).into_response())
+        }
+        Err(errors) => {
+            let page =
+                show_page(&state, chrome, &scoped, company_id, id, UploadValues::from_form(&form), errors).await?;
+            render::page_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
+        }
+    }
+}
+
+/// Files the company's invoice for `proforma` (reached by the caller) from a form: the file in
+/// `invoice`, a RIB in `rib`, the key fields of a plain PDF. Refusals come back field by field;
+/// nothing is saved then. Shared by the page and the EDI API.
+pub(crate) async fn file_invoice(
+    state: &AppState,
+    client: &Client,
+    scoped: &Scoped,
+    proforma: &Proforma,
+    form: &MultipartForm,
+) -> Result<Result<Invoice, FormErrors>, AppError> {
+    let (company_id, id) = (proforma.company_id, proforma.id);
+    let values = UploadValues::from_form(form);
     let company = store::company::get(&state.db, &scoped.scope, company_id).await?.ok_or(AppError::NotFound)?;
     let mut errors = FormErrors::new();
     let file = form.files.iter().find(|f| f.field == "invoice");
@@ -206,13 +229,12 @@ pub async fn upload(
         }
     };
     if let Some((found, _)) = &read {
-        for mismatch in domain::invoice::check(&expected(&state, &proforma, company.siren.as_str()), found) {
+        for mismatch in domain::invoice::check(&expected(state, proforma, company.siren.as_str()), found) {
             errors.add(mismatch.field(), mismatch.to_string());
         }
     }
     let (Some(file), Some((found, syntax)), true) = (file, read, errors.is_empty()) else {
-        let page = show_page(&state, chrome, &scoped, company_id, id, values, errors).await?;
-        return render::page_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
+        return Ok(Err(errors));
     };
     let now = state.now();
     let txn = store::db::write(&state.db).await?;
@@ -270,10 +292,10 @@ pub async fn upload(
         uploaded_by: scoped.user.account.id,
     };
     let invoice = store::invoice::create(&txn, input, now).await?;
-    audit(&txn, &scoped.user.actor(), "invoice.uploaded", Some(("invoice", invoice.id.to_string())), &client, now)
+    audit(&txn, &scoped.user.actor(), "invoice.uploaded", Some(("invoice", invoice.id.to_string())), client, now)
         .await?;
     txn.commit().await?;
-    Ok(Redirect::to(&format!("/entreprises/{company_id}/factures/{id}?notice=facture-deposee")).into_response())
+    Ok(Ok(invoice))
 }
 
 /// A line of the staff queue.
