@@ -14,6 +14,7 @@ pub mod invoice;
 pub mod legacy;
 pub mod money;
 pub mod password;
+pub mod payment;
 pub mod proforma;
 pub mod reimbursement;
 pub mod role;
