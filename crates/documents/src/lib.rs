@@ -11,6 +11,7 @@ pub mod letter;
 pub mod mail;
 pub mod pdf;
 pub mod proforma;
+pub mod sepa;
 pub mod upload;
 
 pub use letter::{ActivationLetter, LetterSender, render_activation_letters};
