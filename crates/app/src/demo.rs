@@ -72,30 +72,16 @@ async fn seed_approved_invoice(
     let proforma = store::proforma::all(txn).await?.into_iter().next().context("pro forma de démonstration")?;
     let company =
         store::company::get_unscoped(txn, proforma.company_id).await?.context("entreprise de démonstration")?;
-    let party = |name: &str, siren: &str, street: &str, postal_code: &str, city: &str| documents::facturx::Party {
-        name: name.to_owned(),
-        siren: siren.to_owned(),
-        siret: None,
-        vat_id: documents::proforma::french_vat_number(siren),
-        address_lines: vec![street.to_owned()],
-        postal_code: postal_code.to_owned(),
-        city: city.to_owned(),
-        country_code: "FR".to_owned(),
-    };
-    let a = &company.address;
+    let mut seller = web::pages::proformas::company_party(&company);
+    seller.vat_id = documents::proforma::french_vat_number(company.siren.as_str());
+    let buyer = web::pages::proformas::payer_party(&ctx.config.web(false), &proforma.payer);
     let invoice = documents::facturx::Invoice {
         number: "FA-DEMO-0001".to_owned(),
         issue_date: domain::clock::paris_day(now),
         type_code: 380,
         currency: "EUR".to_owned(),
-        seller: party(&company.name, company.siren.as_str(), &a.street, &a.postal_code, &a.city),
-        buyer: party(
-            &ctx.config.operator_name,
-            &ctx.config.operator_siren,
-            "1 place de la Formation",
-            "75010",
-            "Paris",
-        ),
+        seller,
+        buyer: buyer.clone(),
         buyer_reference: Some(proforma.number.clone()),
         lines: vec![documents::facturx::Line {
             id: "1".to_owned(),
@@ -133,7 +119,7 @@ async fn seed_approved_invoice(
         company_id: company.id,
         number: invoice.number.clone(),
         syntax: "cii",
-        buyer_name: ctx.config.operator_name.clone(),
+        buyer_name: buyer.name,
         seller_siren: Some(company.siren.as_str().to_owned()),
         net: domain::Money::from_cents(totals.net_cents),
         vat: domain::Money::from_cents(totals.vat_cents),

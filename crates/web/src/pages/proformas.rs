@@ -334,6 +334,45 @@ pub async fn show(
     Ok(render::page(&page)?.into_response())
 }
 
+/// A company as the seller of an invoice (its head-office address).
+#[must_use]
+pub fn company_party(company: &store::company::Company) -> documents::facturx::Party {
+    let a = &company.address;
+    documents::facturx::Party {
+        name: company.name.clone(),
+        siren: company.siren.as_str().to_owned(),
+        siret: None,
+        vat_id: None,
+        address_lines: [a.complement.clone().unwrap_or_default(), a.street.clone()]
+            .into_iter()
+            .filter(|l| !l.trim().is_empty())
+            .collect(),
+        postal_code: a.postal_code.clone(),
+        city: a.city.clone(),
+        country_code: "FR".to_owned(),
+    }
+}
+
+/// The operator or FPETT as the buyer of an invoice, from the configuration: FPETT's invoices go
+/// to the operator's address.
+#[must_use]
+pub fn payer_party(config: &crate::state::WebConfig, payer: &str) -> documents::facturx::Party {
+    // The operator's address: street lines, then « postal code + town » on the last line.
+    let (street, town) = config.operator_address.split_at(config.operator_address.len().saturating_sub(1));
+    let town = town.first().map(String::as_str).unwrap_or_default();
+    let (postal_code, city) = town.split_once(' ').unwrap_or(("", town));
+    documents::facturx::Party {
+        name: payer_name(config, payer),
+        siren: if payer == "FPETT" { config.fpett_siren.clone() } else { config.operator_siren.clone() },
+        siret: None,
+        vat_id: None,
+        address_lines: street.iter().take(3).cloned().collect(),
+        postal_code: postal_code.to_owned(),
+        city: city.to_owned(),
+        country_code: "FR".to_owned(),
+    }
+}
+
 /// The PDF of a proforma, a Factur-X (also used by the operator's command line).
 ///
 /// # Errors
@@ -357,39 +396,12 @@ pub async fn pdf(db: &store::Db, config: &crate::state::WebConfig, proforma: &Pr
             net: item.amount(),
         });
     }
-    let payer = payer_name(config, &proforma.payer);
-    // The operator's address: street lines, then « postal code + town » on the last line.
-    let (street, town) = config.operator_address.split_at(config.operator_address.len().saturating_sub(1));
-    let town = town.first().map(String::as_str).unwrap_or_default();
-    let (postal_code, city) = town.split_once(' ').unwrap_or(("", town));
-    let buyer_siren = if proforma.payer == "FPETT" { &config.fpett_siren } else { &config.operator_siren };
     let document = documents::proforma::ProformaDocument {
         number: proforma.number.clone(),
         issued_on: domain::clock::paris_day(proforma.issued_at),
-        issuer: documents::proforma::Party {
-            name: company.name.clone(),
-            siren: company.siren.as_str().to_owned(),
-            siret: None,
-            vat_id: None,
-            address_lines: [company.address.complement.clone().unwrap_or_default(), company.address.street.clone()]
-                .into_iter()
-                .filter(|l| !l.trim().is_empty())
-                .collect(),
-            postal_code: company.address.postal_code.clone(),
-            city: company.address.city.clone(),
-            country_code: "FR".to_owned(),
-        },
+        issuer: company_party(&company),
         vat_subject: proforma.vat_subject,
-        payer: documents::proforma::Party {
-            name: payer,
-            siren: buyer_siren.clone(),
-            siret: None,
-            vat_id: None,
-            address_lines: street.iter().take(3).cloned().collect(),
-            postal_code: postal_code.to_owned(),
-            city: city.to_owned(),
-            country_code: "FR".to_owned(),
-        },
+        payer: payer_party(config, &proforma.payer),
         public: public_label(&proforma.public).to_owned(),
         scheme: proforma.scheme.clone(),
         lines,
