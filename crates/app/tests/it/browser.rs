@@ -139,13 +139,19 @@ async fn fill(client: &Client, css: &str, text: &str) {
 }
 
 async fn submit(client: &Client, form: &str) {
-    client
-        .find(Locator::Css(&format!("{form} button[type=submit]")))
-        .await
-        .expect("submit button")
-        .click()
-        .await
-        .expect("click");
+    let button = client.find(Locator::Css(&format!("{form} button[type=submit]"))).await.expect("submit button");
+    press(button).await;
+}
+
+/// Clicks an element that leaves the page and waits until the page is gone: a form posting back
+/// to a page with the same heading would otherwise let the next step find the old page's elements.
+async fn press(element: fantoccini::elements::Element) {
+    element.clone().click().await.expect("click");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while element.tag_name().await.is_ok() {
+        assert!(Instant::now() < deadline, "the page did not change after the click");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 /// The page's `h1`, or `None` while the page is changing under us.
@@ -231,7 +237,7 @@ async fn register_verify_sign_in_and_out_in_a_real_browser() {
     client.goto(&format!("{base}/")).await.expect("home");
     check_accessibility(&client, axe.as_deref(), "/").await;
     screenshot(&client, "accueil").await;
-    client.find(Locator::LinkText("Créer un compte")).await.expect("register link").click().await.expect("click");
+    press(client.find(Locator::LinkText("Créer un compte")).await.expect("register link")).await;
     wait_for_heading(&client, "Créer un compte").await;
     check_accessibility(&client, axe.as_deref(), "/inscription").await;
 
@@ -280,7 +286,7 @@ async fn register_verify_sign_in_and_out_in_a_real_browser() {
 
     client.goto(link).await.expect("follow the link");
     wait_for_heading(&client, "Adresse e-mail confirmée").await;
-    client.find(Locator::LinkText("Se connecter")).await.expect("sign-in button").click().await.unwrap();
+    press(client.find(Locator::LinkText("Se connecter")).await.expect("sign-in button")).await;
     wait_for_heading(&client, "Se connecter").await;
     check_accessibility(&client, axe.as_deref(), "/connexion").await;
     fill(&client, "#email", "camille.martin@interim-ouest.fr").await;
@@ -289,7 +295,7 @@ async fn register_verify_sign_in_and_out_in_a_real_browser() {
     wait_for_heading(&client, "Bonjour Camille Martin").await;
     check_accessibility(&client, axe.as_deref(), "/ (tableau de bord)").await;
 
-    client.find(Locator::Css("a.user-chip")).await.expect("account link").click().await.unwrap();
+    press(client.find(Locator::Css("a.user-chip")).await.expect("account link")).await;
     wait_for_heading(&client, "Mon compte").await;
     check_accessibility(&client, axe.as_deref(), "/compte").await;
     client.goto(&format!("{base}/compte/sessions")).await.unwrap();
@@ -328,13 +334,7 @@ async fn sign_out(client: &Client) {
 }
 
 async fn click_link(client: &Client, text: &str) {
-    client
-        .find(Locator::LinkText(text))
-        .await
-        .unwrap_or_else(|e| panic!("link {text:?}: {e}"))
-        .click()
-        .await
-        .expect("click");
+    press(client.find(Locator::LinkText(text)).await.unwrap_or_else(|e| panic!("link {text:?}: {e}"))).await;
 }
 
 /// Intérim Nord (head office in Lille), 40 employees, with `establishments` (SIRET, name, head
@@ -457,7 +457,7 @@ async fn a_company_is_activated_by_letter_and_its_administrator_approves_a_colle
     let pages = crate::support::pdf_pages(&bytes);
     assert_eq!(pages.len(), 1);
     let code = crate::support::codes_in(&pages[0]).pop().expect("a code in the letter");
-    client.find(Locator::Css("form[action$='/poste'] button")).await.expect("posted button").click().await.unwrap();
+    press(client.find(Locator::Css("form[action$='/poste'] button")).await.expect("posted button")).await;
     wait_for_heading(&client, "Courriers d’activation").await;
     sign_out(&client).await;
 
@@ -490,7 +490,7 @@ async fn a_company_is_activated_by_letter_and_its_administrator_approves_a_colle
     client.goto(&format!("{base}/notifications")).await.unwrap();
     wait_for_heading(&client, "Notifications").await;
     check_accessibility(&client, axe.as_deref(), "/notifications").await;
-    client.find(Locator::Css("ul.notifications form button")).await.expect("open").click().await.unwrap();
+    press(client.find(Locator::Css("ul.notifications form button")).await.expect("open")).await;
     wait_for_heading(&client, "Utilisateurs de Intérim Nord").await;
     check_accessibility(&client, axe.as_deref(), "/entreprises/{id}/utilisateurs").await;
     client
@@ -614,7 +614,13 @@ async fn a_retroactive_drf_becomes_a_dossier_that_is_instructed_in_a_real_browse
     click_link(&client, drf_heading.trim_start_matches("Réservation de fonds ")).await;
     wait_for_heading(&client, &drf_heading).await;
     check_accessibility(&client, axe.as_deref(), "/gestion/drf/{id}").await;
-    click(&client, "form input[value=validate] ~ button").await;
+    press(
+        client
+            .find(Locator::Css("form input[value=validate] ~ button"))
+            .await
+            .expect("form input[value=validate] ~ button"),
+    )
+    .await;
     wait_for_heading(&client, &drf_heading).await;
     sign_out(&client).await;
 
@@ -624,10 +630,11 @@ async fn a_retroactive_drf_becomes_a_dossier_that_is_instructed_in_a_real_browse
     wait_for_heading(&client, &drf_heading).await;
     assert!(body_text(&client).await.contains("Valable jusqu’au 28/02/2026"));
     check_accessibility(&client, axe.as_deref(), "/entreprises/{id}/drf/{id}").await;
-    click(&client, "form[action$='/dossier'] button").await;
+    press(client.find(Locator::Css("form[action$='/dossier'] button")).await.expect("form[action$='/dossier'] button"))
+        .await;
     wait_for_heading(&client, "Modifier le brouillon").await;
     check_accessibility(&client, axe.as_deref(), "/entreprises/{id}/dossiers/{id}/modifier").await;
-    click(&client, "button[value=submit]").await;
+    press(client.find(Locator::Css("button[value=submit]")).await.expect("button[value=submit]")).await;
     let deadline = Instant::now() + Duration::from_secs(10);
     let dossier_heading = loop {
         if let Some(h) = heading(&client).await.filter(|h| h.starts_with("Dossier AF-")) {
@@ -779,7 +786,7 @@ async fn two_reimbursements_become_one_proforma_whose_invoice_is_approved_in_a_r
         client.goto(&format!("{base}/gestion/remboursements")).await.unwrap();
         wait_for_heading(&client, "Demandes de remboursement").await;
         check_accessibility(&client, axe.as_deref(), "/gestion/remboursements").await;
-        client.find(Locator::Css("main table tbody a")).await.expect("a DR in the queue").click().await.unwrap();
+        press(client.find(Locator::Css("main table tbody a")).await.expect("a DR in the queue")).await;
         wait_for_heading_starting(&client, "Demande de remboursement DR-").await;
         submit(&client, "section[aria-labelledby=decision] form").await;
         let deadline = Instant::now() + Duration::from_secs(10);
