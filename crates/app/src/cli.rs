@@ -64,6 +64,40 @@ pub enum Command {
     /// Proforma invoices.
     #[command(subcommand)]
     Proforma(ProformaCommand),
+    /// Payment runs: SEPA transfers of approved invoices.
+    #[command(subcommand)]
+    Payments(PaymentsCommand),
+}
+
+/// Payment commands.
+#[derive(Debug, Subcommand)]
+pub enum PaymentsCommand {
+    /// Performs the run due at a date (default: now); the same slot again does nothing.
+    Run {
+        /// The instant (RFC 3339, e.g. 2026-03-31T06:30:00+02:00); the latest slot at or before
+        /// it is run.
+        #[arg(long)]
+        at: Option<String>,
+        /// For tests: stops the process abruptly at this step of the run (refused in
+        /// production).
+        #[arg(long, hide = true)]
+        crash_at: Option<String>,
+    },
+    /// One line per run, its id first, newest first.
+    List,
+    /// Writes a run's SEPA file (pain.001.001.09).
+    Export {
+        /// The run's id (first column of `payments list`).
+        run: i64,
+        /// Where to write the XML.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Imports the bank's returns (camt.054 or CSV, see docs/bank-returns.md).
+    Returns {
+        /// The file.
+        file: PathBuf,
+    },
 }
 
 /// Proforma commands.
@@ -207,6 +241,7 @@ async fn execute(command: Command, config: Config) -> anyhow::Result<()> {
             eprintln!("{} écrite dans {} ({size} octets).", number.trim(), out.display());
             Ok(())
         }
+        Command::Payments(command) => payments_command(&ctx, command).await,
         Command::Import(ImportCommand::Companies { file, json }) => {
             let report = crate::import::companies::run(&ctx, &file).await?;
             print_report(&report, json)
@@ -235,6 +270,58 @@ async fn execute(command: Command, config: Config) -> anyhow::Result<()> {
             )
             .await?;
             println!("Compte d’équipe n° {id} créé pour {email}.");
+            Ok(())
+        }
+    }
+}
+
+async fn payments_command(ctx: &Context, command: PaymentsCommand) -> anyhow::Result<()> {
+    match command {
+        PaymentsCommand::Run { at, crash_at } => {
+            let at = match at {
+                Some(text) => chrono::DateTime::parse_from_rfc3339(text.trim())
+                    .map(|d| d.with_timezone(&chrono::Utc))
+                    .with_context(|| format!("--at « {text} » n’est pas une date et heure RFC 3339 (par exemple 2026-03-31T06:30:00+02:00)"))?,
+                None => ctx.clock.now(),
+            };
+            // Tests kill the process at a named step to prove that a restart never pays twice.
+            if crash_at.is_some() && ctx.config.environment == crate::config::Environment::Production {
+                anyhow::bail!("--crash-at est refusé en production");
+            }
+            let stop = move |step: &str| {
+                if crash_at.as_deref() == Some(step) {
+                    eprintln!("arrêt brutal simulé à l’étape « {step} »");
+                    std::process::abort();
+                }
+                false
+            };
+            let progress = |done: u64, total: u64| eprintln!("virements enregistrés : {done}/{total}");
+            let hooks = crate::payments::Hooks { progress: &progress, stop: &stop };
+            let report = crate::payments::run_due(ctx, at, &hooks).await?;
+            println!("{}", report.summary());
+            if matches!(report.outcome, crate::payments::Outcome::Busy { .. }) {
+                anyhow::bail!("un autre paiement est en cours");
+            }
+            Ok(())
+        }
+        PaymentsCommand::List => {
+            for line in crate::payments::list(ctx).await? {
+                println!("{line}");
+            }
+            Ok(())
+        }
+        PaymentsCommand::Export { run, out } => {
+            let size = crate::payments::export(ctx, run, &out).await?;
+            eprintln!("{} écrit ({size} octets)", out.display());
+            Ok(())
+        }
+        PaymentsCommand::Returns { file } => {
+            let bytes = std::fs::read(&file).with_context(|| format!("lecture de {} impossible", file.display()))?;
+            let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let report = web::pages::payments::apply_returns(&ctx.db, &bytes, &name, None, ctx.clock.now())
+                .await
+                .map_err(|refused| anyhow::anyhow!("{refused}"))?;
+            println!("{}", report.summary());
             Ok(())
         }
     }

@@ -90,6 +90,16 @@ pub struct Config {
     /// `2026-01-10T09:00:00+01:00`); time then goes on from there. For demonstrations and
     /// acceptance tests only: refused in production.
     pub now: Option<String>,
+    /// Days of the payment runs (`mardi`, `vendredi`… or English names).
+    pub payment_days: Vec<String>,
+    /// Local hour of the payment runs (`06:00`, Europe/Paris).
+    pub payment_time: String,
+    /// The account the operator pays from (SEPA debtor), its IBAN.
+    pub debtor_iban: String,
+    /// Its BIC, if the bank asks for it.
+    pub debtor_bic: Option<String>,
+    /// Its holder's name; default: `operator_name`.
+    pub debtor_name: Option<String>,
 }
 
 impl Default for Config {
@@ -123,9 +133,18 @@ impl Default for Config {
             activation_code_days: 60,
             rules_file: None,
             now: None,
+            payment_days: vec!["mardi".to_owned(), "vendredi".to_owned()],
+            payment_time: "06:00".to_owned(),
+            // A test account of the documentation, replaced by the real one in production.
+            debtor_iban: DEMO_DEBTOR_IBAN.to_owned(),
+            debtor_bic: None,
+            debtor_name: None,
         }
     }
 }
+
+/// The debtor IBAN of a development configuration, refused in production.
+const DEMO_DEBTOR_IBAN: &str = "FR1420041010050500013M02606";
 
 impl std::fmt::Debug for Config {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -221,6 +240,14 @@ impl Config {
         if self.mail_from.parse::<lettre::message::Mailbox>().is_err() {
             bail!("ESPACE_MAIL_FROM « {} » n’est pas une adresse d’expéditeur valide", self.mail_from);
         }
+        self.payment_schedule()?;
+        let debtor = self.debtor();
+        if let Err(err) = domain::Iban::parse(&debtor.iban) {
+            bail!("ESPACE_DEBTOR_IBAN : {err}");
+        }
+        if let Err(err) = documents::sepa::check_debtor(&debtor) {
+            bail!("ESPACE_DEBTOR_* : {err}");
+        }
         if self.environment == Environment::Production {
             if parsed.scheme() != "https" {
                 bail!("en production, ESPACE_PUBLIC_URL doit être en https://");
@@ -234,8 +261,32 @@ impl Config {
             if self.now.is_some() {
                 bail!("en production, ESPACE_NOW est refusé : l’horloge du portail ne peut pas être déplacée");
             }
+            if domain::Iban::parse(&self.debtor_iban).is_ok_and(|i| i.as_str() == DEMO_DEBTOR_IBAN) {
+                bail!(
+                    "en production, ESPACE_DEBTOR_IBAN doit être le compte de l’opérateur, pas celui de démonstration"
+                );
+            }
         }
         Ok(())
+    }
+
+    /// When payment runs happen.
+    ///
+    /// # Errors
+    /// A French message naming the setting.
+    pub fn payment_schedule(&self) -> anyhow::Result<domain::payment::Schedule> {
+        domain::payment::Schedule::parse(&self.payment_days, &self.payment_time, chrono_tz::Europe::Paris)
+            .map_err(|e| anyhow::anyhow!("ESPACE_PAYMENT_DAYS / ESPACE_PAYMENT_TIME : {e}"))
+    }
+
+    /// The account payments leave from.
+    #[must_use]
+    pub fn debtor(&self) -> documents::sepa::Debtor {
+        documents::sepa::Debtor {
+            name: self.debtor_name.clone().unwrap_or_else(|| self.operator_name.clone()),
+            iban: self.debtor_iban.clone(),
+            bic: self.debtor_bic.clone(),
+        }
     }
 
     /// The instant `now` names, if set.
@@ -316,6 +367,10 @@ impl Config {
         };
         web.demo = demo;
         web.activation.validity = chrono::Duration::days(i64::from(self.activation_code_days));
+        if let Ok(schedule) = self.payment_schedule() {
+            web.payment_schedule = schedule;
+        }
+        web.debtor = self.debtor();
         web
     }
 }
@@ -388,6 +443,23 @@ mod tests {
             ..Config::default()
         };
         assert!(production.validate().unwrap_err().to_string().contains("ESPACE_NOW"));
+    }
+
+    #[test]
+    fn payments_need_a_schedule_and_a_real_debtor_account_in_production() {
+        let bad_day = Config { payment_days: vec!["mardi".into(), "jeudy".into()], ..Config::default() };
+        assert!(bad_day.validate().unwrap_err().to_string().contains("jeudy"));
+        let bad_iban = Config { debtor_iban: "FR76 1234".into(), ..Config::default() };
+        assert!(bad_iban.validate().unwrap_err().to_string().contains("ESPACE_DEBTOR_IBAN"));
+        let production = Config {
+            environment: Environment::Production,
+            public_url: Some("https://formation.exemple.fr".into()),
+            smtp_url: Some("smtp://relais".into()),
+            ..Config::default()
+        };
+        assert!(production.validate().unwrap_err().to_string().contains("démonstration"));
+        let real = Config { debtor_iban: "FR7630006000011234567890189".into(), ..production };
+        real.validate().unwrap();
     }
 
     #[test]

@@ -62,8 +62,12 @@ pub async fn seed_if_empty(ctx: &Context) -> anyhow::Result<bool> {
     Ok(true)
 }
 
+/// The demo company's bank account (a documentation example).
+const DEMO_COMPANY_IBAN: &str = "FR7630006000011234567890189";
+
 /// The company's own e-invoice (CII XML, as its accounting software would issue it) for the demo
-/// proforma, approved by the case manager: payable at the next payment run.
+/// proforma, approved by the case manager eight days ago: the run due when the demo starts pays
+/// it (`espace-formation payments run`), whatever the schedule.
 async fn seed_approved_invoice(
     ctx: &Context,
     txn: &store::DatabaseTransaction,
@@ -92,7 +96,7 @@ async fn seed_approved_invoice(
             vat_category: documents::facturx::VatCategory::Standard,
         }],
         exemption_reason: None,
-        payee_iban: Some("FR7630006000011234567890189".to_owned()),
+        payee_iban: Some(DEMO_COMPANY_IBAN.to_owned()),
         payment_terms: Some("Virement à réception".to_owned()),
         notes: Vec::new(),
     };
@@ -133,7 +137,8 @@ async fn seed_approved_invoice(
     let manager = store::account::find_by_email(txn, &Email::parse("gestionnaire@opco-demo.fr")?)
         .await?
         .context("compte de démonstration")?;
-    store::invoice::decide(txn, row.id, 0, store::invoice::status::APPROVED, None, manager.id, now).await?;
+    let approved_at = now - chrono::Duration::days(8);
+    store::invoice::decide(txn, row.id, 0, store::invoice::status::APPROVED, None, manager.id, approved_at).await?;
     Ok(())
 }
 
@@ -352,6 +357,9 @@ async fn seed_reimbursed(
         };
         store::dossier::record_event(txn, Some(dossier.id), None, who, event, now).await?;
     }
+    // The company's registered account: payment runs pay only to it.
+    let iban = domain::Iban::parse(DEMO_COMPANY_IBAN)?;
+    store::company::replace_bank_account(txn, dossier.company_id, &iban, "INTERIM DEMO NORD", user, now).await?;
     let staff = domain::scope::Scope::Staff { user_id: 0, role: Role::PlatformAdmin };
     let items = store::proforma::items(txn, &staff, dossier.company_id).await?;
     let chosen: Vec<&store::proforma::Item> = items.iter().filter(|i| i.reimbursement.id == dr.id).collect();
@@ -363,7 +371,7 @@ async fn seed_reimbursed(
         items: &chosen,
         amounts: domain::proforma::amounts(&[input.requested], true),
         vat_subject: true,
-        bank: None,
+        bank: Some((iban.formatted(), "INTERIM DEMO NORD".to_owned())),
         issued_by: user,
     };
     store::proforma::issue(txn, &proforma, now).await?;

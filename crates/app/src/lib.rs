@@ -7,6 +7,7 @@ pub mod config;
 pub mod demo;
 pub mod import;
 pub mod mailer;
+pub mod payments;
 pub mod proformas;
 pub mod serve;
 pub mod worker;

@@ -95,6 +95,9 @@ impl Worker {
     /// Enqueues this hour's clean-up and today's DRF expiry and reminders; the `(kind, key)`
     /// uniqueness lets many workers try.
     pub async fn schedule_housekeeping(&self) {
+        if let Err(err) = crate::payments::schedule_due(&self.ctx).await {
+            tracing::warn!(error = %format!("{err:#}"), "could not schedule the payment run");
+        }
         let now = self.ctx.clock.now();
         let day = domain::clock::paris_day(now).to_string();
         let hour = now.format("%Y-%m-%dT%H").to_string();
@@ -133,6 +136,11 @@ impl Worker {
             store::drf::EXPIRY_JOB => self.expire_drf().await,
             OVERDUE => self.find_overdue().await,
             REMINDER => self.remind(job).await,
+            crate::payments::RUN_JOB => {
+                let report = crate::payments::run_job(&self.ctx, &job.key, &job.payload).await?;
+                tracing::info!(summary = %report.summary(), "payment run");
+                Ok(())
+            }
             other => anyhow::bail!("type de travail inconnu : {other}"),
         }
     }

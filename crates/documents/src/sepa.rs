@@ -107,6 +107,17 @@ impl SepaError {
     }
 }
 
+/// Checks the debtor's account before any run needs it (configuration is checked at start-up).
+///
+/// # Errors
+/// [`SepaError`] naming `debtor.name`, `debtor.iban` or `debtor.bic`.
+pub fn check_debtor(debtor: &Debtor) -> Result<(), SepaError> {
+    name("debtor.name", &debtor.name)?;
+    iban("debtor.iban", &debtor.iban)?;
+    debtor.bic.as_deref().map(|b| bic("debtor.bic", b)).transpose()?;
+    Ok(())
+}
+
 /// Writes the `pain.001.001.09` XML of a payment run.
 ///
 /// # Errors

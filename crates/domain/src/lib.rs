@@ -15,6 +15,7 @@ pub mod legacy;
 pub mod money;
 pub mod password;
 pub mod payment;
+pub mod payout;
 pub mod proforma;
 pub mod reimbursement;
 pub mod role;

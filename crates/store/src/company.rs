@@ -455,6 +455,36 @@ pub async fn bank_account(conn: &impl ConnectionTrait, company_id: i64) -> Resul
     }))
 }
 
+/// The current bank accounts of some companies, by company, read a few hundred at a time.
+///
+/// # Errors
+/// The driver's error.
+pub async fn bank_accounts(
+    conn: &impl ConnectionTrait,
+    company_ids: &[i64],
+) -> Result<std::collections::HashMap<i64, BankAccount>, DbErr> {
+    let mut out = std::collections::HashMap::with_capacity(company_ids.len());
+    for chunk in company_ids.chunks(500) {
+        let rows = bank_account::Entity::find()
+            .filter(bank_account::Column::CompanyId.is_in(chunk.iter().copied()))
+            .filter(bank_account::Column::RetiredAt.is_null())
+            .order_by_asc(bank_account::Column::Id)
+            .all(conn)
+            .await?;
+        for row in rows {
+            let account = BankAccount {
+                id: row.id,
+                iban: Iban::parse(&row.iban).map_err(|e| type_err("bank_account.iban", e))?,
+                holder_name: row.holder_name,
+                created_at: row.created_at,
+            };
+            // The newest current one wins, as in `bank_account`.
+            out.insert(row.company_id, account);
+        }
+    }
+    Ok(out)
+}
+
 /// Replaces the company's bank account; the previous one is kept, retired, for the record.
 ///
 /// # Errors

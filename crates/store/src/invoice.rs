@@ -176,3 +176,23 @@ pub async fn decide(
         .await?;
     Ok(changed.rows_affected == 1)
 }
+
+/// Who uploaded each of some invoices, by invoice, read a few hundred at a time.
+///
+/// # Errors
+/// The driver's error.
+pub async fn uploaders(conn: &impl ConnectionTrait, ids: &[i64]) -> Result<std::collections::HashMap<i64, i64>, DbErr> {
+    let mut out = std::collections::HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        let rows: Vec<(i64, Option<i64>)> = invoice::Entity::find()
+            .select_only()
+            .column(invoice::Column::Id)
+            .column(invoice::Column::UploadedBy)
+            .filter(invoice::Column::Id.is_in(chunk.iter().copied()))
+            .into_tuple()
+            .all(conn)
+            .await?;
+        out.extend(rows.into_iter().filter_map(|(id, by)| by.map(|by| (id, by))));
+    }
+    Ok(out)
+}

@@ -25,6 +25,7 @@ pub mod login_attempt;
 pub mod migration;
 pub mod notification;
 pub mod outbox;
+pub mod payment;
 pub mod proforma;
 pub mod reimbursement;
 pub mod schemes;

@@ -49,6 +49,30 @@ pub async fn notify(
     Ok(app_user::Entity::find_by_id(user_id).one(conn).await?.is_some_and(|u| u.notify_by_email))
 }
 
+/// Rings the bell of a company's administrators and of `others` (each once), without e-mail:
+/// for news the portal announces only in the portal, such as remittance advices (SPEC P3).
+/// Returns how many people were told.
+///
+/// # Errors
+/// The driver's error.
+pub async fn ring_company(
+    conn: &impl ConnectionTrait,
+    company_id: i64,
+    others: &[i64],
+    new: &NewNotification,
+    now: DateTime<Utc>,
+) -> Result<usize, DbErr> {
+    let mut people: Vec<i64> =
+        crate::attachment::admins(conn, company_id).await?.into_iter().map(|(id, _)| id).collect();
+    people.extend_from_slice(others);
+    people.sort_unstable();
+    people.dedup();
+    for person in &people {
+        notify(conn, *person, new, now).await?;
+    }
+    Ok(people.len())
+}
+
 /// How many unread notifications a person has.
 ///
 /// # Errors

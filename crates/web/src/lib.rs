@@ -42,7 +42,7 @@ pub use state::{AppState, WebConfig};
 
 use crate::pages::{
     account, companies, dossiers, drf, health, home, instruction, invoices, letters, login, members, notifications,
-    password, proformas, reimbursements, sessions, staff, staff_companies, tokens,
+    password, payments, proformas, reimbursements, sessions, staff, staff_companies, tokens,
 };
 
 /// Why the router could not be built.
@@ -138,6 +138,9 @@ pub fn router(state: AppState) -> Result<Router, RouterError> {
             "/entreprises/{id}/factures/{proforma}/facture",
             post(invoices::upload).layer(DefaultBodyLimit::max(invoices::UPLOAD_BODY_LIMIT)),
         )
+        .route("/entreprises/{id}/paiements", get(payments::company_list))
+        .route("/entreprises/{id}/paiements/{payment}", get(payments::company_show))
+        .route("/entreprises/{id}/paiements/{payment}/avis.pdf", get(payments::company_advice))
         .route("/entreprises/{id}/drf/nouvelle", get(drf::new_form).post(drf::file))
         .route("/entreprises/{id}/drf/{drf}", get(drf::show))
         .route("/entreprises/{id}/drf/{drf}/dossier", post(drf::to_dossier))
@@ -154,6 +157,14 @@ pub fn router(state: AppState) -> Result<Router, RouterError> {
         .route("/gestion/factures", get(invoices::queue))
         .route("/gestion/factures/{id}", get(invoices::staff_show))
         .route("/gestion/factures/{id}/decision", post(invoices::decide))
+        .route("/gestion/paiements", get(payments::runs))
+        .route("/gestion/paiements/lancer", post(payments::start))
+        .route(
+            "/gestion/paiements/retours",
+            post(payments::returns).layer(DefaultBodyLimit::max(payments::RETURNS_BODY_LIMIT)),
+        )
+        .route("/gestion/paiements/{id}", get(payments::run_show))
+        .route("/gestion/paiements/{id}/sepa.xml", get(payments::run_sepa))
         .route("/gestion/regles", get(instruction::rules))
         .route("/gestion/regles/accord", post(instruction::record_agreement))
         .route("/gestion", get(staff::index))

@@ -27,6 +27,8 @@ pub enum Permission {
     SetEdi,
     /// Decide on dossiers and fund reservations.
     Instruct,
+    /// Start a payment run by hand and import the bank's returns (SPEC P2, P4).
+    Pay,
 }
 
 /// Whether `role` holds `permission`.
@@ -34,7 +36,7 @@ pub enum Permission {
 pub fn allows(role: Role, permission: Permission) -> bool {
     match permission {
         Permission::StaffArea => role.is_staff(),
-        Permission::AuditLog | Permission::SetEdi => role == Role::PlatformAdmin,
+        Permission::AuditLog | Permission::SetEdi | Permission::Pay => role == Role::PlatformAdmin,
         Permission::ManageCompanies | Permission::Letters => matches!(role, Role::Advisor | Role::PlatformAdmin),
         Permission::Instruct => matches!(role, Role::CaseManager | Role::PlatformAdmin),
     }
@@ -83,6 +85,7 @@ mod tests {
             Permission::ManageCompanies,
             Permission::Letters,
             Permission::SetEdi,
+            Permission::Pay,
         ] {
             assert!(!allows(Role::CompanyUser, permission), "{permission:?}");
         }
@@ -100,6 +103,14 @@ mod tests {
         assert!(!allows(Role::CaseManager, Permission::ManageCompanies));
         assert!(!allows(Role::Advisor, Permission::SetEdi));
         assert!(allows(Role::PlatformAdmin, Permission::SetEdi));
+    }
+
+    #[test]
+    fn only_platform_admins_start_payment_runs_and_import_bank_returns() {
+        assert!(allows(Role::PlatformAdmin, Permission::Pay));
+        for role in [Role::Advisor, Role::CaseManager, Role::CompanyUser] {
+            assert!(!allows(role, Permission::Pay), "{role:?}");
+        }
     }
 
     #[test]

@@ -71,6 +71,10 @@ pub struct WebConfig {
     pub demo: bool,
     /// Activation codes: validity and attempts.
     pub activation: domain::activation::ActivationPolicy,
+    /// When payment runs happen (the next one is shown to companies).
+    pub payment_schedule: domain::payment::Schedule,
+    /// The account payments leave from, written in SEPA files.
+    pub debtor: documents::sepa::Debtor,
 }
 
 impl WebConfig {
@@ -93,6 +97,12 @@ impl WebConfig {
             throttle: ThrottlePolicy::default(),
             demo: false,
             activation: domain::activation::ActivationPolicy::default(),
+            payment_schedule: domain::payment::Schedule::twice_a_week(),
+            debtor: documents::sepa::Debtor {
+                name: "OPCO".to_owned(),
+                iban: "FR1420041010050500013M02606".to_owned(),
+                bic: None,
+            },
         }
     }
 

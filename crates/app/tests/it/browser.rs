@@ -858,3 +858,111 @@ async fn two_reimbursements_become_one_proforma_whose_invoice_is_approved_in_a_r
     client.close().await.expect("close browser");
     portal.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_approved_invoice_is_paid_by_a_run_and_its_advice_rings_the_bell_in_a_real_browser() {
+    let Some(driver) = start_driver().await else { return };
+    let axe = axe_script();
+    let portal = Portal::start_at(Some("2026-02-09T09:00:00+01:00")).await;
+    let base = portal.base.clone();
+    let ctx = portal.ctx.clone();
+    let company = seed_interim_nord(&ctx, &[("73282932000074", "Siège de Lille", true)]).await;
+    let ids = seed_accounts(
+        &ctx,
+        &[
+            ("rh@interim-nord.fr", "Camille", domain::Role::CompanyUser),
+            ("finance@opco.fr", "Nadia", domain::Role::PlatformAdmin),
+        ],
+    )
+    .await;
+    let now = ctx.clock.now();
+    store::attachment::grant(
+        &ctx.db,
+        ids[0],
+        company.id,
+        None,
+        true,
+        &domain::habilitation::Domain::ALL,
+        store::attachment::Source::Advisor,
+        None,
+        now,
+    )
+    .await
+    .unwrap();
+    let iban = domain::Iban::parse("FR7630006000011234567890189").unwrap();
+    store::company::replace_bank_account(&ctx.db, company.id, &iban, "INTERIM NORD", ids[0], now).await.unwrap();
+    let head_office = store::company::all_establishments(&ctx.db, company.id).await.unwrap()[0].id;
+    crate::support::approved_invoice(&ctx, (company.id, head_office), ids[0], 150_000, None, now).await;
+
+    // The finance team starts a run by hand; the worker performs it.
+    let client = browser(&driver).await;
+    sign_in(&client, &base, "finance@opco.fr").await;
+    client.goto(&format!("{base}/gestion/paiements")).await.unwrap();
+    wait_for_heading(&client, "Paiements").await;
+    check_accessibility(&client, axe.as_deref(), "/gestion/paiements").await;
+    submit(&client, "form[action$='/lancer']").await;
+    wait_for_heading(&client, "Paiements").await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        client.goto(&format!("{base}/gestion/paiements")).await.unwrap();
+        if body_text(&client).await.contains("1\u{202f}800,00") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the run was never performed: {}", body_text(&client).await);
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    // The scheduled run of the previous Friday (empty) may be listed too: take the manual one.
+    let run_link = client
+        .find(Locator::XPath(
+            "//main//tr[contains(., '1\u{202f}800,00')]//a[starts-with(@href, '/gestion/paiements/')]",
+        ))
+        .await
+        .expect("the run");
+    press(run_link).await;
+    wait_for_heading_starting(&client, "Paiement ").await;
+    let text = body_text(&client).await;
+    assert!(text.contains("Intérim Nord") && text.contains("1\u{202f}800,00"), "{text}");
+    assert!(text.contains("Télécharger le fichier de virements SEPA"), "{text}");
+    check_accessibility(&client, axe.as_deref(), "/gestion/paiements/{id}").await;
+    sign_out(&client).await;
+
+    // The company's bell rings; the advice is online, with its PDF.
+    sign_in(&client, &base, "rh@interim-nord.fr").await;
+    let count = client.find(Locator::Css(".bell-count")).await.expect("a bell count").text().await.unwrap();
+    assert_eq!(count, "1");
+    client.goto(&format!("{base}/notifications")).await.unwrap();
+    wait_for_heading(&client, "Notifications").await;
+    assert!(body_text(&client).await.contains("Avis de virement"));
+    press(client.find(Locator::Css("ul.notifications form button")).await.expect("open")).await;
+    let heading = wait_for_heading_starting(&client, "Avis de virement EF-M").await;
+    let text = body_text(&client).await;
+    assert!(text.contains("1\u{202f}800,00") && text.contains("FA-PF-"), "{text}");
+    assert!(!text.contains("FR7630006000011234567890189"), "the IBAN is masked: {text}");
+    check_accessibility(&client, axe.as_deref(), "/entreprises/{id}/paiements/{id}").await;
+    screenshot(&client, "avis-de-virement").await;
+    let pdf_link = client
+        .find(Locator::Css("a[href$='avis.pdf']"))
+        .await
+        .expect("the PDF link")
+        .attr("href")
+        .await
+        .unwrap()
+        .expect("href");
+    let bytes = client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];\
+             fetch(arguments[0]).then(r => r.arrayBuffer()).then(b => done(Array.from(new Uint8Array(b))));",
+            vec![serde_json::Value::String(pdf_link)],
+        )
+        .await
+        .expect("download the advice");
+    let bytes: Vec<u8> = serde_json::from_value(bytes).expect("bytes");
+    let pdf = crate::support::pdf_pages(&bytes).join("\n");
+    assert!(pdf.contains(heading.trim_start_matches("Avis de virement ")), "{pdf}");
+    client.goto(&format!("{base}/entreprises/{}/paiements", company.id)).await.unwrap();
+    wait_for_heading(&client, "Paiements").await;
+    check_accessibility(&client, axe.as_deref(), "/entreprises/{id}/paiements").await;
+
+    client.close().await.expect("close browser");
+    portal.stop().await;
+}

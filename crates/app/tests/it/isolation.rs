@@ -119,6 +119,9 @@ fn routes() -> Vec<Route> {
         route(post.clone(), "/entreprises/{company}/factures", &[("reimbursements", "1")], CompanyWide),
         route(get.clone(), "/entreprises/{company}/factures/{proforma}", &[], Victim),
         route(get.clone(), "/entreprises/{company}/factures/{proforma}/proforma.pdf", &[], Victim),
+        route(get.clone(), "/entreprises/{company}/paiements", &[], CompanyWide),
+        route(get.clone(), "/entreprises/{company}/paiements/{payment}", &[], Victim),
+        route(get.clone(), "/entreprises/{company}/paiements/{payment}/avis.pdf", &[], Victim),
         route(post.clone(), "/entreprises/{company}/factures/{proforma}/facture", &[("number", "x")], Victim),
         route(get.clone(), "/entreprises/{company}/drf/nouvelle", &[], CompanyWide),
         route(post.clone(), "/entreprises/{company}/drf/nouvelle", &[("scheme", "CIPI")], CompanyWide),
@@ -147,6 +150,11 @@ fn routes() -> Vec<Route> {
             &[("decision", "approve"), ("version", "0")],
             Victim,
         ),
+        route(get.clone(), "/gestion/paiements", &[], Victim),
+        route(post.clone(), "/gestion/paiements/lancer", &[], Victim),
+        route(post.clone(), "/gestion/paiements/retours", &[("returns", "x")], Victim),
+        route(get.clone(), "/gestion/paiements/{run}", &[], Victim),
+        route(get.clone(), "/gestion/paiements/{run}/sepa.xml", &[], Victim),
         route(get.clone(), "/gestion/regles", &[], Victim),
         route(post.clone(), "/gestion/regles/accord", &[("scheme", "PICIAE"), ("reference", "x")], Victim),
         route(get.clone(), "/gestion", &[], Victim),
@@ -234,6 +242,8 @@ struct Victims {
     document: i64,
     proforma: i64,
     invoice: i64,
+    payment: i64,
+    run: i64,
 }
 
 async fn snapshot(app: &TestApp, v: &Victims) -> String {
@@ -259,6 +269,9 @@ async fn snapshot(app: &TestApp, v: &Victims) -> String {
     text.push_str(&format!("{:?}\n", store::document::for_reimbursement(db, v.dr).await.unwrap()));
     text.push_str(&format!("{:?}\n", store::proforma::all(db).await.unwrap()));
     text.push_str(&format!("{:?}\n", store::invoice::for_proforma(db, v.proforma).await.unwrap()));
+    text.push_str(&format!("{:?}\n", store::payment::runs(db, 10).await.unwrap()));
+    text.push_str(&format!("{:?}\n", store::payment::payments_of(db, v.run).await.unwrap()));
+    text.push_str(&format!("{:?}\n", store::job::count_open(db).await.unwrap()));
     text.push_str(&format!("{:?}\n", store::schemes::agreement(db, "PICIAE").await.unwrap()));
     text.push_str(&format!("{:?}\n", store::activation::queued_letters(db).await.unwrap()));
     text.push_str(&format!("{:?}\n", store::notification::list(db, v.alice, 1, 100).await.unwrap()));
@@ -324,6 +337,7 @@ async fn setup(app: &TestApp) -> (Victims, TestClient) {
         uploaded_by: alice_id,
     };
     let invoice = store::invoice::create(&app.ctx.db, invoice, app.ctx.clock.now()).await.unwrap().id;
+    let (payment, run) = victim_payment(app, invoice).await;
     let victims = Victims {
         company: nord.id,
         company_name: nord.name,
@@ -343,8 +357,25 @@ async fn setup(app: &TestApp) -> (Victims, TestClient) {
         document,
         proforma,
         invoice,
+        payment,
+        run,
     };
     (victims, alice)
+}
+
+/// The victims' invoice approved and paid by a run: the payment and the run.
+async fn victim_payment(app: &TestApp, invoice: i64) -> (i64, i64) {
+    let now = app.ctx.clock.now();
+    assert!(
+        store::invoice::decide(&app.ctx.db, invoice, 0, store::invoice::status::APPROVED, None, 1, now).await.unwrap()
+    );
+    let hooks = espace_app::payments::Hooks::none();
+    let report = espace_app::payments::perform(&app.ctx, espace_app::payments::Request::manual(now, None), &hooks)
+        .await
+        .unwrap();
+    let payments = store::payment::payments_of(&app.ctx.db, report.run.id).await.unwrap();
+    assert_eq!(payments.len(), 1, "{}", report.summary());
+    (payments[0].id, report.run.id)
 }
 
 /// A DR with its certificate on the victims' dossier.
@@ -426,6 +457,8 @@ fn path(template: &str, v: &Victims) -> String {
         .replace("{document}", &v.document.to_string())
         .replace("{proforma}", &v.proforma.to_string())
         .replace("{invoice}", &v.invoice.to_string())
+        .replace("{payment}", &v.payment.to_string())
+        .replace("{run}", &v.run.to_string())
         .replace("{file}", "app.css")
 }
 
@@ -455,6 +488,7 @@ async fn walk(app: &TestApp, intruder: &mut TestClient, intruder_token: &str, v:
             "4\u{202f}321,98",
             "Certificat Victime",
             "FACT-VICTIME",
+            "EF-M",
             "%PDF-",
         ];
         for leak in leaks {

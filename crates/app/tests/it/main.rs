@@ -10,6 +10,7 @@ mod companies;
 mod dossiers;
 mod imports;
 mod isolation;
+mod payments;
 mod platform;
 mod reimbursements;
 mod security;

@@ -630,3 +630,104 @@ pub fn codes_in(text: &str) -> Vec<String> {
     }
     codes
 }
+
+/// An approved invoice of `gross` cents (net + 20 % VAT) for a new accepted dossier of the
+/// company, uploaded by `user` (with the IBAN written on it, if any) and approved at `approved_at`:
+/// what a payment run pays.
+pub async fn approved_invoice(
+    ctx: &Context,
+    (company, establishment): (i64, i64),
+    user: i64,
+    net_cents: i64,
+    iban: Option<&str>,
+    approved_at: chrono::DateTime<Utc>,
+) -> i64 {
+    use domain::reimbursement::DrStatus;
+    let staff = domain::scope::Scope::Staff { user_id: 0, role: domain::Role::PlatformAdmin };
+    let start = chrono::NaiveDate::from_ymd_opt(2026, 1, 12).unwrap();
+    let dossier = accepted_dossier(
+        ctx,
+        company,
+        establishment,
+        "CIPI",
+        "AKTO",
+        domain::habilitation::Domain::Training,
+        (start, start + Duration::days(4)),
+        (net_cents, net_cents),
+        user,
+    )
+    .await;
+    let lines = [domain::reimbursement::Line {
+        nature: domain::reimbursement::Nature::TrainingCosts,
+        amount: domain::Money::from_cents(net_cents),
+    }];
+    let input = store::reimbursement::NewReimbursement {
+        dossier: &dossier,
+        budget: None,
+        lines: &lines,
+        submitted_on: start,
+        created_by: user,
+    };
+    let now = ctx.clock.now();
+    let dr = store::reimbursement::create(&ctx.db, &input, now).await.unwrap();
+    let change =
+        store::reimbursement::DrChange { validated: Some(domain::Money::from_cents(net_cents)), ..Default::default() };
+    assert!(
+        store::reimbursement::transition(&ctx.db, dr.id, 0, DrStatus::Submitted, DrStatus::Validated, change, now)
+            .await
+            .unwrap()
+    );
+    let items = store::proforma::items(&ctx.db, &staff, company).await.unwrap();
+    let chosen: Vec<&store::proforma::Item> = items.iter().filter(|i| i.reimbursement.id == dr.id).collect();
+    let amounts = domain::proforma::amounts(&[domain::Money::from_cents(net_cents)], true);
+    let input = store::proforma::NewProforma {
+        company_id: company,
+        payer: "AKTO",
+        public: "temporary",
+        scheme: None,
+        items: &chosen,
+        amounts,
+        vat_subject: true,
+        bank: None,
+        issued_by: user,
+    };
+    let proforma = store::proforma::issue(&ctx.db, &input, now).await.unwrap();
+    let files = store::document::Files::new(ctx.config.data_dir.join("documents"));
+    let pdf = sample_pdf();
+    let sha256 = files.put(&pdf).await.unwrap();
+    let document = store::document::NewDocument {
+        company_id: company,
+        dossier_id: None,
+        reimbursement_id: None,
+        proforma_id: Some(proforma.id),
+        kind: store::document::Kind::Invoice,
+        file_name: format!("facture-{}.pdf", proforma.number),
+        sha256,
+        size: i64::try_from(pdf.len()).unwrap(),
+        content_type: "application/pdf".into(),
+        uploaded_by: user,
+    };
+    let document = store::document::create(&ctx.db, document, now).await.unwrap();
+    let invoice = store::invoice::NewInvoice {
+        proforma_id: proforma.id,
+        company_id: company,
+        number: format!("FA-{}", proforma.number),
+        syntax: "pdf",
+        buyer_name: "AKTO".into(),
+        seller_siren: None,
+        net: domain::Money::from_cents(proforma.net_cents),
+        vat: domain::Money::from_cents(proforma.vat_cents),
+        gross: domain::Money::from_cents(proforma.gross_cents),
+        iban: iban.map(str::to_owned),
+        document_id: document.id,
+        rib_document_id: None,
+        uploaded_by: user,
+    };
+    let invoice = store::invoice::create(&ctx.db, invoice, now).await.unwrap();
+    assert!(
+        store::invoice::decide(&ctx.db, invoice.id, 0, store::invoice::status::APPROVED, None, user, approved_at)
+            .await
+            .unwrap()
+    );
+    invoice.id
+}

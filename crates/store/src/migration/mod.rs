@@ -11,6 +11,7 @@ mod m20261130_000003_dossiers;
 mod m20261130_000004_reimbursements;
 mod m20261130_000005_proformas;
 mod m20261130_000006_invoices;
+mod m20261130_000007_payments;
 mod schema;
 
 /// The ordered list of migrations.
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000004_reimbursements::Migration),
             Box::new(m20261130_000005_proformas::Migration),
             Box::new(m20261130_000006_invoices::Migration),
+            Box::new(m20261130_000007_payments::Migration),
         ]
     }
 }

@@ -14,6 +14,7 @@ pub mod login;
 pub mod members;
 pub mod notifications;
 pub mod password;
+pub mod payments;
 pub mod proformas;
 pub mod reimbursements;
 pub mod sessions;

@@ -1,0 +1,249 @@
+//! What a payment run pays (SPEC P1, P3): every approved invoice not yet paid, grouped into one
+//! transfer per payee, or held back with a reason when it cannot be paid safely.
+//!
+//! Money leaves only for an account the company registered in the portal (changing it asks for
+//! the password again and warns the company's administrators): an invoice whose IBAN is another
+//! one is held, never paid to the IBAN printed on it, so that a forged invoice cannot divert a
+//! payment. An invoice without an IBAN (a bank statement, RIB, attached instead) is paid to the
+//! registered account.
+
+use std::collections::BTreeMap;
+
+use crate::{Iban, Money};
+
+/// An approved invoice waiting for a run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Payable {
+    /// The invoice.
+    pub invoice_id: i64,
+    /// The company that issued it.
+    pub company_id: i64,
+    /// What to pay: the invoice's total with VAT.
+    pub amount: Money,
+    /// The IBAN written on the invoice, if any.
+    pub invoice_iban: Option<String>,
+}
+
+/// A company's registered bank account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    /// The account.
+    pub iban: Iban,
+    /// The holder's exact name, as the bank knows it.
+    pub holder: String,
+}
+
+/// Who receives a transfer.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Payee {
+    /// The company paid (or on whose behalf a provider is paid).
+    pub company_id: i64,
+    /// The account holder.
+    pub name: String,
+    /// The account.
+    pub iban: Iban,
+}
+
+impl Payee {
+    /// The key that makes one transfer per payee and run.
+    #[must_use]
+    pub fn key(&self) -> String {
+        format!("company:{}:{}", self.company_id, self.iban.as_str())
+    }
+}
+
+/// Why an invoice is held back from a run. Shown to staff and to the company.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Hold {
+    /// The company registered no bank account.
+    #[error(
+        "Aucun compte bancaire n’est enregistré pour l’entreprise : ajoutez son IBAN dans le profil de l’entreprise."
+    )]
+    NoAccount,
+    /// The invoice names an account the company did not register.
+    #[error(
+        "L’IBAN de la facture ({invoice}) n’est pas celui du compte enregistré ({registered}) : mettez à jour le compte bancaire de l’entreprise ou déposez une facture rectifiée."
+    )]
+    OtherAccount {
+        /// As written on the invoice, masked.
+        invoice: String,
+        /// The registered one, masked.
+        registered: String,
+    },
+    /// Nothing to pay.
+    #[error("Le montant de la facture n’est pas positif ({0}).")]
+    NotPositive(Money),
+}
+
+/// One transfer of a run: a payee and the invoices it pays.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transfer {
+    /// Who.
+    pub payee: Payee,
+    /// The invoices, in id order.
+    pub invoices: Vec<i64>,
+    /// Their sum.
+    pub amount: Money,
+}
+
+/// What a run does with the payable invoices it was given.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Plan {
+    /// One per payee, in payee order.
+    pub transfers: Vec<Transfer>,
+    /// Invoices held back, in id order.
+    pub holds: Vec<(i64, Hold)>,
+}
+
+/// Where one invoice's money goes, or why it cannot go.
+///
+/// # Errors
+/// The [`Hold`] that keeps it back.
+pub fn payee_for(payable: &Payable, account: Option<&Account>) -> Result<Payee, Hold> {
+    if payable.amount.cents() <= 0 {
+        return Err(Hold::NotPositive(payable.amount));
+    }
+    let account = account.ok_or(Hold::NoAccount)?;
+    if let Some(written) = payable.invoice_iban.as_deref().filter(|s| !s.trim().is_empty()) {
+        let same = Iban::parse(written).is_ok_and(|iban| iban == account.iban);
+        if !same {
+            let invoice = Iban::parse(written).map_or_else(|_| written.trim().to_owned(), |iban| iban.masked());
+            return Err(Hold::OtherAccount { invoice, registered: account.iban.masked() });
+        }
+    }
+    Ok(Payee { company_id: payable.company_id, name: account.holder.clone(), iban: account.iban.clone() })
+}
+
+/// Groups the payable invoices into one transfer per payee and holds back the others. Every
+/// invoice given ends up in exactly one transfer or one hold, and each transfer's amount is the
+/// exact sum of its invoices.
+#[must_use]
+pub fn plan(payables: &[Payable], accounts: &BTreeMap<i64, Account>) -> Plan {
+    let mut by_payee: BTreeMap<Payee, Vec<&Payable>> = BTreeMap::new();
+    let mut holds = Vec::new();
+    for payable in payables {
+        match payee_for(payable, accounts.get(&payable.company_id)) {
+            Ok(payee) => by_payee.entry(payee).or_default().push(payable),
+            Err(hold) => holds.push((payable.invoice_id, hold)),
+        }
+    }
+    holds.sort_by_key(|(id, _)| *id);
+    let transfers = by_payee
+        .into_iter()
+        .map(|(payee, mut invoices)| {
+            invoices.sort_by_key(|p| p.invoice_id);
+            let amount = invoices.iter().fold(Money::ZERO, |sum, p| sum + p.amount);
+            Transfer { payee, invoices: invoices.iter().map(|p| p.invoice_id).collect(), amount }
+        })
+        .collect();
+    Plan { transfers, holds }
+}
+
+/// The text on the payee's bank statement: the advice's reference and the invoices paid, cut by
+/// the SEPA writer to 140 characters.
+#[must_use]
+pub fn remittance(reference: &str, invoice_numbers: &[String]) -> String {
+    let mut text = format!("Avis {reference} fact. {}", invoice_numbers.join(" "));
+    if text.chars().count() > 140 {
+        text = format!("Avis {reference} - {} factures, detail dans votre espace", invoice_numbers.len());
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const IBAN: &str = "FR7630006000011234567890189";
+    const OTHER: &str = "FR1420041010050500013M02606";
+
+    fn account() -> Account {
+        Account { iban: Iban::parse(IBAN).unwrap(), holder: "INTERIM NORD".to_owned() }
+    }
+
+    fn payable(id: i64, company: i64, cents: i64, iban: Option<&str>) -> Payable {
+        Payable {
+            invoice_id: id,
+            company_id: company,
+            amount: Money::from_cents(cents),
+            invoice_iban: iban.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn an_invoice_is_paid_to_the_registered_account_with_or_without_its_iban_written() {
+        let a = account();
+        for written in [None, Some(IBAN), Some("fr76 3000 6000 0112 3456 7890 189"), Some("  ")] {
+            let payee = payee_for(&payable(1, 7, 100, written), Some(&a)).unwrap();
+            assert_eq!(payee.iban.as_str(), IBAN);
+            assert_eq!(payee.name, "INTERIM NORD");
+            assert_eq!(payee.key(), format!("company:7:{IBAN}"));
+        }
+    }
+
+    #[test]
+    fn an_invoice_naming_another_account_or_none_registered_is_held_with_the_reason() {
+        let a = account();
+        let held = payee_for(&payable(1, 7, 100, Some(OTHER)), Some(&a)).unwrap_err();
+        let text = held.to_string();
+        assert!(text.contains("n’est pas celui du compte enregistré"), "{text}");
+        assert!(!text.contains("0500013M026"), "IBANs are masked: {text}");
+        assert!(matches!(
+            payee_for(&payable(1, 7, 100, Some("FR00 nonsense")), Some(&a)),
+            Err(Hold::OtherAccount { .. })
+        ));
+        assert_eq!(payee_for(&payable(1, 7, 100, None), None), Err(Hold::NoAccount));
+        assert_eq!(payee_for(&payable(1, 7, 0, None), Some(&a)), Err(Hold::NotPositive(Money::ZERO)));
+    }
+
+    #[test]
+    fn invoices_of_one_payee_make_one_transfer() {
+        let accounts = BTreeMap::from([(7, account())]);
+        let plan =
+            plan(&[payable(3, 7, 150, None), payable(1, 7, 100, Some(IBAN)), payable(2, 8, 100, None)], &accounts);
+        assert_eq!(plan.transfers.len(), 1);
+        assert_eq!(plan.transfers[0].invoices, vec![1, 3]);
+        assert_eq!(plan.transfers[0].amount, Money::from_cents(250));
+        assert_eq!(plan.holds, vec![(2, Hold::NoAccount)]);
+    }
+
+    #[test]
+    fn the_remittance_text_names_the_invoices_or_counts_them() {
+        assert_eq!(remittance("EF-1", &["F1".to_owned(), "F2".to_owned()]), "Avis EF-1 fact. F1 F2");
+        let many: Vec<String> = (0..40).map(|i| format!("FACT-2026-{i:05}")).collect();
+        let text = remittance("EF-1", &many);
+        assert!(text.chars().count() <= 140 && text.contains("40 factures"), "{text}");
+    }
+
+    proptest! {
+        #[test]
+        fn every_invoice_is_in_exactly_one_transfer_or_hold_and_sums_match(
+            invoices in proptest::collection::vec((1i64..6, -100i64..1_000_000, proptest::option::of(any::<bool>())), 0..60)
+        ) {
+            let other = Iban::parse(OTHER).unwrap();
+            let accounts: BTreeMap<i64, Account> = (1..5).map(|c| (c, Account { iban: if c % 2 == 0 { other.clone() } else { account().iban }, holder: format!("Société {c}") })).collect();
+            let payables: Vec<Payable> = invoices
+                .iter()
+                .enumerate()
+                .map(|(i, (company, cents, iban))| {
+                    let written = iban.map(|own| if own { accounts.get(company).map_or(IBAN, |a| a.iban.as_str()).to_owned() } else { OTHER.to_owned() });
+                    Payable { invoice_id: i64::try_from(i).unwrap(), company_id: *company, amount: Money::from_cents(*cents), invoice_iban: written }
+                })
+                .collect();
+            let plan = plan(&payables, &accounts);
+            let mut seen: Vec<i64> = plan.transfers.iter().flat_map(|t| t.invoices.clone()).chain(plan.holds.iter().map(|(id, _)| *id)).collect();
+            seen.sort_unstable();
+            let mut all: Vec<i64> = payables.iter().map(|p| p.invoice_id).collect();
+            all.sort_unstable();
+            prop_assert_eq!(seen, all);
+            let mut keys = std::collections::BTreeSet::new();
+            for t in &plan.transfers {
+                prop_assert!(keys.insert(t.payee.key()), "one transfer per payee");
+                let sum: i64 = t.invoices.iter().map(|id| payables[usize::try_from(*id).unwrap()].amount.cents()).sum();
+                prop_assert_eq!(t.amount.cents(), sum);
+                prop_assert!(t.amount.cents() > 0);
+            }
+        }
+    }
+}
