@@ -492,3 +492,108 @@ fn random_approvals_runs_crashes_restarts_and_bank_returns_never_pay_an_invoice_
         })
         .unwrap();
 }
+
+/// The process's resident memory now and at its peak, in MiB (Linux).
+fn memory_mib() -> (u64, u64) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|kb| kb.parse::<u64>().ok())
+            .map_or(0, |kb| kb / 1024)
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
+/// A SIREN (Luhn key) made of an 8-digit prefix.
+fn siren_from(prefix: u32) -> domain::Siren {
+    (0..10).find_map(|key| domain::Siren::parse(&format!("{prefix:08}{key}")).ok()).unwrap()
+}
+
+/// Benchmark of issue 6: a run over 100 000 approved invoices of 1 000 companies (time and
+/// memory). By hand, in release mode (`scripts/bench-payments.sh`):
+/// `cargo test --release -p espace-app --test it -- --ignored --nocapture benchmark_a_run`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "benchmark, run by hand in release mode"]
+async fn benchmark_a_run_over_100_000_approved_invoices() {
+    let invoices: i64 = std::env::var("BENCH_INVOICES").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000);
+    let companies: i64 = 1_000;
+    let app = TestApp::spawn().await;
+    let (nord, alice) = payee(&app, app.company_nord().await, "alice@interim-nord.fr", Some(NORD_IBAN)).await;
+    let iban = domain::Iban::parse(NORD_IBAN).unwrap();
+    let now = app.ctx.clock.now();
+    let mut last = nord.id;
+    for i in 1..companies {
+        let input = store::company::CompanyInput {
+            siren: siren_from(30_000_000 + u32::try_from(i).unwrap() * 7),
+            name: format!("Entreprise {i}"),
+            address: store::company::Address {
+                street: "1 rue du Port".into(),
+                complement: None,
+                postal_code: "59000".into(),
+                city: "Lille".into(),
+            },
+            vat_subject: true,
+            headcount: Some(20),
+            branch: None,
+            region: None,
+        };
+        let company = store::company::create(&app.ctx.db, input, now).await.unwrap();
+        assert_eq!(company.id, last + 1, "contiguous ids");
+        last = company.id;
+        store::company::replace_bank_account(&app.ctx.db, company.id, &iban, &company.name, alice, now).await.unwrap();
+    }
+    let template = approved_invoice(&app.ctx, (nord.id, nord.head_office), alice, 1_000, None, now).await;
+    let sql = format!(
+        "INSERT INTO invoice (proforma_id, company_id, number, syntax, buyer_name, seller_siren, net_cents, vat_cents, \
+         gross_cents, iban, document_id, rib_document_id, status, reason, version, uploaded_by, uploaded_at, decided_by, \
+         decided_at) \
+         WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < {count}) \
+         SELECT t.proforma_id, {first} + (n.x % {companies}), 'BENCH-' || n.x, t.syntax, t.buyer_name, t.seller_siren, \
+         t.net_cents + n.x, t.vat_cents, t.gross_cents + n.x, t.iban, t.document_id, t.rib_document_id, t.status, \
+         t.reason, t.version, t.uploaded_by, t.uploaded_at, t.decided_by, t.decided_at \
+         FROM n CROSS JOIN invoice t WHERE t.id = {template}",
+        count = invoices - 1,
+        first = nord.id,
+    );
+    use sea_orm::ConnectionTrait as _;
+    app.ctx.db.execute_unprepared(&sql).await.unwrap();
+    let (rss_before, _) = memory_mib();
+    let started = std::time::Instant::now();
+    let report = payments::run_due(&app.ctx, paris(2026, 1, 6, 8), &Hooks::none()).await.unwrap();
+    let run_time = started.elapsed();
+    let (rss_after, peak) = memory_mib();
+    assert_eq!(report.run.payment_count, companies, "{}", report.summary());
+    let items = store::payment::items_of(
+        &app.ctx.db,
+        &store::payment::payments_of(&app.ctx.db, report.run.id)
+            .await
+            .unwrap()
+            .iter()
+            .map(|p| p.id)
+            .collect::<Vec<_>>(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(items.values().map(Vec::len).sum::<usize>(), usize::try_from(invoices).unwrap());
+    let started = std::time::Instant::now();
+    let out = app._dir.path().join("bench.xml");
+    let size = payments::export(&app.ctx, report.run.id, &out).await.unwrap();
+    let export_time = started.elapsed();
+    xmllint_validates(&std::fs::read(&out).unwrap());
+    let again = std::time::Instant::now();
+    assert_eq!(
+        payments::run_due(&app.ctx, paris(2026, 1, 6, 9), &Hooks::none()).await.unwrap().outcome,
+        Outcome::AlreadyDone
+    );
+    eprintln!(
+        "BENCH backend={} invoices={invoices} companies={companies} run={:.2}s export={:.2}s ({size} bytes) rerun={:.2}s rss_before={rss_before}MiB rss_after={rss_after}MiB peak={peak}MiB | {}",
+        store::db::backend_name(&app.ctx.db),
+        run_time.as_secs_f64(),
+        export_time.as_secs_f64(),
+        again.elapsed().as_secs_f64(),
+        report.summary()
+    );
+}
