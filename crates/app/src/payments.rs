@@ -35,65 +35,44 @@ const PAYEES_PER_COMMIT: usize = 100;
 /// transaction of the first payees, before it commits).
 pub const STEPS: [&str; 7] = ["started", "held", "recording", "recorded", "before-freeze", "frozen", "advised"];
 
-/// What to run.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Request {
-    /// One run per key.
-    pub slot_key: String,
-    /// `scheduled` or `manual`.
-    pub kind: &'static str,
-    /// The SEPA message id.
-    pub message_id: String,
-    /// Invoices approved up to this instant are paid.
-    pub cutoff: DateTime<Utc>,
-    /// Requested execution date.
-    pub execution_date: NaiveDate,
-    /// Who asked, for a manual run.
-    pub started_by: Option<i64>,
-}
-
-impl Request {
-    /// The run of a scheduled slot: pays what was approved before the slot.
-    #[must_use]
-    pub fn scheduled(slot: Slot) -> Self {
-        Self {
-            slot_key: slot.key(),
-            kind: "scheduled",
-            message_id: format!("EF-{}", slot.local.format("%Y%m%d-%H%M")),
-            cutoff: slot.at,
-            execution_date: business_day(slot.local.date()),
-            started_by: None,
-        }
-    }
-
-    /// A run a platform admin starts at `now`: one per minute at most, so that a double click
-    /// does not make two.
-    #[must_use]
-    pub fn manual(now: DateTime<Utc>, by: Option<i64>) -> Self {
-        let local = now.with_timezone(&chrono_tz::Europe::Paris);
-        Self {
-            slot_key: format!("manuel-{}", local.format("%Y-%m-%dT%H:%M")),
-            kind: "manual",
-            message_id: format!("EF-M{}", local.format("%Y%m%d-%H%M")),
-            cutoff: now,
-            execution_date: business_day(local.date_naive()),
-            started_by: by,
-        }
+/// The run of a scheduled slot: pays what was approved before the slot.
+#[must_use]
+pub fn scheduled(slot: Slot) -> NewRun {
+    NewRun {
+        slot_key: slot.key(),
+        kind: "scheduled",
+        message_id: format!("EF-{}", slot.local.format("%Y%m%d-%H%M")),
+        cutoff: slot.at,
+        execution_date: business_day(slot.local.date()),
+        started_by: None,
     }
 }
 
-impl Request {
-    /// The request that goes on with an interrupted run, as it was started.
-    #[must_use]
-    pub fn resuming(run: &Run) -> Self {
-        Self {
-            slot_key: run.slot_key.clone(),
-            kind: if run.kind == "manual" { "manual" } else { "scheduled" },
-            message_id: run.message_id.clone(),
-            cutoff: run.cutoff,
-            execution_date: run.execution_date,
-            started_by: run.started_by,
-        }
+/// A run a platform admin starts at `now`: one per minute at most, so that a double click does
+/// not make two.
+#[must_use]
+pub fn manual(now: DateTime<Utc>, by: Option<i64>) -> NewRun {
+    let local = now.with_timezone(&chrono_tz::Europe::Paris);
+    NewRun {
+        slot_key: format!("manuel-{}", local.format("%Y-%m-%dT%H:%M")),
+        kind: "manual",
+        message_id: format!("EF-M{}", local.format("%Y%m%d-%H%M")),
+        cutoff: now,
+        execution_date: business_day(local.date_naive()),
+        started_by: by,
+    }
+}
+
+/// What goes on with an interrupted run, as it was started.
+#[must_use]
+pub fn resuming(run: &Run) -> NewRun {
+    NewRun {
+        slot_key: run.slot_key.clone(),
+        kind: if run.kind == "manual" { "manual" } else { "scheduled" },
+        message_id: run.message_id.clone(),
+        cutoff: run.cutoff,
+        execution_date: run.execution_date,
+        started_by: run.started_by,
     }
 }
 
@@ -189,18 +168,11 @@ impl Hooks<'_> {
 ///
 /// # Errors
 /// The database's, or an interruption asked by the hooks.
-pub async fn perform(ctx: &Context, request: Request, hooks: &Hooks<'_>) -> anyhow::Result<Report> {
+pub async fn perform(ctx: &Context, request: NewRun, hooks: &Hooks<'_>) -> anyhow::Result<Report> {
     let db = &ctx.db;
     // A run performed late (the portal was stopped at the slot) asks for execution today.
     let today = business_day(domain::clock::paris_day(ctx.clock.now()));
-    let new = NewRun {
-        slot_key: request.slot_key,
-        kind: request.kind,
-        message_id: request.message_id,
-        cutoff: request.cutoff,
-        execution_date: request.execution_date.max(today),
-        started_by: request.started_by,
-    };
+    let new = NewRun { execution_date: request.execution_date.max(today), ..request };
     let mut resumed_other = false;
     let (run, resumed) = loop {
         match store::payment::begin(db, new.clone(), ctx.clock.now()).await? {
@@ -214,7 +186,7 @@ pub async fn perform(ctx: &Context, request: Request, hooks: &Hooks<'_>) -> anyh
             Begin::Busy(other) if !resumed_other && ctx.clock.now() - other.started_at > STALE => {
                 // Interrupted long ago (a crash): finish it first, then ours.
                 tracing::warn!(run.id = other.id, slot = %other.slot_key, "resuming an interrupted payment run");
-                Box::pin(perform(ctx, Request::resuming(&other), hooks)).await?;
+                Box::pin(perform(ctx, resuming(&other), hooks)).await?;
                 resumed_other = true;
             }
             Begin::Busy(other) => {
@@ -369,7 +341,7 @@ async fn advise(ctx: &Context, run: &Run, hooks: &Hooks<'_>) -> anyhow::Result<(
 pub async fn run_due(ctx: &Context, at: DateTime<Utc>, hooks: &Hooks<'_>) -> anyhow::Result<Report> {
     let schedule = ctx.config.payment_schedule()?;
     let slot = schedule.due_at(at).context("aucun paiement n’est prévu dans la semaine qui précède cette date")?;
-    perform(ctx, Request::scheduled(slot), hooks).await
+    perform(ctx, scheduled(slot), hooks).await
 }
 
 /// Enqueues the run of the slot due now, if any; many workers may try, one job per slot is kept.
@@ -399,14 +371,14 @@ pub async fn run_job(ctx: &Context, key: &str, payload: &str) -> anyhow::Result<
             .map(|d| d.with_timezone(&Utc))
             .with_context(|| format!("paiement manuel {key} : date de demande absente"))?;
         let by = payload.get("by").and_then(serde_json::Value::as_i64);
-        Request::manual(at, by)
+        manual(at, by)
     } else {
         let local = chrono::NaiveDateTime::parse_from_str(key, "%Y-%m-%dT%H:%M")
             .with_context(|| format!("créneau de paiement invalide : {key}"))?;
         let schedule = ctx.config.payment_schedule()?;
         let at =
             local.and_local_timezone(schedule.tz).earliest().map_or_else(|| local.and_utc(), |d| d.with_timezone(&Utc));
-        Request::scheduled(Slot { local, at })
+        scheduled(Slot { local, at })
     };
     let report = perform(ctx, request, &Hooks::none()).await?;
     if let Outcome::Busy { other } = &report.outcome {
@@ -463,7 +435,7 @@ mod tests {
     fn a_scheduled_request_is_keyed_by_its_slot_and_pays_what_was_approved_before_it() {
         let schedule = domain::payment::Schedule::twice_a_week();
         let at = Utc.with_ymd_and_hms(2026, 3, 31, 9, 0, 0).unwrap();
-        let request = Request::scheduled(schedule.due_at(at).unwrap());
+        let request = scheduled(schedule.due_at(at).unwrap());
         assert_eq!(request.slot_key, "2026-03-31T06:00");
         assert_eq!(request.message_id, "EF-20260331-0600");
         assert_eq!(request.cutoff, Utc.with_ymd_and_hms(2026, 3, 31, 4, 0, 0).unwrap(), "06:00 in Paris summer time");
@@ -473,10 +445,10 @@ mod tests {
     #[test]
     fn a_manual_request_is_one_per_minute_and_executes_on_a_business_day() {
         let saturday = Utc.with_ymd_and_hms(2026, 4, 4, 10, 15, 42).unwrap();
-        let request = Request::manual(saturday, Some(3));
+        let request = manual(saturday, Some(3));
         assert_eq!(request.slot_key, "manuel-2026-04-04T12:15");
         assert_eq!(request.message_id, "EF-M20260404-1215");
         assert_eq!(request.execution_date, NaiveDate::from_ymd_opt(2026, 4, 6).unwrap(), "the Monday after");
-        assert_eq!(Request::manual(saturday + chrono::Duration::seconds(10), Some(3)).slot_key, request.slot_key);
+        assert_eq!(manual(saturday + chrono::Duration::seconds(10), Some(3)).slot_key, request.slot_key);
     }
 }

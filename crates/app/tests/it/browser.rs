@@ -520,6 +520,23 @@ async fn a_company_is_activated_by_letter_and_its_administrator_approves_a_colle
     portal.stop().await;
 }
 
+/// Makes `user` an administrator of `company`, with every habilitation.
+async fn administer(ctx: &Context, user: i64, company: i64) {
+    store::attachment::grant(
+        &ctx.db,
+        user,
+        company,
+        None,
+        true,
+        &domain::habilitation::Domain::ALL,
+        store::attachment::Source::Advisor,
+        None,
+        ctx.clock.now(),
+    )
+    .await
+    .unwrap();
+}
+
 /// Sets a form field by script (date inputs read typed text in the browser's locale).
 async fn set_value(client: &Client, id: &str, value: &str) {
     client
@@ -725,20 +742,7 @@ async fn two_reimbursements_become_one_proforma_whose_invoice_is_approved_in_a_r
         ],
     )
     .await;
-    let now = ctx.clock.now();
-    store::attachment::grant(
-        &ctx.db,
-        ids[0],
-        company.id,
-        None,
-        true,
-        &domain::habilitation::Domain::ALL,
-        store::attachment::Source::Advisor,
-        None,
-        now,
-    )
-    .await
-    .unwrap();
+    administer(&ctx, ids[0], company.id).await;
     let head_office = store::company::all_establishments(&ctx.db, company.id).await.unwrap()[0].id;
     let day = |d| chrono::NaiveDate::from_ymd_opt(2026, 2, d).unwrap();
     let mut dossiers = Vec::new();
@@ -876,19 +880,7 @@ async fn an_approved_invoice_is_paid_by_a_run_and_its_advice_rings_the_bell_in_a
     )
     .await;
     let now = ctx.clock.now();
-    store::attachment::grant(
-        &ctx.db,
-        ids[0],
-        company.id,
-        None,
-        true,
-        &domain::habilitation::Domain::ALL,
-        store::attachment::Source::Advisor,
-        None,
-        now,
-    )
-    .await
-    .unwrap();
+    administer(&ctx, ids[0], company.id).await;
     let iban = domain::Iban::parse("FR7630006000011234567890189").unwrap();
     store::company::replace_bank_account(&ctx.db, company.id, &iban, "INTERIM NORD", ids[0], now).await.unwrap();
     let head_office = store::company::all_establishments(&ctx.db, company.id).await.unwrap()[0].id;

@@ -370,9 +370,8 @@ async fn victim_payment(app: &TestApp, invoice: i64) -> (i64, i64) {
         store::invoice::decide(&app.ctx.db, invoice, 0, store::invoice::status::APPROVED, None, 1, now).await.unwrap()
     );
     let hooks = espace_app::payments::Hooks::none();
-    let report = espace_app::payments::perform(&app.ctx, espace_app::payments::Request::manual(now, None), &hooks)
-        .await
-        .unwrap();
+    let report =
+        espace_app::payments::perform(&app.ctx, espace_app::payments::manual(now, None), &hooks).await.unwrap();
     let payments = store::payment::payments_of(&app.ctx.db, report.run.id).await.unwrap();
     assert_eq!(payments.len(), 1, "{}", report.summary());
     (payments[0].id, report.run.id)

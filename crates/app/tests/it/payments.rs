@@ -362,9 +362,7 @@ async fn a_run_started_while_another_is_being_prepared_is_refused_until_that_one
     let stop = |s: &str| s == "held";
     let hooks = Hooks { progress: &|_, _| {}, stop: &stop };
     payments::run_due(&app.ctx, paris(2026, 1, 6, 8), &hooks).await.unwrap_err();
-    let busy = payments::perform(&app.ctx, payments::Request::manual(app.ctx.clock.now(), None), &Hooks::none())
-        .await
-        .unwrap();
+    let busy = payments::perform(&app.ctx, payments::manual(app.ctx.clock.now(), None), &Hooks::none()).await.unwrap();
     assert_eq!(busy.outcome, Outcome::Busy { other: "2026-01-06T06:00".into() });
     assert!(busy.summary().starts_with("Refusé"), "{}", busy.summary());
     // Later, the interrupted run is finished first, then the new one.
@@ -431,7 +429,7 @@ async fn machine(ops: Vec<Op>) {
     };
     let restart = async |app: &TestApp| {
         if let Some(run) = store::payment::preparing(&app.ctx.db).await.unwrap() {
-            payments::perform(&app.ctx, payments::Request::resuming(&run), &Hooks::none()).await.unwrap();
+            payments::perform(&app.ctx, payments::resuming(&run), &Hooks::none()).await.unwrap();
         }
     };
     for op in ops.into_iter().chain([Op::Restart, Op::Run]) {
