@@ -263,6 +263,7 @@ async fn seed_companies(txn: &store::DatabaseTransaction, now: chrono::DateTime<
         hours: 35,
         cost: domain::Money::from_cents(240_000),
         requested: domain::Money::from_cents(240_000),
+        subrogation: None,
     };
     let trainees: Vec<store::dossier::TraineeInput> = [("Léa", "Moreau"), ("Karim", "Haddad"), ("Julie", "Petit")]
         .iter()
@@ -314,6 +315,7 @@ async fn seed_reimbursed(
         hours: 14,
         cost: domain::Money::from_cents(96_000),
         requested: domain::Money::from_cents(96_000),
+        subrogation: None,
         ..template.clone()
     };
     let dossier = store::dossier::create(txn, &input, trainees, None, None, user, now).await?;

@@ -15,7 +15,7 @@ use anyhow::Context as _;
 use chrono::{DateTime, Datelike, NaiveDate, Utc, Weekday};
 use domain::Money;
 use domain::payment::Slot;
-use domain::payout::{self, Account, Payable};
+use domain::payout::{self, Account, Beneficiary, Payable};
 use store::notification::NewNotification;
 use store::payment::{Begin, NewItem, NewPayment, NewRun, Run};
 
@@ -206,6 +206,8 @@ pub async fn perform(ctx: &Context, request: NewRun, hooks: &Hooks<'_>) -> anyho
         .into_iter()
         .map(|(company, a)| (company, Account { iban: a.iban, holder: a.holder_name }))
         .collect();
+    let proformas: Vec<i64> = invoices.iter().map(|i| i.proforma_id).collect();
+    let references = store::payment::references(db, &proformas).await?;
     let payables: Vec<Payable> = invoices
         .iter()
         .map(|i| Payable {
@@ -213,6 +215,7 @@ pub async fn perform(ctx: &Context, request: NewRun, hooks: &Hooks<'_>) -> anyho
             company_id: i.company_id,
             amount: Money::from_cents(i.gross_cents),
             invoice_iban: i.iban.clone(),
+            beneficiary: references.get(&i.proforma_id).map_or(Beneficiary::Company, |r| r.beneficiary.clone()),
         })
         .collect();
     let plan = payout::plan(&payables, &accounts);
@@ -233,8 +236,6 @@ pub async fn perform(ctx: &Context, request: NewRun, hooks: &Hooks<'_>) -> anyho
     let recorded: HashSet<String> =
         store::payment::payments_of(db, run.id).await?.into_iter().map(|p| p.payee_key).collect();
     let transfers: Vec<_> = plan.transfers.into_iter().filter(|t| !recorded.contains(&t.payee.key())).collect();
-    let proformas: Vec<i64> = invoices.iter().map(|i| i.proforma_id).collect();
-    let references = store::payment::references(db, &proformas).await?;
     let total = u64::try_from(transfers.len()).unwrap_or(u64::MAX);
     let mut done = 0u64;
     for chunk in transfers.chunks(PAYEES_PER_COMMIT) {
@@ -258,7 +259,7 @@ pub async fn perform(ctx: &Context, request: NewRun, hooks: &Hooks<'_>) -> anyho
             let payment = NewPayment {
                 payee_key: transfer.payee.key(),
                 company_id: transfer.payee.company_id,
-                payee_kind: "company",
+                payee_kind: transfer.payee.kind.code(),
                 payee_name: transfer.payee.name.clone(),
                 payee_iban: transfer.payee.iban.as_str().to_owned(),
                 items,

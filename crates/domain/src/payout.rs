@@ -6,6 +6,11 @@
 //! one is held, never paid to the IBAN printed on it, so that a forged invoice cannot divert a
 //! payment. An invoice without an IBAN (a bank statement, RIB, attached instead) is paid to the
 //! registered account.
+//!
+//! When every dossier of an invoice asked for subrogation (SPEC P1: the scheme allows it and the
+//! company chose it), the training provider is paid directly, to the account given on the
+//! dossiers; an invoice mixing dossiers paid to the company and to a provider, or to several
+//! providers' accounts, is held: nobody can tell whom to pay.
 
 use std::collections::BTreeMap;
 
@@ -22,6 +27,54 @@ pub struct Payable {
     pub amount: Money,
     /// The IBAN written on the invoice, if any.
     pub invoice_iban: Option<String>,
+    /// Who the invoice's dossiers say to pay.
+    pub beneficiary: Beneficiary,
+}
+
+/// Who an invoice's dossiers say to pay.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Beneficiary {
+    /// The company (no dossier asked for subrogation).
+    Company,
+    /// The training provider, by subrogation, to this account.
+    Provider(Account),
+    /// Some dossiers say the company, others a provider, or several providers' accounts.
+    Mixed,
+}
+
+impl Beneficiary {
+    /// What the dossiers of one invoice say together: each dossier's provider account, `None`
+    /// for a dossier paid to the company.
+    #[must_use]
+    pub fn of_dossiers(dossiers: &[Option<Account>]) -> Self {
+        match dossiers.first() {
+            None | Some(None) if dossiers.iter().all(Option::is_none) => Self::Company,
+            Some(Some(first)) if dossiers.iter().all(|d| d.as_ref().is_some_and(|a| a.iban == first.iban)) => {
+                Self::Provider(first.clone())
+            }
+            _ => Self::Mixed,
+        }
+    }
+}
+
+/// Whether a transfer goes to the company or, by subrogation, to the training provider.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum PayeeKind {
+    /// The company.
+    Company,
+    /// The training provider, by subrogation.
+    Provider,
+}
+
+impl PayeeKind {
+    /// The stored code.
+    #[must_use]
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Company => "company",
+            Self::Provider => "provider",
+        }
+    }
 }
 
 /// A company's registered bank account.
@@ -38,6 +91,8 @@ pub struct Account {
 pub struct Payee {
     /// The company paid (or on whose behalf a provider is paid).
     pub company_id: i64,
+    /// The company or its training provider.
+    pub kind: PayeeKind,
     /// The account holder.
     pub name: String,
     /// The account.
@@ -48,7 +103,7 @@ impl Payee {
     /// The key that makes one transfer per payee and run.
     #[must_use]
     pub fn key(&self) -> String {
-        format!("company:{}:{}", self.company_id, self.iban.as_str())
+        format!("{}:{}:{}", self.kind.code(), self.company_id, self.iban.as_str())
     }
 }
 
@@ -73,6 +128,11 @@ pub enum Hold {
     /// Nothing to pay.
     #[error("Le montant de la facture n’est pas positif ({0}).")]
     NotPositive(Money),
+    /// The dossiers disagree on whom to pay.
+    #[error(
+        "La facture regroupe des dossiers payés à l’entreprise et d’autres payés directement à l’organisme de formation (subrogation), ou à plusieurs comptes d’organismes : déposez une facture par bénéficiaire."
+    )]
+    MixedBeneficiaries,
 }
 
 /// One transfer of a run: a payee and the invoices it pays.
@@ -103,6 +163,18 @@ pub fn payee_for(payable: &Payable, account: Option<&Account>) -> Result<Payee, 
     if payable.amount.cents() <= 0 {
         return Err(Hold::NotPositive(payable.amount));
     }
+    match &payable.beneficiary {
+        Beneficiary::Company => {}
+        Beneficiary::Provider(provider) => {
+            return Ok(Payee {
+                company_id: payable.company_id,
+                kind: PayeeKind::Provider,
+                name: provider.holder.clone(),
+                iban: provider.iban.clone(),
+            });
+        }
+        Beneficiary::Mixed => return Err(Hold::MixedBeneficiaries),
+    }
     let account = account.ok_or(Hold::NoAccount)?;
     if let Some(written) = payable.invoice_iban.as_deref().filter(|s| !s.trim().is_empty()) {
         let same = Iban::parse(written).is_ok_and(|iban| iban == account.iban);
@@ -111,7 +183,12 @@ pub fn payee_for(payable: &Payable, account: Option<&Account>) -> Result<Payee, 
             return Err(Hold::OtherAccount { invoice, registered: account.iban.masked() });
         }
     }
-    Ok(Payee { company_id: payable.company_id, name: account.holder.clone(), iban: account.iban.clone() })
+    Ok(Payee {
+        company_id: payable.company_id,
+        kind: PayeeKind::Company,
+        name: account.holder.clone(),
+        iban: account.iban.clone(),
+    })
 }
 
 /// Groups the payable invoices into one transfer per payee and holds back the others. Every
@@ -168,6 +245,7 @@ mod tests {
             company_id: company,
             amount: Money::from_cents(cents),
             invoice_iban: iban.map(str::to_owned),
+            beneficiary: Beneficiary::Company,
         }
     }
 
@@ -209,6 +287,33 @@ mod tests {
     }
 
     #[test]
+    fn by_subrogation_the_provider_is_paid_to_its_account_and_a_mixed_invoice_is_held() {
+        let provider = Account { iban: Iban::parse(OTHER).unwrap(), holder: "INSTITUT FORMATION NORD".to_owned() };
+        let other = Account { iban: account().iban, holder: "AUTRE ORGANISME".to_owned() };
+        assert_eq!(Beneficiary::of_dossiers(&[None, None]), Beneficiary::Company);
+        assert_eq!(Beneficiary::of_dossiers(&[]), Beneficiary::Company);
+        let both = [Some(provider.clone()), Some(provider.clone())];
+        assert_eq!(Beneficiary::of_dossiers(&both), Beneficiary::Provider(provider.clone()));
+        assert_eq!(Beneficiary::of_dossiers(&[Some(provider.clone()), None]), Beneficiary::Mixed);
+        assert_eq!(Beneficiary::of_dossiers(&[None, Some(provider.clone())]), Beneficiary::Mixed);
+        assert_eq!(Beneficiary::of_dossiers(&[Some(provider.clone()), Some(other)]), Beneficiary::Mixed);
+
+        let mut by_provider = payable(1, 7, 100, Some(IBAN));
+        by_provider.beneficiary = Beneficiary::Provider(provider);
+        // Paid to the provider even when the company has no account.
+        let payee = payee_for(&by_provider, None).unwrap();
+        assert_eq!(
+            (payee.kind, payee.name.as_str(), payee.iban.as_str()),
+            (PayeeKind::Provider, "INSTITUT FORMATION NORD", OTHER)
+        );
+        assert_eq!(payee.key(), format!("provider:7:{OTHER}"));
+        let company = payee_for(&payable(2, 7, 100, None), Some(&account())).unwrap();
+        assert_ne!(company.key(), payee.key(), "the company and its provider are two transfers");
+        by_provider.beneficiary = Beneficiary::Mixed;
+        assert_eq!(payee_for(&by_provider, Some(&account())), Err(Hold::MixedBeneficiaries));
+    }
+
+    #[test]
     fn the_remittance_text_names_the_invoices_or_counts_them() {
         assert_eq!(remittance("EF-1", &["F1".to_owned(), "F2".to_owned()]), "Avis EF-1 fact. F1 F2");
         let many: Vec<String> = (0..40).map(|i| format!("FACT-2026-{i:05}")).collect();
@@ -228,7 +333,7 @@ mod tests {
                 .enumerate()
                 .map(|(i, (company, cents, iban))| {
                     let written = iban.map(|own| if own { accounts.get(company).map_or(IBAN, |a| a.iban.as_str()).to_owned() } else { OTHER.to_owned() });
-                    Payable { invoice_id: i64::try_from(i).unwrap(), company_id: *company, amount: Money::from_cents(*cents), invoice_iban: written }
+                    Payable { invoice_id: i64::try_from(i).unwrap(), company_id: *company, amount: Money::from_cents(*cents), invoice_iban: written, beneficiary: Beneficiary::Company }
                 })
                 .collect();
             let plan = plan(&payables, &accounts);

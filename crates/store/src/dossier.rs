@@ -73,6 +73,26 @@ pub struct DossierInput {
     pub cost: Money,
     /// Amount asked.
     pub requested: Money,
+    /// The provider's account when the operator pays the provider directly (SPEC P1).
+    pub subrogation: Option<Subrogation>,
+}
+
+/// The training provider's account, paid directly by subrogation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subrogation {
+    /// IBAN (validated).
+    pub iban: domain::Iban,
+    /// The holder's exact name.
+    pub holder: String,
+}
+
+impl Subrogation {
+    /// The subrogation a dossier row asked for, if any.
+    #[must_use]
+    pub fn of(row: &Dossier) -> Option<Self> {
+        let iban = domain::Iban::parse(row.subrogation_iban.as_deref()?).ok()?;
+        Some(Self { iban, holder: row.subrogation_holder.clone().unwrap_or_default() })
+    }
 }
 
 /// A trainee as filed.
@@ -205,6 +225,8 @@ pub async fn create(
         hours: Set(input.hours),
         cost_cents: Set(input.cost.cents()),
         requested_cents: Set(input.requested.cents()),
+        subrogation_iban: Set(input.subrogation.as_ref().map(|s| s.iban.as_str().to_owned())),
+        subrogation_holder: Set(input.subrogation.as_ref().map(|s| s.holder.clone())),
         committed_cents: Set(None),
         drf_id: Set(drf_id),
         duplicated_from: Set(duplicated_from),
@@ -253,6 +275,11 @@ pub async fn update_draft(
         .col_expr(dossier::Column::Hours, input.hours.into())
         .col_expr(dossier::Column::CostCents, input.cost.cents().into())
         .col_expr(dossier::Column::RequestedCents, input.requested.cents().into())
+        .col_expr(
+            dossier::Column::SubrogationIban,
+            input.subrogation.as_ref().map(|s| s.iban.as_str().to_owned()).into(),
+        )
+        .col_expr(dossier::Column::SubrogationHolder, input.subrogation.as_ref().map(|s| s.holder.clone()).into())
         .col_expr(dossier::Column::Version, Expr::col(dossier::Column::Version).add(1))
         .col_expr(dossier::Column::UpdatedAt, now.into())
         .filter(dossier::Column::Id.eq(id))

@@ -216,13 +216,21 @@ pub async fn payables(
 }
 
 /// What a payment's line says of the invoice it pays: the proforma's number and its dossiers
-/// (`AF-2026-000031 — Habilitation électrique`).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// (`AF-2026-000031 — Habilitation électrique`), and whom its dossiers say to pay.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct References {
     /// The proforma's number.
     pub proforma_number: String,
     /// Its dossiers, number and title, one per line.
     pub dossiers: Vec<String>,
+    /// The company, or the training provider by subrogation (SPEC P1).
+    pub beneficiary: domain::payout::Beneficiary,
+}
+
+impl Default for References {
+    fn default() -> Self {
+        Self { proforma_number: String::new(), dossiers: Vec::new(), beneficiary: domain::payout::Beneficiary::Company }
+    }
 }
 
 /// The references of proformas, by id, read a few hundred at a time.
@@ -249,15 +257,24 @@ pub async fn references(conn: &impl ConnectionTrait, proforma_ids: &[i64]) -> Re
         let mut dossiers = HashMap::with_capacity(dossier_ids.len());
         for ids in dossier_ids.chunks(500) {
             for d in dossier::Entity::find().filter(dossier::Column::Id.is_in(ids.iter().copied())).all(conn).await? {
-                dossiers.insert(d.id, format!("{} — {}", d.number, d.title));
+                let provider = crate::dossier::Subrogation::of(&d)
+                    .map(|s| domain::payout::Account { iban: s.iban, holder: s.holder });
+                dossiers.insert(d.id, (format!("{} — {}", d.number, d.title), provider));
             }
         }
+        let mut providers: HashMap<i64, Vec<Option<domain::payout::Account>>> = HashMap::new();
         for line in lines {
             let entry = out.entry(line.proforma_id).or_default();
-            if let Some(text) = dossiers.get(&line.dossier_id)
-                && !entry.dossiers.contains(text)
-            {
-                entry.dossiers.push(text.clone());
+            if let Some((text, provider)) = dossiers.get(&line.dossier_id) {
+                if !entry.dossiers.contains(text) {
+                    entry.dossiers.push(text.clone());
+                }
+                providers.entry(line.proforma_id).or_default().push(provider.clone());
+            }
+        }
+        for (proforma_id, accounts) in providers {
+            if let Some(entry) = out.get_mut(&proforma_id) {
+                entry.beneficiary = domain::payout::Beneficiary::of_dossiers(&accounts);
             }
         }
     }

@@ -59,6 +59,7 @@ pub async fn victim_filings(app: &TestApp, company: i64, establishment: i64, use
         hours: 35,
         cost: domain::Money::from_cents(200_000),
         requested: domain::Money::from_cents(200_000),
+        subrogation: None,
     };
     let trainees = [store::dossier::TraineeInput { given_name: "Léa".into(), family_name: "Moreau".into() }];
     let dossier = store::dossier::create(&app.ctx.db, &input, &trainees, None, None, user, now).await.unwrap();

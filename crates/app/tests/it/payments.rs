@@ -595,3 +595,94 @@ async fn benchmark_a_run_over_100_000_approved_invoices() {
         report.summary()
     );
 }
+
+const PROVIDER_IBAN: &str = "FR7630004000031234567890143";
+
+fn subrogated_dossier<'a>(establishment: &'a str, iban: &'a str, holder: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("establishment", establishment),
+        ("scheme", "PDC50"),
+        ("public", "temporary"),
+        ("title", "Conduite de chariots élévateurs (CACES R489)"),
+        ("provider_name", "Institut Formation Nord"),
+        ("provider_siret", "55210055400013"),
+        ("provider_nda", "31590000059"),
+        ("subrogation", "on"),
+        ("provider_iban", iban),
+        ("provider_holder", holder),
+        ("training_start", "2026-02-02"),
+        ("training_end", "2026-02-06"),
+        ("hours", "35"),
+        ("cost", "2 400,00"),
+        ("requested", "2 400,00"),
+        ("trainees", "Léa Moreau"),
+        ("action", "draft"),
+    ]
+}
+
+#[tokio::test]
+async fn a_dossier_asking_for_subrogation_has_its_training_provider_paid_directly() {
+    let app = TestApp::spawn().await;
+    // No bank account for the company: the provider is paid all the same.
+    let (nord, alice) = payee(&app, app.company_nord().await, "alice@interim-nord.fr", None).await;
+    let mut client = app.client();
+    client.login("alice@interim-nord.fr", crate::support::PASSWORD).await;
+    let new = format!("/entreprises/{}/dossiers/nouveau", nord.id);
+    let head = nord.head_office.to_string();
+
+    let bad = client.post(&new, &subrogated_dossier(&head, "FR76 3000 4000 0312 3456 7890 144", "")).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(!bad.texts("#provider_iban-error").is_empty(), "{}", bad.body);
+    assert!(bad.texts("#provider_holder-error")[0].contains("titulaire"), "{}", bad.body);
+    let saved = client
+        .post(&new, &subrogated_dossier(&head, "fr76 3000 4000 0312 3456 7890 143", "INSTITUT FORMATION NORD"))
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let page = client.get(saved.location()).await;
+    assert!(page.body.contains("directement à l’organisme de formation (subrogation)"), "{}", page.body);
+
+    // The run pays the provider, on the company's behalf, with the company told by the bell.
+    let invoice =
+        approved_invoice(&app.ctx, (nord.id, nord.head_office), alice, 200_000, None, paris(2026, 1, 5, 10)).await;
+    use sea_orm::ConnectionTrait as _;
+    app.ctx
+        .db
+        .execute_unprepared(&format!(
+            "UPDATE dossier SET subrogation_iban = '{PROVIDER_IBAN}', subrogation_holder = 'INSTITUT FORMATION NORD' \
+             WHERE id IN (SELECT dossier_id FROM proforma_line WHERE proforma_id = (SELECT proforma_id FROM invoice WHERE id = {invoice}))"
+        ))
+        .await
+        .unwrap();
+    let report = payments::run_due(&app.ctx, paris(2026, 1, 6, 8), &Hooks::none()).await.unwrap();
+    assert_eq!((report.run.payment_count, report.run.held_count), (1, 0), "{}", report.summary());
+    let paid = store::payment::payments_of(&app.ctx.db, report.run.id).await.unwrap();
+    assert_eq!(
+        (paid[0].payee_kind.as_str(), paid[0].payee_name.as_str(), paid[0].payee_iban.as_str()),
+        ("provider", "INSTITUT FORMATION NORD", PROVIDER_IBAN)
+    );
+    assert_eq!(advices_of(&app, alice).await.len(), 1);
+    let page = client.get(&format!("/entreprises/{}/paiements", nord.id)).await;
+    assert!(page.body.contains("INSTITUT FORMATION NORD") && page.body.contains("subrogation"), "{}", page.body);
+}
+
+#[tokio::test]
+async fn subrogation_is_refused_for_a_scheme_that_does_not_allow_it() {
+    let rules = crate::support::built_in_rules_with(|text| {
+        let start = text.find("code = \"PDC50\"").unwrap();
+        let at = start + text[start..].find("subrogation = true").unwrap();
+        format!("{}subrogation = false{}", &text[..at], &text[at + "subrogation = true".len()..])
+    });
+    let app = TestApp::spawn_with(|c| c.rules_file = Some(rules.clone())).await;
+    let (nord, _) = payee(&app, app.company_nord().await, "alice@interim-nord.fr", None).await;
+    let mut client = app.client();
+    client.login("alice@interim-nord.fr", crate::support::PASSWORD).await;
+    let head = nord.head_office.to_string();
+    let refused = client
+        .post(
+            &format!("/entreprises/{}/dossiers/nouveau", nord.id),
+            &subrogated_dossier(&head, PROVIDER_IBAN, "INSTITUT FORMATION NORD"),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.texts("#subrogation-error")[0].contains("ne permet pas"), "{}", refused.body);
+}

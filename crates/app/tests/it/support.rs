@@ -538,6 +538,7 @@ pub async fn accepted_dossier(
         hours: 35,
         cost: domain::Money::from_cents(cost),
         requested: domain::Money::from_cents(committed),
+        subrogation: None,
     };
     let trainees = [store::dossier::TraineeInput { given_name: "Léa".into(), family_name: "Moreau".into() }];
     let dossier = store::dossier::create(&ctx.db, &input, &trainees, None, None, user, now).await.unwrap();
@@ -730,4 +731,13 @@ pub async fn approved_invoice(
             .unwrap()
     );
     invoice.id
+}
+
+/// A copy of the built-in rules file changed by `edit`, written in a temporary file kept for the
+/// whole test run.
+pub fn built_in_rules_with(edit: impl FnOnce(&str) -> String) -> PathBuf {
+    let text = edit(espace_app::config::BUILT_IN_RULES);
+    let file = tempfile::Builder::new().suffix(".toml").tempfile().unwrap();
+    std::fs::write(file.path(), text).unwrap();
+    file.into_temp_path().keep().unwrap()
 }

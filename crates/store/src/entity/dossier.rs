@@ -37,6 +37,8 @@ pub struct Model {
     pub created_by: Option<i64>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    pub subrogation_iban: Option<String>,
+    pub subrogation_holder: Option<String>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

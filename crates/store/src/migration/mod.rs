@@ -12,6 +12,7 @@ mod m20261130_000004_reimbursements;
 mod m20261130_000005_proformas;
 mod m20261130_000006_invoices;
 mod m20261130_000007_payments;
+mod m20261130_000008_subrogation;
 mod schema;
 
 /// The ordered list of migrations.
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000005_proformas::Migration),
             Box::new(m20261130_000006_invoices::Migration),
             Box::new(m20261130_000007_payments::Migration),
+            Box::new(m20261130_000008_subrogation::Migration),
         ]
     }
 }

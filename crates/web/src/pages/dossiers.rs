@@ -141,6 +141,13 @@ pub struct DossierForm {
     provider_siret: String,
     #[serde(default)]
     provider_nda: String,
+    /// `on` when the provider is paid directly (SPEC P1).
+    #[serde(default)]
+    subrogation: String,
+    #[serde(default)]
+    provider_iban: String,
+    #[serde(default)]
+    provider_holder: String,
     #[serde(default)]
     training_start: String,
     #[serde(default)]
@@ -171,6 +178,9 @@ impl DossierForm {
             provider_name: d.provider_name.clone(),
             provider_siret: d.provider_siret.clone(),
             provider_nda: d.provider_nda.clone(),
+            subrogation: if d.subrogation_iban.is_some() { "on".to_owned() } else { String::new() },
+            provider_iban: d.subrogation_iban.clone().unwrap_or_default(),
+            provider_holder: d.subrogation_holder.clone().unwrap_or_default(),
             training_start: d.training_start.to_string(),
             training_end: d.training_end.to_string(),
             hours: d.hours.to_string(),
@@ -320,6 +330,7 @@ async fn check_form(
     }
     let title = parse_text(&mut errors, "title", "Saisissez l’intitulé de la formation.", &form.title, 200);
     let provider = parse_provider(&mut errors, &form.provider_name, &form.provider_siret, &form.provider_nda);
+    let subrogation = parse_subrogation(&mut errors, scheme, form);
     let start = parse_date(&mut errors, "training_start", "date de début", &form.training_start);
     let end = parse_date(&mut errors, "training_end", "date de fin", &form.training_end);
     let hours = parse_hours(&mut errors, &form.hours);
@@ -408,10 +419,40 @@ async fn check_form(
             hours,
             cost,
             requested,
+            subrogation,
         },
         trainees,
         scheme_requires_drf: scheme.needs_drf(),
     }))
+}
+
+/// The provider's account when the dossier asks the operator to pay it directly: only for the
+/// schemes that allow subrogation (SPEC P1), with a valid IBAN and the holder's name.
+fn parse_subrogation(
+    errors: &mut FormErrors,
+    scheme: &Scheme,
+    form: &DossierForm,
+) -> Option<store::dossier::Subrogation> {
+    if form.subrogation != "on" {
+        return None;
+    }
+    if !scheme.subrogation {
+        errors.add(
+            "subrogation",
+            format!(
+                "Le dispositif {} ne permet pas le paiement direct de l’organisme de formation (subrogation) : décochez la case.",
+                scheme.code
+            ),
+        );
+        return None;
+    }
+    let iban = errors.check("provider_iban", domain::Iban::parse(&form.provider_iban));
+    let holder: String = form.provider_holder.trim().chars().take(70).collect();
+    if holder.is_empty() {
+        errors.add("provider_holder", "Saisissez le nom exact du titulaire du compte de l’organisme de formation.");
+        return None;
+    }
+    iban.map(|iban| store::dossier::Subrogation { iban, holder })
 }
 
 /// `POST /entreprises/{id}/dossiers/nouveau`: saves a draft, or files it at once.
@@ -759,6 +800,7 @@ pub async fn duplicate(
         hours: dossier.hours,
         cost: Money::from_cents(dossier.cost_cents),
         requested: Money::from_cents(dossier.requested_cents),
+        subrogation: store::dossier::Subrogation::of(&dossier),
     };
     let now = state.now();
     let txn = store::db::write(&state.db).await?;

@@ -305,6 +305,7 @@ pub async fn to_dossier(
         hours: drf.hours,
         cost: Money::from_cents(drf.cost_cents),
         requested: Money::from_cents(drf.amount_cents),
+        subrogation: None,
     };
     let trainees = [TraineeInput { given_name: given.to_owned(), family_name: family.to_owned() }];
     let now = state.now();
