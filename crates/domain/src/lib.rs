@@ -9,6 +9,7 @@ pub mod clock;
 pub mod dossier;
 pub mod email;
 pub mod habilitation;
+pub mod help;
 pub mod ident;
 pub mod invoice;
 pub mod legacy;
