@@ -53,6 +53,7 @@ impl Context {
         for name in &applied {
             tracing::info!(migration = %name, "migration applied");
         }
+        seed_help(&db).await?;
         let rules = Arc::new(config.rules()?);
         let clock: Arc<dyn Clock> = match config.start_instant()? {
             Some(at) => {
@@ -63,4 +64,24 @@ impl Context {
         };
         Ok(Self { config: Arc::new(config), db, clock, rules })
     }
+}
+
+/// Copies the shipped FAQ into the database at the first start (SPEC I2); later starts leave the
+/// operator's edits alone.
+async fn seed_help(db: &Db) -> anyhow::Result<()> {
+    let mut entries = Vec::with_capacity(web::help_content::FAQ.len());
+    for (file, text) in web::help_content::FAQ {
+        let slug = domain::help::slug_from_file_name(file).map_err(|e| anyhow::anyhow!("{e}"))?;
+        entries.push(domain::help::parse_entry(slug, text).map_err(|e| anyhow::anyhow!("{e}"))?);
+    }
+    let added = match store::help::seed_if_empty(db, &entries, chrono::Utc::now()).await {
+        Ok(added) => added,
+        // Another process (a worker started with the server) seeded it at the same time.
+        Err(err) if store::db::is_unique_violation(&err) => 0,
+        Err(err) => return Err(err.into()),
+    };
+    if added > 0 {
+        tracing::info!(entries = added, "help centre seeded");
+    }
+    Ok(())
 }

@@ -17,6 +17,7 @@ pub mod document;
 pub mod dossier;
 pub mod drf;
 mod entity;
+pub mod help;
 pub mod history;
 pub mod invoice;
 pub mod job;

@@ -81,6 +81,7 @@ pub fn notice_text(code: &str) -> Option<&'static str> {
         "sessions-fermees" => "Toutes vos autres sessions ont été fermées.",
         "jeton-revoque" => "Le jeton a été révoqué : il ne permet plus d’accéder à l’API.",
         "connecte" => "Vous êtes connecté.",
+        "aide" => "La question est enregistrée ; l’aide publique la montre telle quelle.",
         "demande-envoyee" => {
             "Votre demande de rattachement a été transmise à l’administrateur de l’entreprise. Vous serez prévenu de sa réponse."
         }

@@ -31,6 +31,7 @@ pub mod crypto;
 pub mod error;
 pub mod extract;
 pub mod forms;
+pub mod help_content;
 pub mod notify;
 pub mod pages;
 pub mod policy;
@@ -41,8 +42,8 @@ pub mod state;
 pub use state::{AppState, WebConfig};
 
 use crate::pages::{
-    account, companies, dossiers, drf, health, home, instruction, invoices, letters, login, members, notifications,
-    password, payments, proformas, reimbursements, sessions, staff, staff_companies, tokens,
+    account, companies, dossiers, drf, health, help, home, instruction, invoices, letters, login, members,
+    notifications, password, payments, proformas, reimbursements, sessions, staff, staff_companies, tokens,
 };
 
 /// Why the router could not be built.
@@ -157,6 +158,11 @@ pub fn router(state: AppState) -> Result<Router, RouterError> {
         .route("/gestion/factures", get(invoices::queue))
         .route("/gestion/factures/{id}", get(invoices::staff_show))
         .route("/gestion/factures/{id}/decision", post(invoices::decide))
+        .route("/aide", get(help::index))
+        .route("/aide/faq/{slug}", get(help::entry))
+        .route("/aide/guides/{slug}", get(help::guide))
+        .route("/gestion/aide", get(help::staff_index))
+        .route("/gestion/aide/{slug}", get(help::edit_form).post(help::edit))
         .route("/gestion/paiements", get(payments::runs))
         .route("/gestion/paiements/lancer", post(payments::start))
         .route(

@@ -29,6 +29,8 @@ pub enum Permission {
     Instruct,
     /// Start a payment run by hand and import the bank's returns (SPEC P2, P4).
     Pay,
+    /// Edit, publish and unpublish the help centre's content (SPEC I2).
+    EditContent,
 }
 
 /// Whether `role` holds `permission`.
@@ -36,7 +38,9 @@ pub enum Permission {
 pub fn allows(role: Role, permission: Permission) -> bool {
     match permission {
         Permission::StaffArea => role.is_staff(),
-        Permission::AuditLog | Permission::SetEdi | Permission::Pay => role == Role::PlatformAdmin,
+        Permission::AuditLog | Permission::SetEdi | Permission::Pay | Permission::EditContent => {
+            role == Role::PlatformAdmin
+        }
         Permission::ManageCompanies | Permission::Letters => matches!(role, Role::Advisor | Role::PlatformAdmin),
         Permission::Instruct => matches!(role, Role::CaseManager | Role::PlatformAdmin),
     }
@@ -86,6 +90,7 @@ mod tests {
             Permission::Letters,
             Permission::SetEdi,
             Permission::Pay,
+            Permission::EditContent,
         ] {
             assert!(!allows(Role::CompanyUser, permission), "{permission:?}");
         }

@@ -958,3 +958,40 @@ async fn an_approved_invoice_is_paid_by_a_run_and_its_advice_rings_the_bell_in_a
     client.close().await.expect("close browser");
     portal.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_visitor_searches_the_faq_for_facture_proforma_and_opens_the_answer_in_a_real_browser() {
+    let Some(driver) = start_driver().await else { return };
+    let axe = axe_script();
+    let portal = Portal::start().await;
+    let base = portal.base.clone();
+    let client = browser(&driver).await;
+
+    client.goto(&format!("{base}/connexion")).await.unwrap();
+    wait_for_heading(&client, "Se connecter").await;
+    click_link(&client, "Aide").await;
+    wait_for_heading(&client, "Aide et questions fréquentes").await;
+    check_accessibility(&client, axe.as_deref(), "/aide").await;
+    fill(&client, "#q", "facture proforma").await;
+    submit(&client, "form[role=search]").await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let link = loop {
+        if let Ok(link) = client.find(Locator::Css("#resultats ~ ul a")).await {
+            break link;
+        }
+        assert!(Instant::now() < deadline, "no result: {}", body_text(&client).await);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    check_accessibility(&client, axe.as_deref(), "/aide?q=…").await;
+    let question = link.text().await.unwrap();
+    press(link).await;
+    wait_for_heading(&client, &question).await;
+    let text = body_text(&client).await;
+    assert!(text.contains("mise à jour le"), "{text}");
+    assert!(text.to_lowercase().contains("pro forma") || text.to_lowercase().contains("proforma"), "{text}");
+    check_accessibility(&client, axe.as_deref(), "/aide/faq/{slug}").await;
+    screenshot(&client, "aide").await;
+
+    client.close().await.expect("close browser");
+    portal.stop().await;
+}

@@ -150,6 +150,17 @@ fn routes() -> Vec<Route> {
             &[("decision", "approve"), ("version", "0")],
             Victim,
         ),
+        route(get.clone(), "/aide", &[], Own),
+        route(get.clone(), "/aide/faq/{slug}", &[], Own),
+        route(get.clone(), "/aide/guides/{slug}", &[], Own),
+        route(get.clone(), "/gestion/aide", &[], Victim),
+        route(get.clone(), "/gestion/aide/{slug}", &[], Victim),
+        route(
+            post.clone(),
+            "/gestion/aide/{slug}",
+            &[("theme", "acces"), ("question", "Volée ?"), ("answer", "x"), ("position", "1"), ("version", "0")],
+            Victim,
+        ),
         route(get.clone(), "/gestion/paiements", &[], Victim),
         route(post.clone(), "/gestion/paiements/lancer", &[], Victim),
         route(post.clone(), "/gestion/paiements/retours", &[("returns", "x")], Victim),
@@ -270,6 +281,7 @@ async fn snapshot(app: &TestApp, v: &Victims) -> String {
     text.push_str(&format!("{:?}\n", store::proforma::all(db).await.unwrap()));
     text.push_str(&format!("{:?}\n", store::invoice::for_proforma(db, v.proforma).await.unwrap()));
     text.push_str(&format!("{:?}\n", store::payment::runs(db, 10).await.unwrap()));
+    text.push_str(&format!("{:?}\n", store::help::all(db).await.unwrap()));
     text.push_str(&format!("{:?}\n", store::payment::payments_of(db, v.run).await.unwrap()));
     text.push_str(&format!("{:?}\n", store::job::count_open(db).await.unwrap()));
     text.push_str(&format!("{:?}\n", store::schemes::agreement(db, "PICIAE").await.unwrap()));
@@ -459,6 +471,7 @@ fn path(template: &str, v: &Victims) -> String {
         .replace("{payment}", &v.payment.to_string())
         .replace("{run}", &v.run.to_string())
         .replace("{file}", "app.css")
+        .replace("{slug}", "creer-un-nouveau-compte")
 }
 
 /// Walks every route as `intruder`; `reaches_company` says whether the intruder is attached to

@@ -8,6 +8,7 @@ mod api;
 mod browser;
 mod companies;
 mod dossiers;
+mod help;
 mod imports;
 mod isolation;
 mod payments;

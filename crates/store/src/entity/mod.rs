@@ -17,6 +17,7 @@ pub mod dossier_event;
 pub mod drf;
 pub mod establishment;
 pub mod habilitation;
+pub mod help_entry;
 pub mod invoice;
 pub mod job;
 pub mod legacy_account;

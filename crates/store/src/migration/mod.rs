@@ -13,6 +13,7 @@ mod m20261130_000005_proformas;
 mod m20261130_000006_invoices;
 mod m20261130_000007_payments;
 mod m20261130_000008_subrogation;
+mod m20261130_000009_help;
 mod schema;
 
 /// The ordered list of migrations.
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000006_invoices::Migration),
             Box::new(m20261130_000007_payments::Migration),
             Box::new(m20261130_000008_subrogation::Migration),
+            Box::new(m20261130_000009_help::Migration),
         ]
     }
 }

@@ -6,6 +6,7 @@ pub mod dossiers;
 pub mod drf;
 pub mod filing;
 pub mod health;
+pub mod help;
 pub mod home;
 pub mod instruction;
 pub mod invoices;

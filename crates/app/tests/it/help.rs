@@ -1,0 +1,124 @@
+//! The help centre (SPEC I2): the FAQ shipped from the seed, searched without caring for accents
+//! or case, each answer linkable; guides; editing and publishing for platform admins only.
+
+use domain::Role;
+use http::StatusCode;
+
+use crate::support::TestApp;
+
+#[tokio::test]
+async fn visitors_search_the_faq_without_caring_for_accents_case_or_odd_characters() {
+    let app = TestApp::spawn().await;
+    let mut visitor = app.client();
+    let page = visitor.get("/aide").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains("Facturation et pro forma") && page.body.contains("Guide de connexion"),
+        "{}",
+        page.body
+    );
+    let entries = store::help::all(&app.ctx.db).await.unwrap();
+    assert!(entries.len() >= 28, "the seed's questions are shipped: {}", entries.len());
+
+    for query in ["facture", "FACTURE", "factures", "Facturation"] {
+        let found = visitor.get(&format!("/aide?q={query}")).await;
+        let links = found.texts("#resultats ~ ul a");
+        assert!(!links.is_empty(), "{query}: {}", found.body);
+    }
+    let proforma = visitor.get("/aide?q=facture%20proforma").await;
+    let links = proforma.texts("#resultats ~ ul a");
+    assert!(
+        links.iter().any(|l| l.to_lowercase().contains("pro forma") || l.to_lowercase().contains("proforma")),
+        "{links:?}"
+    );
+    let accents = visitor.get("/aide?q=cr%C3%A9er%20compte").await;
+    let plain = visitor.get("/aide?q=CREER%20COMPTE").await;
+    assert_eq!(accents.texts("#resultats ~ ul a"), plain.texts("#resultats ~ ul a"));
+    assert!(!plain.texts("#resultats ~ ul a").is_empty());
+
+    for odd in ["%22%27", "%25", "%3Cscript%3Ealert(1)%3C%2Fscript%3E", "%5C%00", "'%20OR%201%3D1%20--"] {
+        let page = visitor.get(&format!("/aide?q={odd}")).await;
+        assert_eq!(page.status, StatusCode::OK, "{odd}");
+        assert!(!page.body.contains("<script>alert(1)"), "nothing injected: {odd}");
+    }
+
+    // Each answer has its own address, with its date of update.
+    let first = &entries[0];
+    let answer = visitor.get(&format!("/aide/faq/{}", first.slug)).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert_eq!(answer.texts("main h1"), vec![first.question.clone()]);
+    assert!(answer.body.contains("mise à jour le"), "{}", answer.body);
+    assert_eq!(visitor.get("/aide/faq/inconnue").await.status, StatusCode::NOT_FOUND);
+
+    // The guides, and where they are offered.
+    for guide in ["connexion", "creation-de-compte", "remboursement-et-proforma"] {
+        let page = visitor.get(&format!("/aide/guides/{guide}")).await;
+        assert_eq!(page.status, StatusCode::OK, "{guide}");
+    }
+    let login = visitor.get("/connexion").await;
+    assert!(login.body.contains("/aide/guides/connexion") && login.body.contains("/aide/guides/creation-de-compte"));
+}
+
+fn as_pairs(f: &[(String, String)]) -> Vec<(&str, &str)> {
+    f.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
+}
+
+#[tokio::test]
+async fn only_platform_admins_edit_publish_and_unpublish_the_faq() {
+    let app = TestApp::spawn().await;
+    let entry = store::help::by_slug(&app.ctx.db, "subrogation-de-paiement").await.unwrap().expect("a shipped entry");
+    let path = format!("/gestion/aide/{}", entry.slug);
+    let form = |question: &str, published: bool| {
+        let mut f = vec![
+            ("theme".to_owned(), entry.theme.clone()),
+            ("question".to_owned(), question.to_owned()),
+            (
+                "answer".to_owned(),
+                "Oui, pour les dispositifs qui le permettent : **l’organisme** est payé directement.".to_owned(),
+            ),
+            ("position".to_owned(), "5".to_owned()),
+            ("version".to_owned(), entry.version.to_string()),
+        ];
+        if published {
+            f.push(("published".to_owned(), "on".to_owned()));
+        }
+        f
+    };
+
+    let mut company = app.signed_in("rh@interim-nord.fr", Role::CompanyUser).await;
+    assert_eq!(company.get(&path).await.status, StatusCode::FORBIDDEN);
+    let mut manager = app.signed_in("gestion@opco.fr", Role::CaseManager).await;
+    assert_eq!(manager.get("/gestion/aide").await.status, StatusCode::OK);
+    let refused = manager.post(&path, &as_pairs(&form("Volée ?", false))).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert_eq!(store::help::by_slug(&app.ctx.db, &entry.slug).await.unwrap().unwrap(), entry, "nothing changed");
+
+    let mut admin = app.signed_in("admin@opco.fr", Role::PlatformAdmin).await;
+    let empty = admin.post(&path, &as_pairs(&form("  ", true))).await;
+    assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(empty.texts("#question-error")[0].contains("Saisissez la question"), "{}", empty.body);
+    let mut bad_theme = form("Qui est payé ?", true);
+    bad_theme[0].1 = "inconnu".into();
+    assert!(admin.post(&path, &as_pairs(&bad_theme)).await.texts("#theme-error")[0].contains("thème"));
+
+    // Unpublished: gone from the public help and its search.
+    app.advance(chrono::Duration::hours(1));
+    let saved = admin.post(&path, &as_pairs(&form("Qui est payé en cas de subrogation ?", false))).await;
+    assert_eq!(saved.location(), "/gestion/aide?notice=aide");
+    let mut visitor = app.client();
+    assert_eq!(visitor.get(&format!("/aide/faq/{}", entry.slug)).await.status, StatusCode::NOT_FOUND);
+    assert!(!visitor.get("/aide?q=subrogation").await.body.contains("Qui est payé en cas de subrogation"));
+    // A stale form is refused rather than overwriting the newer version.
+    let stale = admin.post(&path, &as_pairs(&form("Ancienne version", true))).await;
+    assert_eq!(stale.status, StatusCode::CONFLICT);
+
+    // Published again: shown with its new date; Markdown rendered, never raw HTML.
+    let mut again = form("Qui est payé en cas de subrogation ?", true);
+    again[4].1 = (entry.version + 1).to_string();
+    again[2].1 = "L’**organisme** est payé. <script>alert(1)</script>".into();
+    assert_eq!(admin.post(&path, &as_pairs(&again)).await.status, StatusCode::SEE_OTHER);
+    let page = visitor.get(&format!("/aide/faq/{}", entry.slug)).await;
+    assert!(page.body.contains("<strong>organisme</strong>") && !page.body.contains("<script>alert"), "{}", page.body);
+    assert!(page.body.contains("05/01/2026"), "the date of the edit: {}", page.body);
+    assert!(app.audit_actions().await.contains(&"help.entry_edited".to_owned()));
+}
