@@ -5,6 +5,7 @@
 //! French message shown to users, naming the field at fault.
 
 pub mod activation;
+pub mod announcement;
 pub mod clock;
 pub mod dossier;
 pub mod email;

@@ -8,6 +8,7 @@
 
 pub mod account;
 pub mod activation;
+pub mod announcement;
 pub mod api_token;
 pub mod attachment;
 pub mod audit;

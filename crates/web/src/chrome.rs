@@ -82,6 +82,7 @@ pub fn notice_text(code: &str) -> Option<&'static str> {
         "jeton-revoque" => "Le jeton a été révoqué : il ne permet plus d’accéder à l’API.",
         "connecte" => "Vous êtes connecté.",
         "aide" => "La question est enregistrée ; l’aide publique la montre telle quelle.",
+        "annonce" => "L’annonce est publiée pour les branches et régions choisies.",
         "demande-envoyee" => {
             "Votre demande de rattachement a été transmise à l’administrateur de l’entreprise. Vous serez prévenu de sa réponse."
         }

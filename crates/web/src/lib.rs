@@ -42,8 +42,8 @@ pub mod state;
 pub use state::{AppState, WebConfig};
 
 use crate::pages::{
-    account, companies, dossiers, drf, health, help, home, instruction, invoices, letters, login, members,
-    notifications, password, payments, proformas, reimbursements, sessions, staff, staff_companies, tokens,
+    account, announcements, companies, dossiers, drf, health, help, home, instruction, invoices, letters, login,
+    members, notifications, password, payments, proformas, reimbursements, sessions, staff, staff_companies, tokens,
 };
 
 /// Why the router could not be built.
@@ -158,6 +158,8 @@ pub fn router(state: AppState) -> Result<Router, RouterError> {
         .route("/gestion/factures", get(invoices::queue))
         .route("/gestion/factures/{id}", get(invoices::staff_show))
         .route("/gestion/factures/{id}/decision", post(invoices::decide))
+        .route("/annonces/{id}/masquer", post(announcements::dismiss))
+        .route("/gestion/annonces", get(announcements::staff_list).post(announcements::create))
         .route("/aide", get(help::index))
         .route("/aide/faq/{slug}", get(help::entry))
         .route("/aide/guides/{slug}", get(help::guide))

@@ -122,3 +122,128 @@ async fn only_platform_admins_edit_publish_and_unpublish_the_faq() {
     assert!(page.body.contains("05/01/2026"), "the date of the edit: {}", page.body);
     assert!(app.audit_actions().await.contains(&"help.entry_edited".to_owned()));
 }
+
+/// A company of `branch` in `region` with its administrator `email`.
+async fn company_in(app: &TestApp, siren: &str, name: &str, branch: &str, region: &str, email: &str) -> i64 {
+    let input = store::company::CompanyInput {
+        siren: domain::Siren::parse(siren).unwrap(),
+        name: name.into(),
+        address: store::company::Address {
+            street: "1 rue du Port".into(),
+            complement: None,
+            postal_code: "59000".into(),
+            city: "Lille".into(),
+        },
+        vat_subject: true,
+        headcount: Some(20),
+        branch: Some(branch.into()),
+        region: Some(region.into()),
+    };
+    let company = store::company::create(&app.ctx.db, input, app.ctx.clock.now()).await.unwrap();
+    app.account(email, crate::support::PASSWORD, Role::CompanyUser).await;
+    let user = app.user_id(email).await;
+    app.attach(user, company.id, None, true, &domain::habilitation::Domain::ALL).await;
+    company.id
+}
+
+#[tokio::test]
+async fn announcements_reach_only_the_branch_and_region_they_target_until_dismissed() {
+    let app = TestApp::spawn().await;
+    company_in(&app, "732829320", "Intérim Nord", "TRAVAIL TEMPORAIRE", "Hauts-de-France", "nord@interim.fr").await;
+    company_in(&app, "552100554", "Intérim Ouest", "Travail temporaire", "Bretagne", "ouest@interim.fr").await;
+    company_in(
+        &app,
+        "443061841",
+        "Quincaillerie Lilloise",
+        "Commerce de gros et quincaillerie",
+        "Hauts-de-France",
+        "quinca@exemple.fr",
+    )
+    .await;
+
+    // Only platform admins publish; bad input is refused field by field.
+    let mut manager = app.signed_in("gestion@opco.fr", Role::CaseManager).await;
+    let form =
+        |title: &'static str, branch: &'static str, region: &'static str, start: &'static str, end: &'static str| {
+            let mut f = vec![
+                ("title", title),
+                ("body", "Rendez-vous le **12 janvier** à Lille."),
+                ("starts_on", start),
+                ("ends_on", end),
+            ];
+            if !branch.is_empty() {
+                f.push(("branches", branch));
+            }
+            if !region.is_empty() {
+                f.push(("regions", region));
+            }
+            f
+        };
+    let nord_form =
+        form("Réunion des agences du Nord", "Travail temporaire", "Hauts-de-France", "2026-01-05", "2026-01-31");
+    assert_eq!(manager.post("/gestion/annonces", &nord_form).await.status, StatusCode::FORBIDDEN);
+    let mut admin = app.signed_in("admin@opco.fr", Role::PlatformAdmin).await;
+    let untargeted = admin.post("/gestion/annonces", &form("Pour tous", "", "", "2026-01-05", "2026-01-31")).await;
+    assert_eq!(untargeted.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        untargeted.texts("#branches-error")[0].contains("au moins une branche ou une région"),
+        "{}",
+        untargeted.body
+    );
+    let backwards = admin
+        .post("/gestion/annonces", &form("À l’envers", "Travail temporaire", "", "2026-01-31", "2026-01-05"))
+        .await;
+    assert_eq!(backwards.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(backwards.texts("#ends_on-error")[0].contains("précède"), "{}", backwards.body);
+    assert!(store::announcement::all(&app.ctx.db).await.unwrap().is_empty());
+    assert_eq!(admin.post("/gestion/annonces", &nord_form).await.location(), "/gestion/annonces?notice=annonce");
+    let later = form("Bienvenue aux négoces", "Commerce de gros et quincaillerie", "", "2026-02-01", "2026-02-28");
+    assert_eq!(admin.post("/gestion/annonces", &later).await.status, StatusCode::SEE_OTHER);
+
+    // The temp-work company of Hauts-de-France sees it; Brittany and the hardware trade do not.
+    let mut nord = app.client();
+    nord.login("nord@interim.fr", crate::support::PASSWORD).await;
+    let home = nord.get("/").await;
+    assert!(
+        home.body.contains("Réunion des agences du Nord") && home.body.contains("<strong>12 janvier</strong>"),
+        "{}",
+        home.body
+    );
+    assert!(!home.body.contains("Bienvenue aux négoces"), "not yet, and not for this branch");
+    for email in ["ouest@interim.fr", "quinca@exemple.fr"] {
+        let mut other = app.client();
+        other.login(email, crate::support::PASSWORD).await;
+        assert!(!other.get("/").await.body.contains("Réunion des agences du Nord"), "{email}");
+    }
+
+    // Dismissed, it is gone for her only; another's announcement cannot be dismissed.
+    let id = store::announcement::all(&app.ctx.db)
+        .await
+        .unwrap()
+        .iter()
+        .find(|a| a.title.starts_with("Réunion"))
+        .unwrap()
+        .id;
+    let mut ouest = app.client();
+    ouest.login("ouest@interim.fr", crate::support::PASSWORD).await;
+    assert_eq!(ouest.post(&format!("/annonces/{id}/masquer"), &[]).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(nord.post(&format!("/annonces/{id}/masquer"), &[]).await.location(), "/");
+    assert!(!nord.get("/").await.body.contains("Réunion des agences du Nord"));
+
+    // A visitor sees it by saying their branch and region.
+    let mut visitor = app.client();
+    let page = visitor.get("/aide?branche=Travail%20temporaire&region=Hauts-de-France").await;
+    assert!(page.body.contains("Réunion des agences du Nord"), "{}", page.body);
+    let page = visitor.get("/aide?branche=Travail%20temporaire&region=Bretagne").await;
+    assert!(!page.body.contains("Réunion des agences du Nord"));
+
+    // In February, the hardware trade's welcome shows to the hardware trade only.
+    app.clock.set(chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 2, 2, 9, 0, 0).unwrap());
+    let mut quinca = app.client();
+    quinca.login("quinca@exemple.fr", crate::support::PASSWORD).await;
+    assert!(quinca.get("/").await.body.contains("Bienvenue aux négoces"));
+    let mut nord = app.client();
+    nord.login("nord@interim.fr", crate::support::PASSWORD).await;
+    assert!(!nord.get("/").await.body.contains("Bienvenue aux négoces"));
+    assert!(!nord.get("/").await.body.contains("Réunion des agences du Nord"), "ended on 31 January");
+}

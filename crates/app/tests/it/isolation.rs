@@ -151,6 +151,20 @@ fn routes() -> Vec<Route> {
             Victim,
         ),
         route(get.clone(), "/aide", &[], Own),
+        route(post.clone(), "/annonces/{announcement}/masquer", &[], Victim),
+        route(get.clone(), "/gestion/annonces", &[], Victim),
+        route(
+            post.clone(),
+            "/gestion/annonces",
+            &[
+                ("title", "Volée"),
+                ("body", "x"),
+                ("branches", "Travail temporaire"),
+                ("starts_on", "2026-01-01"),
+                ("ends_on", "2026-12-31"),
+            ],
+            Victim,
+        ),
         route(get.clone(), "/aide/faq/{slug}", &[], Own),
         route(get.clone(), "/aide/guides/{slug}", &[], Own),
         route(get.clone(), "/gestion/aide", &[], Victim),
@@ -282,6 +296,7 @@ async fn snapshot(app: &TestApp, v: &Victims) -> String {
     text.push_str(&format!("{:?}\n", store::invoice::for_proforma(db, v.proforma).await.unwrap()));
     text.push_str(&format!("{:?}\n", store::payment::runs(db, 10).await.unwrap()));
     text.push_str(&format!("{:?}\n", store::help::all(db).await.unwrap()));
+    text.push_str(&format!("{:?}\n", store::announcement::all(db).await.unwrap()));
     text.push_str(&format!("{:?}\n", store::payment::payments_of(db, v.run).await.unwrap()));
     text.push_str(&format!("{:?}\n", store::job::count_open(db).await.unwrap()));
     text.push_str(&format!("{:?}\n", store::schemes::agreement(db, "PICIAE").await.unwrap()));
@@ -472,6 +487,7 @@ fn path(template: &str, v: &Victims) -> String {
         .replace("{run}", &v.run.to_string())
         .replace("{file}", "app.css")
         .replace("{slug}", "creer-un-nouveau-compte")
+        .replace("{announcement}", "1")
 }
 
 /// Walks every route as `intruder`; `reaches_company` says whether the intruder is attached to

@@ -4,6 +4,8 @@
 pub mod activation_attempt;
 pub mod activation_code;
 pub mod activation_letter;
+pub mod announcement;
+pub mod announcement_dismissal;
 pub mod api_token;
 pub mod app_user;
 pub mod attachment;

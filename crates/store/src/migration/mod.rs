@@ -14,6 +14,7 @@ mod m20261130_000006_invoices;
 mod m20261130_000007_payments;
 mod m20261130_000008_subrogation;
 mod m20261130_000009_help;
+mod m20261130_000010_announcements;
 mod schema;
 
 /// The ordered list of migrations.
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000007_payments::Migration),
             Box::new(m20261130_000008_subrogation::Migration),
             Box::new(m20261130_000009_help::Migration),
+            Box::new(m20261130_000010_announcements::Migration),
         ]
     }
 }

@@ -87,6 +87,11 @@ pub struct IndexPage {
     results: Option<Vec<domain::help::Entry>>,
     themes: Vec<ThemeBlock>,
     guides: Vec<domain::help::Guide>,
+    branch: String,
+    region: String,
+    branches: &'static [&'static str],
+    regions: &'static [&'static str],
+    announcements: Vec<crate::pages::announcements::Shown>,
 }
 
 /// The search box.
@@ -94,6 +99,12 @@ pub struct IndexPage {
 pub struct SearchQuery {
     #[serde(default)]
     q: String,
+    /// The visitor's branch (« Mon profil »), for the announcements meant for it.
+    #[serde(default)]
+    branche: String,
+    /// The visitor's region.
+    #[serde(default)]
+    region: String,
 }
 
 /// `GET /aide`: the FAQ by theme, or the answers to a search.
@@ -104,6 +115,7 @@ pub async fn index(
 ) -> Result<Response, AppError> {
     let entries: Vec<domain::help::Entry> =
         store::help::all(&state.db).await?.iter().filter(|e| e.published).map(to_domain).collect();
+    let (query_branch_raw, region_raw) = (query.branche.clone(), query.region.clone());
     let query: String = query.q.trim().chars().take(200).collect();
     let results = (!query.is_empty()).then(|| domain::help::rank(&entries, &query).into_iter().cloned().collect());
     let themes = domain::help::THEMES
@@ -118,8 +130,31 @@ pub async fn index(
     let intro = domain::help::parse_guide("intro", crate::help_content::INTRO)
         .map(|g| markdown_to_html(&g.body_markdown))
         .unwrap_or_default();
-    let page = IndexPage { chrome, intro, query, results, themes, guides: guides() };
+    let branch = query_branch(&query_branch_raw);
+    let page = IndexPage {
+        chrome,
+        intro,
+        query,
+        results,
+        themes,
+        guides: guides(),
+        announcements: crate::pages::announcements::for_visitor(&state, branch, region_of(&region_raw)).await?,
+        branch: branch.unwrap_or_default().to_owned(),
+        region: region_of(&region_raw).unwrap_or_default().to_owned(),
+        branches: &domain::announcement::BRANCHES,
+        regions: &domain::announcement::REGIONS,
+    };
     Ok(render::page(&page)?.into_response())
+}
+
+/// The branch a visitor chose, if it is one of the list.
+fn query_branch(raw: &str) -> Option<&'static str> {
+    domain::announcement::BRANCHES.iter().copied().find(|b| *b == raw)
+}
+
+/// The region a visitor chose, if it is one of the list.
+fn region_of(raw: &str) -> Option<&'static str> {
+    domain::announcement::REGIONS.iter().copied().find(|r| *r == raw)
 }
 
 /// `/aide/faq/{slug}`

@@ -27,6 +27,7 @@ pub struct DashboardPage {
     companies: Vec<Company>,
     to_answer: Vec<(i64, String, usize)>,
     waiting: usize,
+    announcements: Vec<crate::pages::announcements::Shown>,
 }
 
 /// `GET /`
@@ -56,5 +57,7 @@ pub async fn home(
         .iter()
         .filter(|a| a.status == AttachmentStatus::Requested)
         .count();
-    Ok(render::page(&DashboardPage { chrome, companies, to_answer, waiting })?.into_response())
+    let scoped = crate::auth::Scoped { user, scope };
+    let announcements = crate::pages::announcements::for_person(&state, &scoped).await?;
+    Ok(render::page(&DashboardPage { chrome, companies, to_answer, waiting, announcements })?.into_response())
 }

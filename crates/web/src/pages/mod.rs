@@ -1,6 +1,7 @@
 //! HTML pages, one module per area of the portal.
 
 pub mod account;
+pub mod announcements;
 pub mod companies;
 pub mod dossiers;
 pub mod drf;
