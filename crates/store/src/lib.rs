@@ -13,6 +13,7 @@ pub mod api_token;
 pub mod attachment;
 pub mod audit;
 pub mod company;
+pub mod contact;
 pub mod db;
 pub mod document;
 pub mod dossier;

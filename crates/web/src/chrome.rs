@@ -83,6 +83,7 @@ pub fn notice_text(code: &str) -> Option<&'static str> {
         "connecte" => "Vous êtes connecté.",
         "aide" => "La question est enregistrée ; l’aide publique la montre telle quelle.",
         "annonce" => "L’annonce est publiée pour les branches et régions choisies.",
+        "contacts" => "Les contacts de l’entreprise sont enregistrés.",
         "demande-envoyee" => {
             "Votre demande de rattachement a été transmise à l’administrateur de l’entreprise. Vous serez prévenu de sa réponse."
         }

@@ -42,8 +42,9 @@ pub mod state;
 pub use state::{AppState, WebConfig};
 
 use crate::pages::{
-    account, announcements, companies, dossiers, drf, health, help, home, instruction, invoices, letters, login,
-    members, notifications, password, payments, proformas, reimbursements, sessions, staff, staff_companies, tokens,
+    account, announcements, companies, contacts, dossiers, drf, health, help, home, instruction, invoices, letters,
+    login, members, notifications, password, payments, proformas, reimbursements, sessions, staff, staff_companies,
+    tokens,
 };
 
 /// Why the router could not be built.
@@ -182,6 +183,7 @@ pub fn router(state: AppState) -> Result<Router, RouterError> {
         .route("/gestion/entreprises/{id}/profil", get(staff_companies::profile_form).post(staff_companies::profile))
         .route("/gestion/entreprises/{id}/etablissements", post(staff_companies::add_establishment))
         .route("/gestion/entreprises/{id}/edi", post(staff_companies::set_edi))
+        .route("/gestion/entreprises/{id}/contacts", post(contacts::set))
         .route("/gestion/entreprises/{id}/courrier", post(staff_companies::new_letter))
         .route("/gestion/entreprises/{id}/utilisateurs", post(staff_companies::attach_user))
         .route("/gestion/courriers", get(letters::list))

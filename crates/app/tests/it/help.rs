@@ -247,3 +247,56 @@ async fn announcements_reach_only_the_branch_and_region_they_target_until_dismis
     assert!(!nord.get("/").await.body.contains("Bienvenue aux négoces"));
     assert!(!nord.get("/").await.body.contains("Réunion des agences du Nord"), "ended on 31 January");
 }
+
+#[tokio::test]
+async fn staff_assign_a_company_its_contacts_which_it_sees_on_its_page_in_the_help_and_for_poec() {
+    let app = TestApp::spawn().await;
+    let nord = app.company_nord().await;
+    let company_id = nord.id;
+    app.account("rh@interim-nord.fr", crate::support::PASSWORD, Role::CompanyUser).await;
+    let rh = app.user_id("rh@interim-nord.fr").await;
+    app.attach(rh, nord.id, None, true, &domain::habilitation::Domain::ALL).await;
+    let btp = app.company_btp().await;
+    let mut advisor = app.signed_in("julien@opco.fr", Role::Advisor).await;
+    let julien = app.user_id("julien@opco.fr").await;
+    let mut manager = app.signed_in("sophie@opco.fr", Role::CaseManager).await;
+    let sophie = app.user_id("sophie@opco.fr").await;
+    let path = format!("/gestion/entreprises/{company_id}/contacts");
+    let (julien_id, sophie_id) = (julien.to_string(), sophie.to_string());
+    let body = [
+        ("advisor", julien_id.as_str()),
+        ("case_manager", sophie_id.as_str()),
+        ("poec_referent", "Marie Lefèvre — 03 20 00 00 00"),
+    ];
+
+    // Case managers do not assign contacts; a case manager is not an advisor.
+    assert_eq!(manager.post(&path, &body).await.status, StatusCode::FORBIDDEN);
+    let swapped = [("advisor", sophie_id.as_str()), ("case_manager", julien_id.as_str()), ("poec_referent", "")];
+    let refused = advisor.post(&path, &swapped).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.body.contains("Choisissez le conseiller"), "{}", refused.body);
+    assert!(store::contact::get(&app.ctx.db, company_id).await.unwrap().is_empty());
+    assert_eq!(
+        advisor.post(&path, &body).await.location(),
+        format!("/gestion/entreprises/{company_id}?notice=contacts")
+    );
+
+    let mut rh_client = app.client();
+    rh_client.login("rh@interim-nord.fr", crate::support::PASSWORD).await;
+    let page = rh_client.get(&format!("/entreprises/{company_id}")).await;
+    assert!(page.body.contains("Votre conseiller") && page.body.contains("julien@opco.fr"), "{}", page.body);
+    assert!(page.body.contains("Votre gestionnaire") && page.body.contains("sophie@opco.fr"));
+    let help = rh_client.get("/aide").await;
+    assert!(help.body.contains("Marie Lefèvre — 03 20 00 00 00"), "{}", help.body);
+    let poec = rh_client.get(&format!("/entreprises/{company_id}/dossiers/nouveau?dispositif=POEC")).await;
+    assert!(poec.body.contains("Votre référent POEC"), "{}", poec.body);
+
+    // Another company sees none of them.
+    app.account("rh@btp.fr", crate::support::PASSWORD, Role::CompanyUser).await;
+    let other = app.user_id("rh@btp.fr").await;
+    app.attach(other, btp.id, None, true, &domain::habilitation::Domain::ALL).await;
+    let mut btp_client = app.client();
+    btp_client.login("rh@btp.fr", crate::support::PASSWORD).await;
+    assert!(!btp_client.get("/aide").await.body.contains("Marie Lefèvre"));
+    assert!(!btp_client.get(&format!("/entreprises/{}", btp.id)).await.body.contains("julien@opco.fr"));
+}

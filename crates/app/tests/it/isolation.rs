@@ -151,6 +151,7 @@ fn routes() -> Vec<Route> {
             Victim,
         ),
         route(get.clone(), "/aide", &[], Own),
+        route(post.clone(), "/gestion/entreprises/{company}/contacts", &[("poec_referent", "Volé")], Victim),
         route(post.clone(), "/annonces/{announcement}/masquer", &[], Victim),
         route(get.clone(), "/gestion/annonces", &[], Victim),
         route(
@@ -296,6 +297,7 @@ async fn snapshot(app: &TestApp, v: &Victims) -> String {
     text.push_str(&format!("{:?}\n", store::invoice::for_proforma(db, v.proforma).await.unwrap()));
     text.push_str(&format!("{:?}\n", store::payment::runs(db, 10).await.unwrap()));
     text.push_str(&format!("{:?}\n", store::help::all(db).await.unwrap()));
+    text.push_str(&format!("{:?}\n", store::contact::get(db, v.company).await.unwrap()));
     text.push_str(&format!("{:?}\n", store::announcement::all(db).await.unwrap()));
     text.push_str(&format!("{:?}\n", store::payment::payments_of(db, v.run).await.unwrap()));
     text.push_str(&format!("{:?}\n", store::job::count_open(db).await.unwrap()));

@@ -13,6 +13,7 @@ pub mod audit_event;
 pub mod bank_account;
 pub mod bank_return;
 pub mod company;
+pub mod company_contact;
 pub mod document;
 pub mod dossier;
 pub mod dossier_event;

@@ -15,6 +15,7 @@ mod m20261130_000007_payments;
 mod m20261130_000008_subrogation;
 mod m20261130_000009_help;
 mod m20261130_000010_announcements;
+mod m20261130_000011_contacts;
 mod schema;
 
 /// The ordered list of migrations.
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000008_subrogation::Migration),
             Box::new(m20261130_000009_help::Migration),
             Box::new(m20261130_000010_announcements::Migration),
+            Box::new(m20261130_000011_contacts::Migration),
         ]
     }
 }

@@ -312,6 +312,7 @@ pub struct ShowPage {
     company_wide: Vec<&'static str>,
     pending: usize,
     bank: bool,
+    contacts: Vec<crate::pages::contacts::ContactLine>,
 }
 
 fn labels(domains: impl IntoIterator<Item = Domain>) -> Vec<&'static str> {
@@ -355,6 +356,7 @@ pub async fn show(
         company_wide: labels(Domain::ALL.into_iter().filter(|d| scope.can(id, None, *d))),
         pending,
         bank: policy::require_bank_details(scope, id).is_ok(),
+        contacts: crate::pages::contacts::lines(&state, id).await?,
         company,
     };
     Ok(render::page(&page)?.into_response())

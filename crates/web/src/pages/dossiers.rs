@@ -120,6 +120,8 @@ pub struct FormPage {
     form: DossierForm,
     errors: FormErrors,
     help: Option<String>,
+    /// Shown beside the help of a scheme with nothing to file (POEC): whom to contact.
+    contacts: Vec<crate::pages::contacts::ContactLine>,
 }
 
 /// What the dossier form sends.
@@ -254,6 +256,11 @@ async fn form_page(
         sub_schemes: scheme
             .map(|s| s.sub_schemes.iter().map(|x| (x.code.clone(), x.label.clone())).collect())
             .unwrap_or_default(),
+        contacts: if scheme.is_some_and(|s| s.opening == Opening::NoFiling) {
+            crate::pages::contacts::lines(state, company_id).await?
+        } else {
+            Vec::new()
+        },
         help: scheme.filter(|s| s.opening == Opening::NoFiling).and_then(|s| s.help.clone()),
         form,
         errors,

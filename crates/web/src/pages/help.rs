@@ -92,6 +92,8 @@ pub struct IndexPage {
     branches: &'static [&'static str],
     regions: &'static [&'static str],
     announcements: Vec<crate::pages::announcements::Shown>,
+    /// The signed-in person's contacts, company by company.
+    contacts: Vec<(String, Vec<crate::pages::contacts::ContactLine>)>,
 }
 
 /// The search box.
@@ -111,8 +113,19 @@ pub struct SearchQuery {
 pub async fn index(
     State(state): State<AppState>,
     chrome: Chrome,
+    crate::auth::MaybeUser(user): crate::auth::MaybeUser,
     Query(query): Query<SearchQuery>,
 ) -> Result<Response, AppError> {
+    let mut contacts = Vec::new();
+    if let Some(user) = user.filter(|u| !u.account.role.is_staff()) {
+        let scope = store::attachment::scope(&state.db, user.account.id, user.account.role).await?;
+        for company in store::company::list(&state.db, &scope).await? {
+            let lines = crate::pages::contacts::lines(&state, company.id).await?;
+            if !lines.is_empty() {
+                contacts.push((company.name, lines));
+            }
+        }
+    }
     let entries: Vec<domain::help::Entry> =
         store::help::all(&state.db).await?.iter().filter(|e| e.published).map(to_domain).collect();
     let (query_branch_raw, region_raw) = (query.branche.clone(), query.region.clone());
@@ -141,6 +154,7 @@ pub async fn index(
         announcements: crate::pages::announcements::for_visitor(&state, branch, region_of(&region_raw)).await?,
         branch: branch.unwrap_or_default().to_owned(),
         region: region_of(&region_raw).unwrap_or_default().to_owned(),
+        contacts,
         branches: &domain::announcement::BRANCHES,
         regions: &domain::announcement::REGIONS,
     };

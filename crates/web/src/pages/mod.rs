@@ -3,6 +3,7 @@
 pub mod account;
 pub mod announcements;
 pub mod companies;
+pub mod contacts;
 pub mod dossiers;
 pub mod drf;
 pub mod filing;

@@ -212,6 +212,9 @@ pub struct DetailPage {
     domains: [Domain; 3],
     errors: FormErrors,
     form: StaffForms,
+    contacts: store::contact::Contacts,
+    advisors: Vec<(i64, String)>,
+    case_managers: Vec<(i64, String)>,
 }
 
 /// The forms of the detail page, kept on error.
@@ -266,7 +269,11 @@ async fn detail(
         format!("demandé le {}, {status}", documents::fr::date(l.created_at))
     });
     let members = store::attachment::list_for_company(&state.db, id, AttachmentStatus::Approved).await?;
+    let (advisors, case_managers) = crate::pages::contacts::choices(state).await?;
     Ok(DetailPage {
+        contacts: store::contact::get(&state.db, id).await?,
+        advisors,
+        case_managers,
         chrome,
         establishments: store::company::all_establishments(&state.db, id).await?,
         admin_count: members.iter().filter(|m| m.is_admin).count(),
