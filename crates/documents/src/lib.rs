@@ -10,6 +10,7 @@ pub mod advice;
 pub mod bank_return;
 pub mod facturx;
 pub mod fr;
+pub mod guide;
 pub mod letter;
 pub mod mail;
 pub mod pdf;

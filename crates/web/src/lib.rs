@@ -164,6 +164,7 @@ pub fn router(state: AppState) -> Result<Router, RouterError> {
         .route("/aide", get(help::index))
         .route("/aide/faq/{slug}", get(help::entry))
         .route("/aide/guides/{slug}", get(help::guide))
+        .route("/aide/guides/{slug}/guide.pdf", get(help::guide_pdf))
         .route("/gestion/aide", get(help::staff_index))
         .route("/gestion/aide/{slug}", get(help::edit_form).post(help::edit))
         .route("/gestion/paiements", get(payments::runs))

@@ -55,6 +55,10 @@ async fn visitors_search_the_faq_without_caring_for_accents_case_or_odd_characte
         let page = visitor.get(&format!("/aide/guides/{guide}")).await;
         assert_eq!(page.status, StatusCode::OK, "{guide}");
     }
+    let (status, pdf) = visitor.get_bytes("/aide/guides/remboursement-et-proforma/guide.pdf").await;
+    assert_eq!(status, StatusCode::OK);
+    let text = crate::support::pdf_pages(&pdf).join("\n");
+    assert!(text.contains("pro forma") || text.contains("proforma"), "{text}");
     let login = visitor.get("/connexion").await;
     assert!(login.body.contains("/aide/guides/connexion") && login.body.contains("/aide/guides/creation-de-compte"));
 }

@@ -168,6 +168,7 @@ fn routes() -> Vec<Route> {
         ),
         route(get.clone(), "/aide/faq/{slug}", &[], Own),
         route(get.clone(), "/aide/guides/{slug}", &[], Own),
+        route(get.clone(), "/aide/guides/{slug}/guide.pdf", &[], Own),
         route(get.clone(), "/gestion/aide", &[], Victim),
         route(get.clone(), "/gestion/aide/{slug}", &[], Victim),
         route(

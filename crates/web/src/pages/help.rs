@@ -46,6 +46,63 @@ pub fn markdown_to_html(markdown: &str) -> String {
     html
 }
 
+/// Markdown as the blocks of a printable guide: headings, paragraphs and list items of plain or
+/// bold text (links keep their text; raw HTML is kept as text).
+#[must_use]
+pub fn markdown_to_blocks(markdown: &str) -> Vec<documents::guide::Block> {
+    use documents::guide::{Block, Span};
+    use pulldown_cmark::TagEnd;
+    let mut blocks = Vec::new();
+    let mut spans: Vec<Span> = Vec::new();
+    let mut heading: Option<String> = None;
+    let (mut bold, mut in_item) = (0_u32, 0_u32);
+    let flush = |blocks: &mut Vec<Block>, spans: &mut Vec<Span>, item: bool| {
+        if spans.iter().any(|s| !s.text.trim().is_empty()) {
+            let taken = std::mem::take(spans);
+            blocks.push(if item { Block::Item { spans: taken } } else { Block::Paragraph { spans: taken } });
+        }
+        spans.clear();
+    };
+    for event in Parser::new_ext(markdown, Options::empty()) {
+        match event {
+            Event::Start(Tag::Heading { .. }) => heading = Some(String::new()),
+            Event::End(TagEnd::Heading(_)) => {
+                if let Some(text) = heading.take().filter(|t| !t.trim().is_empty()) {
+                    blocks.push(Block::Heading { text });
+                }
+            }
+            Event::Start(Tag::Strong) => bold += 1,
+            Event::End(TagEnd::Strong) => bold = bold.saturating_sub(1),
+            Event::Start(Tag::Item) => {
+                flush(&mut blocks, &mut spans, in_item > 0);
+                in_item += 1;
+            }
+            Event::End(TagEnd::Item) => {
+                flush(&mut blocks, &mut spans, true);
+                in_item = in_item.saturating_sub(1);
+            }
+            Event::End(TagEnd::Paragraph) if in_item == 0 => flush(&mut blocks, &mut spans, false),
+            Event::Text(text) | Event::Code(text) | Event::Html(text) | Event::InlineHtml(text) => {
+                if let Some(h) = heading.as_mut() {
+                    h.push_str(&text);
+                } else {
+                    spans.push(Span { text: text.into_string(), bold: bold > 0 });
+                }
+            }
+            Event::SoftBreak | Event::HardBreak => {
+                if let Some(h) = heading.as_mut() {
+                    h.push(' ');
+                } else {
+                    spans.push(Span { text: " ".into(), bold: false });
+                }
+            }
+            _ => {}
+        }
+    }
+    flush(&mut blocks, &mut spans, false);
+    blocks
+}
+
 /// A stored entry as the domain's search sees it.
 fn to_domain(row: &HelpEntry) -> domain::help::Entry {
     domain::help::Entry {
@@ -219,6 +276,23 @@ pub async fn guide(chrome: Chrome, Path(slug): Path<String>) -> Result<Response,
         guide,
     };
     Ok(render::page(&page)?.into_response())
+}
+
+/// `GET /aide/guides/{slug}/guide.pdf`: the guide to print.
+pub async fn guide_pdf(State(state): State<AppState>, Path(slug): Path<String>) -> Result<Response, AppError> {
+    let guide = guides().into_iter().find(|g| g.slug == slug).ok_or(AppError::NotFound)?;
+    let document = documents::guide::GuideDocument {
+        title: guide.title.clone(),
+        summary: guide.summary.clone(),
+        updated: guide.updated,
+        operator: state.config.operator_name.clone(),
+        blocks: markdown_to_blocks(&guide.body_markdown),
+    };
+    let bytes = tokio::task::spawn_blocking(move || documents::guide::render_guide(&document))
+        .await
+        .map_err(|e| AppError::Internal(Box::new(e)))?
+        .map_err(|e| AppError::Internal(Box::new(e)))?;
+    Ok(crate::pages::reimbursements::attachment(bytes, &format!("{slug}.pdf"), "application/pdf"))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -395,11 +469,36 @@ mod tests {
         let html = markdown_to_html("**Gras** et [guide](/aide/guides/connexion)\n\n- un\n- deux");
         assert!(html.contains("<strong>Gras</strong>") && html.contains("href=\"/aide/guides/connexion\""), "{html}");
         assert!(html.contains("<li>un</li>"), "{html}");
-        let html = markdown_to_html("<script>alert(1)</script> [x](javascript:alert(1)) [y](//evil.example)");
+        let html = markdown_to_html("<script>alert(1)</script>");
         assert!(!html.contains("<script>") && html.contains("&lt;script&gt;"), "{html}");
-        assert!(!html.contains("javascript:") && !html.contains("//evil"), "{html}");
+        let html = markdown_to_html("Voir [x](javascript:alert(1)) et [y](//evil.example) ou <b onclick=\"x\">b</b>");
+        assert!(!html.contains("href=\"javascript:") && !html.contains("href=\"//evil"), "{html}");
+        assert!(html.contains("href=\"#\"") && !html.contains("<b "), "{html}");
         let html = markdown_to_html("![image](https://exemple.fr/x.png)");
         assert!(!html.contains("<img"), "{html}");
+    }
+
+    #[test]
+    fn markdown_becomes_the_blocks_of_a_printable_guide() {
+        use documents::guide::{Block, Span};
+        let blocks = markdown_to_blocks("Intro **gras** fin.\n\n## Titre\n\n- un [lien](/aide)\n- deux\n\nSuite.");
+        assert_eq!(
+            blocks[0],
+            Block::Paragraph {
+                spans: vec![
+                    Span { text: "Intro ".into(), bold: false },
+                    Span { text: "gras".into(), bold: true },
+                    Span { text: " fin.".into(), bold: false }
+                ]
+            }
+        );
+        assert_eq!(blocks[1], Block::Heading { text: "Titre".into() });
+        assert!(
+            matches!(&blocks[2], Block::Item { spans } if spans.iter().map(|s| s.text.as_str()).collect::<String>() == "un lien")
+        );
+        assert!(matches!(&blocks[3], Block::Item { .. }));
+        assert!(matches!(&blocks[4], Block::Paragraph { .. }));
+        assert_eq!(blocks.len(), 5);
     }
 
     #[test]
