@@ -56,10 +56,59 @@ pub async fn seed_if_empty(ctx: &Context) -> anyhow::Result<bool> {
     }
     seed_companies(&txn, now).await?;
     seed_approved_invoice(ctx, &txn, now).await?;
+    seed_information(&txn, now).await?;
     txn.commit().await?;
     println!("Données de démonstration ajoutées.");
     print_logins();
     Ok(true)
+}
+
+/// The help centre's personalised content (SPEC I2, I3): the demo company's contacts, and two
+/// announcements, one for the temporary-work companies of Hauts-de-France and the seed's welcome
+/// to the wholesale and hardware trade (seen by choosing that branch in the help's « Mon profil »).
+async fn seed_information(txn: &store::DatabaseTransaction, now: chrono::DateTime<chrono::Utc>) -> anyhow::Result<()> {
+    let find = async |email: &str| -> anyhow::Result<i64> {
+        Ok(store::account::find_by_email(txn, &Email::parse(email)?).await?.context("compte de démonstration")?.id)
+    };
+    let advisor = find("conseiller@opco-demo.fr").await?;
+    let manager = find("gestionnaire@opco-demo.fr").await?;
+    let admin = find("admin@opco-demo.fr").await?;
+    let nord = store::company::find_by_siren(txn, &domain::Siren::parse("732829320")?)
+        .await?
+        .context("entreprise de démonstration")?;
+    let referent = "Claire Martin, référente POEC Hauts-de-France — 03 20 00 00 00".to_owned();
+    store::contact::set(txn, nord.id, Some(advisor), Some(manager), Some(referent), admin, now).await?;
+    let today = domain::clock::paris_day(now);
+    let announcements = [
+        (
+            "Réunion d’information des agences des Hauts-de-France",
+            "Votre conseiller présente **Mon Espace** et les dispositifs 2026 aux agences de la région : inscrivez-vous auprès de lui.",
+            domain::announcement::Targets {
+                branches: vec!["Travail temporaire".to_owned()],
+                regions: vec!["Hauts-de-France".to_owned()],
+            },
+        ),
+        (
+            "Entreprises du Commerce de Gros et de la Quincaillerie, venez découvrir votre futur espace !",
+            "Votre branche rejoint bientôt l’espace formation : les [questions fréquentes](/aide) et le [guide de connexion](/aide/guides/connexion) vous y préparent.",
+            domain::announcement::Targets {
+                branches: vec!["Commerce de gros et quincaillerie".to_owned()],
+                regions: Vec::new(),
+            },
+        ),
+    ];
+    for (title, body, targets) in announcements {
+        let new = store::announcement::NewAnnouncement {
+            title: title.to_owned(),
+            body: body.to_owned(),
+            targets,
+            starts_on: today - chrono::Duration::days(1),
+            ends_on: today + chrono::Duration::days(90),
+            created_by: admin,
+        };
+        store::announcement::create(txn, new, now).await?;
+    }
+    Ok(())
 }
 
 /// The demo company's bank account (a documentation example).
@@ -166,6 +215,7 @@ async fn seed_companies(txn: &store::DatabaseTransaction, now: chrono::DateTime<
         city: "Lyon".into(),
     };
     let company = |siren: &str, name: &str, address: &Address, headcount| -> anyhow::Result<CompanyInput> {
+        let region = if address.postal_code.starts_with("59") { "Hauts-de-France" } else { "Auvergne-Rhône-Alpes" };
         Ok(CompanyInput {
             siren: domain::Siren::parse(siren).map_err(|e| anyhow::anyhow!("{e}"))?,
             name: name.to_owned(),
@@ -173,7 +223,7 @@ async fn seed_companies(txn: &store::DatabaseTransaction, now: chrono::DateTime<
             vat_subject: true,
             headcount: Some(headcount),
             branch: Some("Travail temporaire".to_owned()),
-            region: None,
+            region: Some(region.to_owned()),
         })
     };
     let establishment =
