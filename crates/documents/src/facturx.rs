@@ -17,9 +17,9 @@ use std::fmt::Write as _;
 
 use chrono::NaiveDate;
 use lopdf::{Dictionary, Document, Object, ObjectId, Stream, dictionary};
-use quick_xml::Reader;
-use quick_xml::escape::{escape, resolve_xml_entity};
-use quick_xml::events::{BytesStart, Event};
+use quick_xml::escape::escape;
+
+use crate::xml_tree::{self, Node};
 
 /// The name the XML has inside the PDF; Factur-X readers look for exactly this one.
 pub const FACTURX_FILE_NAME: &str = "factur-x.xml";
@@ -36,10 +36,6 @@ const MAX_LINE_CENTS: i64 = 10_000_000_000_000;
 
 /// Most lines an invoice may have (with [`MAX_LINE_CENTS`], keeps totals exact).
 const MAX_LINES: usize = 10_000;
-
-/// Deepest element nesting accepted in an uploaded XML file. Real invoices stay under 15 levels;
-/// a cap keeps a hostile file from exhausting the stack when its tree is dropped.
-const MAX_XML_DEPTH: usize = 64;
 
 /// Largest XMP packet read from a PDF (typst writes a few kilobytes).
 const MAX_XMP_BYTES: usize = 1024 * 1024;
@@ -816,132 +812,14 @@ fn siren_from<'a>(
     })
 }
 
-/// An element of a parsed XML document: what [`read_invoice_xml`] needs, nothing more.
-#[derive(Debug, Default)]
-struct Node {
-    prefix: Option<String>,
-    /// Local name.
-    name: String,
-    /// Attributes by qualified name (`schemeID`, `xmlns:rsm`).
-    attributes: Vec<(String, String)>,
-    /// The element's own character data, concatenated.
-    text: String,
-    children: Vec<Node>,
-}
-
-impl Node {
-    fn child(&self, name: &str) -> Option<&Node> {
-        self.children.iter().find(|c| c.name == name)
-    }
-
-    fn children_named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Node> {
-        self.children.iter().filter(move |c| c.name == name)
-    }
-
-    fn path(&self, path: &[&str]) -> Option<&Node> {
-        path.iter().try_fold(self, |node, name| node.child(name))
-    }
-
-    fn attribute(&self, name: &str) -> Option<&str> {
-        self.attributes.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
-    }
-
-    /// The trimmed text, `None` when empty.
-    fn value(&self) -> Option<&str> {
-        Some(self.text.trim()).filter(|t| !t.is_empty())
-    }
-
-    fn text_at(&self, path: &[&str]) -> Option<&str> {
-        self.path(path).and_then(Node::value)
-    }
-}
-
-/// Parses an uploaded XML file into a tree, refusing DTDs and unknown entities.
+/// Parses an uploaded XML file into a tree (see [`xml_tree::parse`]).
 fn parse_xml(bytes: &[u8]) -> Result<Node, FacturxError> {
-    let malformed = |e: &dyn std::fmt::Display| unreadable(format!("Le fichier XML est mal formé : {e}."));
     let text = std::str::from_utf8(bytes).map_err(|_| unreadable("Le fichier XML doit être encodé en UTF-8."))?;
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut reader = Reader::from_str(text);
-    let mut open: Vec<Node> = Vec::new();
-    let mut root: Option<Node> = None;
-    loop {
-        let event = reader.read_event().map_err(|e| malformed(&e))?;
-        match event {
-            Event::DocType(_) => {
-                return Err(unreadable(
-                    "Le fichier XML contient une déclaration DOCTYPE : elle est refusée par sécurité.",
-                ));
-            }
-            Event::Start(start) => {
-                if open.len() >= MAX_XML_DEPTH {
-                    return Err(unreadable("Le fichier XML est trop profondément imbriqué."));
-                }
-                open.push(element(&start).map_err(|e| malformed(&e))?);
-            }
-            Event::Empty(start) => {
-                let node = element(&start).map_err(|e| malformed(&e))?;
-                attach(&mut open, &mut root, node)?;
-            }
-            Event::End(_) => {
-                let node = open.pop().ok_or_else(|| unreadable("Le fichier XML est mal formé."))?;
-                attach(&mut open, &mut root, node)?;
-            }
-            Event::Text(text) => {
-                if let Some(node) = open.last_mut() {
-                    node.text.push_str(&text.xml10_content());
-                }
-            }
-            Event::CData(data) => {
-                if let Some(node) = open.last_mut() {
-                    node.text.push_str(&data.xml10_content());
-                }
-            }
-            Event::GeneralRef(reference) => {
-                let resolved = match reference.resolve_char_ref().map_err(|e| malformed(&e))? {
-                    Some(c) => c.to_string(),
-                    None => resolve_xml_entity(&reference)
-                        .ok_or_else(|| {
-                            unreadable(format!("Le fichier XML utilise une entité inconnue : &{};", &*reference))
-                        })?
-                        .to_owned(),
-                };
-                if let Some(node) = open.last_mut() {
-                    node.text.push_str(&resolved);
-                }
-            }
-            Event::Eof => break,
-            Event::Decl(_) | Event::PI(_) | Event::Comment(_) => {}
-        }
-    }
-    if !open.is_empty() {
-        return Err(unreadable("Le fichier XML est incomplet."));
-    }
-    root.ok_or_else(|| unreadable("Le fichier XML est vide."))
-}
-
-fn element(start: &BytesStart<'_>) -> Result<Node, quick_xml::Error> {
-    let qname = start.name();
-    let mut attributes = Vec::new();
-    for attribute in start.attributes() {
-        let attribute = attribute?;
-        let value = attribute.normalized_value(quick_xml::XmlVersion::Implicit1_0)?;
-        attributes.push((attribute.key.0.to_owned(), value.into_owned()));
-    }
-    Ok(Node {
-        prefix: qname.prefix().map(|p| p.into_inner().to_owned()),
-        name: qname.local_name().into_inner().to_owned(),
-        attributes,
-        ..Node::default()
+    xml_tree::parse(text.strip_prefix('\u{feff}').unwrap_or(text)).map_err(|message| {
+        let mut chars = message.chars();
+        let capitalised: String = chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default();
+        unreadable(capitalised)
     })
-}
-
-fn attach(open: &mut [Node], root: &mut Option<Node>, node: Node) -> Result<(), FacturxError> {
-    match open.last_mut() {
-        Some(parent) => parent.children.push(node),
-        None if root.is_none() => *root = Some(node),
-        None => return Err(unreadable("Le fichier XML a plusieurs éléments racines.")),
-    }
-    Ok(())
 }
 
 /// The names, lowercase, under which producers attach the e-invoice XML to a PDF: Factur-X,

@@ -17,6 +17,7 @@ pub mod pdf;
 pub mod proforma;
 pub mod sepa;
 pub mod upload;
+mod xml_tree;
 
 pub use advice::{AdviceLine, RemittanceAdvice, render_advice};
 pub use letter::{ActivationLetter, LetterSender, render_activation_letters};

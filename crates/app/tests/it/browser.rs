@@ -445,15 +445,7 @@ async fn a_company_is_activated_by_letter_and_its_administrator_approves_a_colle
         assert!(Instant::now() < deadline, "the batch was never ready");
         tokio::time::sleep(Duration::from_millis(300)).await;
     };
-    let bytes = client
-        .execute_async(
-            "const done = arguments[arguments.length - 1];\
-             fetch(arguments[0]).then(r => r.arrayBuffer()).then(b => done(Array.from(new Uint8Array(b))));",
-            vec![serde_json::Value::String(pdf_link)],
-        )
-        .await
-        .expect("download the PDF");
-    let bytes: Vec<u8> = serde_json::from_value(bytes).expect("bytes");
+    let bytes = download(&client, pdf_link).await;
     let pages = crate::support::pdf_pages(&bytes);
     assert_eq!(pages.len(), 1);
     let code = crate::support::codes_in(&pages[0]).pop().expect("a code in the letter");
@@ -518,6 +510,19 @@ async fn a_company_is_activated_by_letter_and_its_administrator_approves_a_colle
 
     client.close().await.expect("close browser");
     portal.stop().await;
+}
+
+/// Downloads a file the page links to, with the browser's cookies.
+async fn download(client: &Client, href: String) -> Vec<u8> {
+    let bytes = client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];\
+             fetch(arguments[0]).then(r => r.arrayBuffer()).then(b => done(Array.from(new Uint8Array(b))));",
+            vec![serde_json::Value::String(href)],
+        )
+        .await
+        .expect("download");
+    serde_json::from_value(bytes).expect("bytes")
 }
 
 /// Makes `user` an administrator of `company`, with every habilitation.
@@ -940,15 +945,7 @@ async fn an_approved_invoice_is_paid_by_a_run_and_its_advice_rings_the_bell_in_a
         .await
         .unwrap()
         .expect("href");
-    let bytes = client
-        .execute_async(
-            "const done = arguments[arguments.length - 1];\
-             fetch(arguments[0]).then(r => r.arrayBuffer()).then(b => done(Array.from(new Uint8Array(b))));",
-            vec![serde_json::Value::String(pdf_link)],
-        )
-        .await
-        .expect("download the advice");
-    let bytes: Vec<u8> = serde_json::from_value(bytes).expect("bytes");
+    let bytes = download(&client, pdf_link).await;
     let pdf = crate::support::pdf_pages(&bytes).join("\n");
     assert!(pdf.contains(heading.trim_start_matches("Avis de virement ")), "{pdf}");
     client.goto(&format!("{base}/entreprises/{}/paiements", company.id)).await.unwrap();
