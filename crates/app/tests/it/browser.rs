@@ -575,7 +575,6 @@ async fn a_retroactive_drf_becomes_a_dossier_that_is_instructed_in_a_real_browse
     let portal = Portal::start_at(Some("2026-01-10T09:00:00+01:00")).await;
     let base = portal.base.clone();
     let ctx = portal.ctx.clone();
-    let now = ctx.clock.now();
     let company = seed_interim_nord(&ctx, &[("73282932000074", "Siège de Lille", true)]).await;
     let ids = seed_accounts(
         &ctx,
@@ -585,19 +584,7 @@ async fn a_retroactive_drf_becomes_a_dossier_that_is_instructed_in_a_real_browse
         ],
     )
     .await;
-    store::attachment::grant(
-        &ctx.db,
-        ids[0],
-        company.id,
-        None,
-        true,
-        &domain::habilitation::Domain::ALL,
-        store::attachment::Source::Advisor,
-        None,
-        now,
-    )
-    .await
-    .unwrap();
+    administer(&ctx, ids[0], company.id).await;
 
     let client = browser(&driver).await;
 
