@@ -75,6 +75,19 @@ impl Scope {
         self.is_staff() || self.grants_on(company_id).next().is_some()
     }
 
+    /// Whether the person files for companies (SPEC Q1, « staff instruct, companies file »): files,
+    /// edits, duplicates, claims, invoices, answers, changes bank details, profile or members,
+    /// asks to be attached or activates a company. Company users only: operator staff instruct
+    /// and never act as the company, even on a company they reach.
+    ///
+    /// The staff actions on a company are designed one by one and live under `/gestion`, each
+    /// with its own role check: create and attach an account, send an activation letter,
+    /// add an establishment, correct the profile, assign contacts, set the EDI flag.
+    #[must_use]
+    pub fn files(&self) -> bool {
+        !self.is_staff()
+    }
+
     /// The companies reached (empty for staff, who reach all: check [`Scope::is_staff`]).
     #[must_use]
     pub fn company_ids(&self) -> Vec<i64> {
@@ -169,5 +182,7 @@ mod tests {
         let staff = Scope::Staff { user_id: 4, role: Role::CaseManager };
         assert!(staff.reaches_company(1) && staff.establishment_ids(1).is_none());
         assert!(!staff.is_admin_of(1), "staff help administrators; they are not one");
+        assert!(!staff.files(), "staff instruct; companies file");
+        assert!(nobody.files(), "a company user files once attached");
     }
 }

@@ -180,3 +180,27 @@ impl FromRequestParts<AppState> for Scoped {
         Ok(scoped)
     }
 }
+
+/// A company user acting for a company they file for: the extractor of every company write
+/// route and of the forms that lead to one. Staff are refused with 403 ([`policy::require_filer`]);
+/// which company and habilitation the route needs is still checked by the handler's scoped load.
+#[derive(Debug, Clone)]
+pub struct Filer(pub Scoped);
+
+impl std::ops::Deref for Filer {
+    type Target = Scoped;
+
+    fn deref(&self) -> &Scoped {
+        &self.0
+    }
+}
+
+impl FromRequestParts<AppState> for Filer {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let scoped = Scoped::from_request_parts(parts, state).await?;
+        policy::require_filer(&scoped.scope)?;
+        Ok(Filer(scoped))
+    }
+}

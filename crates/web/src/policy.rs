@@ -54,6 +54,25 @@ pub fn require_company(scope: &Scope, company_id: i64) -> Result<(), AppError> {
     if scope.reaches_company(company_id) { Ok(()) } else { Err(AppError::NotFound) }
 }
 
+/// The person must file as the company itself (SPEC Q1): staff are refused with a French
+/// explanation, whatever company they reach.
+///
+/// # Errors
+/// [`AppError::Http`] with 403 for staff.
+pub fn require_filer(scope: &Scope) -> Result<(), AppError> {
+    if scope.files() {
+        Ok(())
+    } else {
+        Err(AppError::Http {
+            status: http::StatusCode::FORBIDDEN,
+            code: "staff_cannot_file",
+            message: "Le personnel de l’opérateur instruit les demandes mais n’agit pas à la place de l’entreprise : \
+                      c’est un utilisateur de l’entreprise qui dépose, modifie, facture ou change ses coordonnées."
+                .into(),
+        })
+    }
+}
+
 /// The person must administer the company.
 ///
 /// # Errors
@@ -123,6 +142,16 @@ mod tests {
         assert!(allows(Role::CaseManager, Permission::Instruct));
         assert!(!allows(Role::Advisor, Permission::Instruct));
         assert!(!allows(Role::CompanyUser, Permission::Instruct));
+    }
+
+    #[test]
+    fn staff_never_file_for_a_company() {
+        for role in [Role::Advisor, Role::CaseManager, Role::PlatformAdmin] {
+            let staff = Scope::Staff { user_id: 1, role };
+            let refused = require_filer(&staff).unwrap_err();
+            assert_eq!(refused.status(), http::StatusCode::FORBIDDEN, "{role:?}");
+        }
+        assert!(require_filer(&Scope::Company { user_id: 2, grants: vec![] }).is_ok());
     }
 
     #[test]

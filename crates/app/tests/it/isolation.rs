@@ -576,3 +576,58 @@ async fn a_user_of_another_establishment_of_the_same_company_reaches_only_their_
     assert!(page.body.contains("732 829 320 00074"));
     assert!(!page.body.contains(victims.agency_siret));
 }
+
+/// A route where a company files, or the form that leads to one (SPEC Q1): every write under
+/// `/entreprises/…`, the EDI filings of the API, and the forms they are posted from.
+fn is_company_write(route: &Route) -> bool {
+    let company = route.template.starts_with("/entreprises");
+    let form = ["/nouveau", "/nouvelle", "/modifier", "/profil", "/banque", "/rattachement", "/activer"]
+        .iter()
+        .any(|end| route.template.ends_with(end));
+    let edi = route.template.starts_with("/api/v1/dossiers/") || route.template.starts_with("/api/v1/factures/");
+    (company && (route.method == Method::POST || form)) || (edi && route.method == Method::POST)
+}
+
+/// SPEC Q1, « staff instruct, companies file »: operator staff reach every company, yet each
+/// staff role is refused (403, with the French reason) on every company write route and on the
+/// forms leading to one, and the company's data is left as it was.
+#[tokio::test]
+async fn staff_never_act_as_the_company_on_any_company_write_route() {
+    let app = TestApp::spawn().await;
+    let (victims, _alice) = setup(&app).await;
+    let mut writes: Vec<Route> = routes().into_iter().filter(is_company_write).collect();
+    // Both are posted to the same address as their form; staff are attached to no company.
+    writes.push(route(Method::POST, "/entreprises/rattachement", &[("siren", "732829320")], Kind::Own));
+    writes.push(route(Method::POST, "/entreprises/activer", &[("siren", "732829320"), ("code", "ABCD-EFGH")], Kind::Own));
+    assert!(writes.len() >= 25, "only {} company write routes found", writes.len());
+    let before = snapshot(&app, &victims).await;
+    for (email, role) in [
+        ("gestion-walk@opco.fr", Role::CaseManager),
+        ("conseil-walk@opco.fr", Role::Advisor),
+        ("admin-walk@opco.fr", Role::PlatformAdmin),
+    ] {
+        let mut staff = app.signed_in(email, role).await;
+        let staff_id = app.user_id(email).await;
+        let (_, token) =
+            store::api_token::create(&app.ctx.db, staff_id, "staff", None, app.ctx.clock.now()).await.unwrap();
+        for r in &writes {
+            let url = path(r.template, &victims);
+            let response = if url.starts_with("/api/") {
+                staff.api(r.method.clone(), &url, &token.plain, Some(serde_json::json!({}))).await
+            } else if r.method == Method::GET {
+                staff.get(&url).await
+            } else {
+                let body: String = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(r.body).finish();
+                staff.send(r.method.clone(), &url, Some(("application/x-www-form-urlencoded", body)), &[]).await
+            };
+            assert_eq!(response.status, StatusCode::FORBIDDEN, "{role:?} {} {url}: {}", r.method, response.body);
+            assert!(
+                response.body.contains("n’agit pas à la place de l’entreprise"),
+                "{role:?} {} {url} does not say why: {}",
+                r.method,
+                response.body
+            );
+        }
+    }
+    assert_eq!(snapshot(&app, &victims).await, before, "staff changed the company's data");
+}

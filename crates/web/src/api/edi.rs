@@ -68,9 +68,11 @@ pub struct ClaimOut {
 pub const EDI_ONLY: &str = "Le dépôt par échange de données informatisé (EDI) est réservé aux entreprises qui \
 l’utilisaient avant fin décembre 2025. Déposez vos demandes de remboursement dans l’espace formation, dossier par dossier.";
 
-/// The caller with their scope (API calls have no browser session).
-async fn scoped(state: &AppState, user: &ApiUser) -> Result<Scoped, AppError> {
+/// The caller with their scope (API calls have no browser session), refused if staff: filing is
+/// the company's (SPEC Q1).
+async fn filer(state: &AppState, user: &ApiUser) -> Result<Scoped, AppError> {
     let scope = store::attachment::scope(&state.db, user.account.id, user.account.role).await?;
+    crate::policy::require_filer(&scope)?;
     Ok(Scoped { user: CurrentUser { account: user.account.clone(), session_id: 0 }, scope })
 }
 
@@ -122,9 +124,7 @@ pub async fn claim(
     Path(id): Path<i64>,
     request: axum::extract::Request,
 ) -> Result<(StatusCode, axum::Json<ClaimOut>), ApiError> {
-    let scope = store::attachment::scope(&state.db, user.account.id, user.account.role).await?;
-    // API calls have no browser session.
-    let scoped = Scoped { user: CurrentUser { account: user.account.clone(), session_id: 0 }, scope };
+    let scoped = filer(&state, &user).await?;
     let dossier = store::dossier::get(&state.db, &scoped.scope, id).await?.ok_or(AppError::NotFound)?;
     let company = store::company::get(&state.db, &scoped.scope, dossier.company_id).await?.ok_or(AppError::NotFound)?;
     if !company.edi {
@@ -224,7 +224,7 @@ pub async fn invoice(
     Path(id): Path<i64>,
     request: axum::extract::Request,
 ) -> Result<(StatusCode, axum::Json<InvoiceOut>), ApiError> {
-    let scoped = scoped(&state, &user).await?;
+    let scoped = filer(&state, &user).await?;
     let proforma = store::proforma::get(&state.db, &scoped.scope, id).await?.ok_or(AppError::NotFound)?;
     require_edi(&state, &scoped, proforma.company_id).await?;
     let Json(input) = Json::<InvoiceIn>::from_request(request, &state).await?;

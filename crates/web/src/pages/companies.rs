@@ -15,7 +15,7 @@ use store::attachment::{AttachmentView, Source};
 use store::company::{Address, Company, CompanyInput, Establishment};
 use store::notification::NewNotification;
 
-use crate::auth::Scoped;
+use crate::auth::{Filer, Scoped};
 use crate::chrome::Chrome;
 use crate::client::Client;
 use crate::error::AppError;
@@ -64,7 +64,7 @@ pub struct RequestForm {
 }
 
 /// `GET /entreprises/rattachement`
-pub async fn request_form(chrome: Chrome, _scoped: Scoped) -> Result<Response, AppError> {
+pub async fn request_form(chrome: Chrome, _scoped: Filer) -> Result<Response, AppError> {
     Ok(render::page(&RequestPage { chrome, form: RequestForm::default(), errors: FormErrors::new() })?.into_response())
 }
 
@@ -85,7 +85,7 @@ pub async fn request(
     State(state): State<AppState>,
     chrome: Chrome,
     client: Client,
-    scoped: Scoped,
+    scoped: Filer,
     Form(form): Form<RequestForm>,
 ) -> Result<Response, AppError> {
     let mut errors = FormErrors::new();
@@ -202,7 +202,7 @@ pub struct ActivateForm {
 }
 
 /// `GET /entreprises/activer`
-pub async fn activate_form(chrome: Chrome, _scoped: Scoped) -> Result<Response, AppError> {
+pub async fn activate_form(chrome: Chrome, _scoped: Filer) -> Result<Response, AppError> {
     Ok(render::page(&ActivatePage { chrome, siren: String::new(), errors: FormErrors::new() })?.into_response())
 }
 
@@ -211,7 +211,7 @@ pub async fn activate(
     State(state): State<AppState>,
     chrome: Chrome,
     client: Client,
-    scoped: Scoped,
+    scoped: Filer,
     Form(form): Form<ActivateForm>,
 ) -> Result<Response, AppError> {
     let mut errors = FormErrors::new();
@@ -453,7 +453,7 @@ pub fn parse_headcount(errors: &mut FormErrors, text: &str) -> Option<i64> {
 pub async fn profile_form(
     State(state): State<AppState>,
     chrome: Chrome,
-    scoped: Scoped,
+    scoped: Filer,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
     policy::require_admin(&scoped.scope, id)?;
@@ -474,7 +474,7 @@ pub async fn profile(
     State(state): State<AppState>,
     chrome: Chrome,
     client: Client,
-    scoped: Scoped,
+    scoped: Filer,
     Path(id): Path<i64>,
     Form(form): Form<ProfileForm>,
 ) -> Result<Response, AppError> {
@@ -562,7 +562,7 @@ async fn bank_page(
 pub async fn bank_form(
     State(state): State<AppState>,
     chrome: Chrome,
-    scoped: Scoped,
+    scoped: Filer,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
     policy::require_bank_details(&scoped.scope, id)?;
@@ -576,7 +576,7 @@ pub async fn bank(
     State(state): State<AppState>,
     chrome: Chrome,
     client: Client,
-    scoped: Scoped,
+    scoped: Filer,
     Path(id): Path<i64>,
     Form(form): Form<BankForm>,
 ) -> Result<Response, AppError> {

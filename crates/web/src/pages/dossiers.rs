@@ -16,7 +16,7 @@ use store::dossier::{Dossier, DossierInput, NewEvent, StateChange, TraineeInput}
 use store::drf::Drf;
 use store::history::LegacyDossier;
 
-use crate::auth::Scoped;
+use crate::auth::{Filer, Scoped};
 use crate::chrome::Chrome;
 use crate::client::Client;
 use crate::error::AppError;
@@ -271,7 +271,7 @@ async fn form_page(
 pub async fn new_form(
     State(state): State<AppState>,
     chrome: Chrome,
-    scoped: Scoped,
+    scoped: Filer,
     Path(company_id): Path<i64>,
     Query(query): Query<NewQuery>,
 ) -> Result<Response, AppError> {
@@ -467,7 +467,7 @@ pub async fn create(
     State(state): State<AppState>,
     chrome: Chrome,
     client: Client,
-    scoped: Scoped,
+    scoped: Filer,
     Path(company_id): Path<i64>,
     Form(form): Form<DossierForm>,
 ) -> Result<Response, AppError> {
@@ -564,6 +564,8 @@ pub struct ShowPage {
     timeline: Vec<TimelineLine>,
     reimbursements: Vec<(store::reimbursement::Reimbursement, domain::reimbursement::DrStatus)>,
     can_claim: bool,
+    /// The person files for the company (staff only read here).
+    files: bool,
     errors: FormErrors,
 }
 
@@ -601,7 +603,9 @@ async fn show_page(
                 (r, status)
             })
             .collect(),
-        can_claim: matches!(status, DossierStatus::Accepted | DossierStatus::InProgress | DossierStatus::Reimbursement),
+        can_claim: scoped.scope.files()
+            && matches!(status, DossierStatus::Accepted | DossierStatus::InProgress | DossierStatus::Reimbursement),
+        files: scoped.scope.files(),
         dossier,
         errors,
     })
@@ -623,7 +627,7 @@ pub async fn show(
 pub async fn edit_form(
     State(state): State<AppState>,
     chrome: Chrome,
-    scoped: Scoped,
+    scoped: Filer,
     Path((company_id, id)): Path<(i64, i64)>,
 ) -> Result<Response, AppError> {
     let dossier = load(&state, &scoped, company_id, id).await?;
@@ -653,7 +657,7 @@ pub async fn edit(
     State(state): State<AppState>,
     chrome: Chrome,
     client: Client,
-    scoped: Scoped,
+    scoped: Filer,
     Path((company_id, id)): Path<(i64, i64)>,
     Form(form): Form<DossierForm>,
 ) -> Result<Response, AppError> {
@@ -724,7 +728,7 @@ pub async fn answer(
     State(state): State<AppState>,
     chrome: Chrome,
     client: Client,
-    scoped: Scoped,
+    scoped: Filer,
     Path((company_id, id)): Path<(i64, i64)>,
     Form(form): Form<AnswerForm>,
 ) -> Result<Response, AppError> {
@@ -773,7 +777,7 @@ pub async fn answer(
 pub async fn duplicate(
     State(state): State<AppState>,
     client: Client,
-    scoped: Scoped,
+    scoped: Filer,
     Path((company_id, id)): Path<(i64, i64)>,
 ) -> Result<Response, AppError> {
     let dossier = load(&state, &scoped, company_id, id).await?;

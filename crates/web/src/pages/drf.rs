@@ -14,7 +14,7 @@ use store::company::Establishment;
 use store::dossier::{DossierInput, NewEvent, TraineeInput};
 use store::drf::{Drf, DrfInput};
 
-use crate::auth::Scoped;
+use crate::auth::{Filer, Scoped};
 use crate::chrome::Chrome;
 use crate::client::Client;
 use crate::error::AppError;
@@ -106,7 +106,7 @@ async fn form_page(
 pub async fn new_form(
     State(state): State<AppState>,
     chrome: Chrome,
-    scoped: Scoped,
+    scoped: Filer,
     Path(company_id): Path<i64>,
 ) -> Result<Response, AppError> {
     let form = DrfForm { contract_type: "ctt".into(), ..DrfForm::default() };
@@ -119,7 +119,7 @@ pub async fn file(
     State(state): State<AppState>,
     chrome: Chrome,
     client: Client,
-    scoped: Scoped,
+    scoped: Filer,
     Path(company_id): Path<i64>,
     Form(form): Form<DrfForm>,
 ) -> Result<Response, AppError> {
@@ -256,7 +256,7 @@ pub async fn show(
         status,
         cost: Money::from_cents(drf.cost_cents),
         amount: Money::from_cents(drf.amount_cents),
-        usable: usable.is_ok(),
+        usable: usable.is_ok() && scoped.scope.files(),
         expired_note: usable
             .err()
             .filter(|_| matches!(status, DrfStatus::Validated | DrfStatus::Expired))
@@ -278,7 +278,7 @@ pub async fn show(
 pub async fn to_dossier(
     State(state): State<AppState>,
     client: Client,
-    scoped: Scoped,
+    scoped: Filer,
     Path((company_id, id)): Path<(i64, i64)>,
 ) -> Result<Response, AppError> {
     let drf = load(&state, &scoped, company_id, id).await?;

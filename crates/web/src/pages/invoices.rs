@@ -15,7 +15,7 @@ use store::invoice::{Invoice, NewInvoice, status};
 use store::notification::NewNotification;
 use store::proforma::Proforma;
 
-use crate::auth::{Scoped, Staff};
+use crate::auth::{Filer, Scoped, Staff};
 use crate::chrome::Chrome;
 use crate::client::Client;
 use crate::error::AppError;
@@ -182,7 +182,7 @@ pub async fn upload(
     State(state): State<AppState>,
     chrome: Chrome,
     client: Client,
-    scoped: Scoped,
+    scoped: Filer,
     Path((company_id, id)): Path<(i64, i64)>,
     request: Request,
 ) -> Result<Response, AppError> {

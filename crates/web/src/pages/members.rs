@@ -10,7 +10,7 @@ use serde::Deserialize;
 use store::attachment::{AttachmentView, DecisionError};
 use store::notification::NewNotification;
 
-use crate::auth::Scoped;
+use crate::auth::{Filer, Scoped};
 use crate::chrome::Chrome;
 use crate::client::Client;
 use crate::error::AppError;
@@ -121,7 +121,7 @@ pub async fn approve(
     State(state): State<AppState>,
     chrome: Chrome,
     client: Client,
-    scoped: Scoped,
+    scoped: Filer,
     Path((id, attachment)): Path<(i64, i64)>,
     Form(form): Form<DomainsForm>,
 ) -> Result<Response, AppError> {
@@ -170,7 +170,7 @@ pub async fn refuse(
     State(state): State<AppState>,
     chrome: Chrome,
     client: Client,
-    scoped: Scoped,
+    scoped: Filer,
     Path((id, attachment)): Path<(i64, i64)>,
     Form(form): Form<DomainsForm>,
 ) -> Result<Response, AppError> {
@@ -211,7 +211,7 @@ pub async fn refuse(
 pub async fn set_domains(
     State(state): State<AppState>,
     client: Client,
-    scoped: Scoped,
+    scoped: Filer,
     Path((id, attachment)): Path<(i64, i64)>,
     Form(form): Form<DomainsForm>,
 ) -> Result<Response, AppError> {
@@ -248,7 +248,7 @@ pub async fn set_admin(
     State(state): State<AppState>,
     chrome: Chrome,
     client: Client,
-    scoped: Scoped,
+    scoped: Filer,
     Path((id, attachment)): Path<(i64, i64)>,
     Form(form): Form<AdminForm>,
 ) -> Result<Response, AppError> {
@@ -295,7 +295,7 @@ pub async fn withdraw(
     State(state): State<AppState>,
     chrome: Chrome,
     client: Client,
-    scoped: Scoped,
+    scoped: Filer,
     Path((id, attachment)): Path<(i64, i64)>,
 ) -> Result<Response, AppError> {
     policy::require_admin(&scoped.scope, id)?;

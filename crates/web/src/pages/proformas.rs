@@ -13,7 +13,7 @@ use domain::rules::Public;
 use serde::Deserialize;
 use store::proforma::{Item, NewProforma, Proforma};
 
-use crate::auth::Scoped;
+use crate::auth::{Filer, Scoped};
 use crate::chrome::Chrome;
 use crate::client::Client;
 use crate::error::AppError;
@@ -139,8 +139,10 @@ async fn list_page(
         [only] => Some((only.0.clone(), only.1.clone())),
         _ => Some((form.payer.clone(), form.public.clone())).filter(|(p, q)| !p.is_empty() && !q.is_empty()),
     };
+    // Staff read the company's proformas; preparing one is the company's (SPEC Q1).
     let available: Vec<ItemLine> = waiting
         .into_iter()
+        .filter(|_| scoped.scope.files())
         .filter(|i| chosen.as_ref().is_some_and(|(p, q)| &i.dossier.payer == p && &i.dossier.public == q))
         .map(|item| ItemLine { public: public_label(&item.dossier.public), amount: item.amount(), item })
         .collect();
@@ -180,7 +182,7 @@ pub async fn issue(
     State(state): State<AppState>,
     chrome: Chrome,
     client: Client,
-    scoped: Scoped,
+    scoped: Filer,
     Path(company_id): Path<i64>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
@@ -301,7 +303,8 @@ pub(crate) async fn show_page(
         })
         .collect();
     // One invoice at a time: another only once the last one was refused.
-    let can_upload = invoices.iter().all(|(i, _, _)| i.status == store::invoice::status::REJECTED);
+    let can_upload =
+        scoped.scope.files() && invoices.iter().all(|(i, _, _)| i.status == store::invoice::status::REJECTED);
     Ok(ShowPage {
         chrome,
         company_id,

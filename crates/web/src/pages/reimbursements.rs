@@ -18,7 +18,7 @@ use store::dossier::{Dossier, NewEvent};
 use store::notification::NewNotification;
 use store::reimbursement::{DrChange, NewReimbursement, Reimbursement};
 
-use crate::auth::{Scoped, Staff};
+use crate::auth::{Filer, Scoped, Staff};
 use crate::chrome::Chrome;
 use crate::client::Client;
 use crate::error::AppError;
@@ -153,7 +153,7 @@ async fn form_page(
 pub async fn new_form(
     State(state): State<AppState>,
     chrome: Chrome,
-    scoped: Scoped,
+    scoped: Filer,
     Path((company_id, id)): Path<(i64, i64)>,
 ) -> Result<Response, AppError> {
     let dossier = dossier_of(&state, &scoped, company_id, id).await?;
@@ -213,7 +213,7 @@ pub async fn create(
     State(state): State<AppState>,
     chrome: Chrome,
     client: Client,
-    scoped: Scoped,
+    scoped: Filer,
     Path((company_id, id)): Path<(i64, i64)>,
     request: Request,
 ) -> Result<Response, AppError> {
@@ -427,7 +427,7 @@ pub async fn answer(
     State(state): State<AppState>,
     chrome: Chrome,
     client: Client,
-    scoped: Scoped,
+    scoped: Filer,
     Path((company_id, id)): Path<(i64, i64)>,
     request: Request,
 ) -> Result<Response, AppError> {
