@@ -225,6 +225,51 @@ impl ClaimError {
     }
 }
 
+/// Why a case manager cannot validate an amount on a DR (SPEC Q2): what the dossier still has,
+/// the other DR counted, is less.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "Le montant validé ({validated}) dépasse ce qui reste à rembourser sur ce dossier, les autres demandes comptées ({left}) : validez au plus {left}."
+)]
+pub struct BeyondRemaining {
+    /// The amount the case manager would validate.
+    pub validated: Money,
+    /// The most that fits.
+    pub left: Money,
+}
+
+impl BeyondRemaining {
+    /// The form field at fault.
+    #[must_use]
+    pub fn field(&self) -> &'static str {
+        "amount"
+    }
+}
+
+/// Checks, at validation time, that `validated` on a DR claiming `claimed` still fits the
+/// dossier: its share of the commitment (up to what it claimed outside the overrun) within
+/// what the other DR leave of the commitment, the rest within the cost not committed.
+/// `others` counts every other DR not refused, this one excluded.
+///
+/// # Errors
+/// [`BeyondRemaining`] with the most that fits.
+pub fn check_validation(others: &DossierFacts, claimed: &[Line], validated: Money) -> Result<(), BeyondRemaining> {
+    let claimed_overrun = claimed.iter().filter(|l| l.nature == Nature::Overrun).fold(Money::ZERO, |t, l| t + l.amount);
+    let claimed_rest = claimed.iter().filter(|l| l.nature != Nature::Overrun).fold(Money::ZERO, |t, l| t + l.amount);
+    let floor = |m: Money| if m > Money::ZERO { m } else { Money::ZERO };
+    let left_commitment = floor(others.committed - others.already_claimed);
+    let left_overrun = floor(others.cost - others.committed - others.overrun_claimed);
+    // The most that fits: the commitment part up to what was claimed outside the overrun, then
+    // the overrun part up to what was claimed as overrun.
+    let most = claimed_rest.min(left_commitment) + claimed_overrun.min(left_overrun);
+    let rest = claimed_rest.min(validated);
+    let over = validated - rest;
+    if rest > left_commitment || over > left_overrun || validated > most {
+        return Err(BeyondRemaining { validated, left: most });
+    }
+    Ok(())
+}
+
 fn fr(date: NaiveDate) -> String {
     date.format("%d/%m/%Y").to_string()
 }
@@ -292,6 +337,32 @@ mod tests {
 
     fn eur(cents: i64) -> Money {
         Money::from_cents(cents)
+    }
+
+    #[test]
+    fn a_validation_fits_what_the_other_dr_leave() {
+        let lines = [Line { nature: Nature::TrainingCosts, amount: eur(30_000) }];
+        // 2 400,00 € committed, 2 300,00 € held by others: 100,00 € left.
+        let others = DossierFacts { already_claimed: eur(230_000), ..pdc50() };
+        assert_eq!(
+            check_validation(&others, &lines, eur(30_000)),
+            Err(BeyondRemaining { validated: eur(30_000), left: eur(10_000) })
+        );
+        assert_eq!(check_validation(&others, &lines, eur(10_000)), Ok(()));
+        assert_eq!(check_validation(&pdc50(), &lines, eur(30_000)), Ok(()));
+        // Overrun validated within the uncovered cost (600,00 €), not beyond.
+        let with_overrun = [
+            Line { nature: Nature::TrainingCosts, amount: eur(240_000) },
+            Line { nature: Nature::Overrun, amount: eur(60_000) },
+        ];
+        assert_eq!(check_validation(&pdc50(), &with_overrun, eur(300_000)), Ok(()));
+        let overrun_used = DossierFacts { overrun_claimed: eur(50_000), ..pdc50() };
+        assert_eq!(
+            check_validation(&overrun_used, &with_overrun, eur(300_000)),
+            Err(BeyondRemaining { validated: eur(300_000), left: eur(250_000) })
+        );
+        let err = check_validation(&others, &lines, eur(30_000)).unwrap_err();
+        assert!(err.to_string().contains("validez au plus 100,00"), "{err}");
     }
 
     fn pdc50() -> DossierFacts {

@@ -532,15 +532,7 @@ pub async fn get_unscoped(conn: &impl ConnectionTrait, id: i64) -> Result<Option
 /// # Errors
 /// The driver's error.
 pub async fn lock(conn: &impl ConnectionTrait, id: i64) -> Result<(), DbErr> {
-    if conn.get_database_backend() == sea_orm::DbBackend::Postgres {
-        let stmt = sea_orm::Statement::from_sql_and_values(
-            sea_orm::DbBackend::Postgres,
-            "SELECT id FROM company WHERE id = $1 FOR UPDATE",
-            [id.into()],
-        );
-        conn.query_one_raw(stmt).await?;
-    }
-    Ok(())
+    crate::db::lock(conn, crate::db::Locked::Company, id).await
 }
 
 /// Updates an establishment's name, address and head-office flag (directory imports).

@@ -74,6 +74,48 @@ pub async fn write(db: &Db) -> Result<DatabaseTransaction, DbErr> {
     }
 }
 
+/// A parent row that a check-then-write locks so that concurrent requests take turns (SPEC Q2):
+/// what remains of a commitment is read under the dossier's lock, one live invoice under the
+/// proforma's, a DRF's use under its own, a company's proformas and administrators under the
+/// company's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Locked {
+    /// `company`.
+    Company,
+    /// `dossier`.
+    Dossier,
+    /// `drf`.
+    Drf,
+    /// `proforma`.
+    Proforma,
+}
+
+impl Locked {
+    fn table(self) -> &'static str {
+        match self {
+            Locked::Company => "company",
+            Locked::Dossier => "dossier",
+            Locked::Drf => "drf",
+            Locked::Proforma => "proforma",
+        }
+    }
+}
+
+/// Locks one row until the transaction ends. On PostgreSQL it is `SELECT … FOR UPDATE`, so a
+/// second transaction waits here and then reads what the first committed; SQLite's write
+/// transactions are already one at a time (`BEGIN IMMEDIATE`, see [`write`]). Call it first in
+/// the transaction, before reading what the check needs.
+///
+/// # Errors
+/// The driver's error.
+pub async fn lock(conn: &impl ConnectionTrait, row: Locked, id: i64) -> Result<(), DbErr> {
+    if conn.get_database_backend() == DbBackend::Postgres {
+        let sql = format!("SELECT id FROM {} WHERE id = $1 FOR UPDATE", row.table());
+        conn.query_one_raw(Statement::from_sql_and_values(DbBackend::Postgres, sql, [id.into()])).await?;
+    }
+    Ok(())
+}
+
 /// Whether the database answers a trivial query.
 pub async fn ping(db: &Db) -> bool {
     let backend = db.get_database_backend();

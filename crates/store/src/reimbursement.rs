@@ -134,8 +134,21 @@ pub async fn for_dossier(conn: &impl ConnectionTrait, dossier_id: i64) -> Result
 /// # Errors
 /// The driver's error.
 pub async fn held(conn: &impl ConnectionTrait, dossier_id: i64) -> Result<(Money, Money), DbErr> {
+    held_by_others(conn, dossier_id, None).await
+}
+
+/// What the DR of a dossier other than `except` hold against it, as [`held`]: what a DR may
+/// still be validated for.
+///
+/// # Errors
+/// The driver's error.
+pub async fn held_by_others(
+    conn: &impl ConnectionTrait,
+    dossier_id: i64,
+    except: Option<i64>,
+) -> Result<(Money, Money), DbErr> {
     let (mut commitment, mut overrun) = (Money::ZERO, Money::ZERO);
-    for dr in for_dossier(conn, dossier_id).await? {
+    for dr in for_dossier(conn, dossier_id).await?.into_iter().filter(|dr| Some(dr.id) != except) {
         let state = status(&dr);
         if !state.counts() {
             continue;

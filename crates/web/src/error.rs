@@ -168,7 +168,26 @@ macro_rules! internal_from {
     };
 }
 
-internal_from!(store::DbErr, askama::Error, tokio::task::JoinError, documents::mail::MailError);
+/// A constraint of the database refused a duplicate: the last line of defence of a unique fact
+/// (SPEC Q2) when two requests raced past their checks. The other request won; this one is a
+/// conflict, not a failure of ours.
+impl From<store::DbErr> for AppError {
+    fn from(err: store::DbErr) -> Self {
+        if store::db::is_unique_violation(&err) {
+            tracing::info!(error = %err, "duplicate refused by a unique constraint");
+            return Self::Conflict {
+                code: "already_done",
+                message:
+                    "Cette opération vient d’être faite par ailleurs : rechargez la page pour voir l’état actuel. \
+                          Rien n’a été enregistré."
+                        .into(),
+            };
+        }
+        Self::Internal(Box::new(err))
+    }
+}
+
+internal_from!(askama::Error, tokio::task::JoinError, documents::mail::MailError);
 
 impl From<store::user_token::IssueError> for AppError {
     fn from(err: store::user_token::IssueError) -> Self {

@@ -598,7 +598,12 @@ async fn staff_never_act_as_the_company_on_any_company_write_route() {
     let mut writes: Vec<Route> = routes().into_iter().filter(is_company_write).collect();
     // Both are posted to the same address as their form; staff are attached to no company.
     writes.push(route(Method::POST, "/entreprises/rattachement", &[("siren", "732829320")], Kind::Own));
-    writes.push(route(Method::POST, "/entreprises/activer", &[("siren", "732829320"), ("code", "ABCD-EFGH")], Kind::Own));
+    writes.push(route(
+        Method::POST,
+        "/entreprises/activer",
+        &[("siren", "732829320"), ("code", "ABCD-EFGH")],
+        Kind::Own,
+    ));
     assert!(writes.len() >= 25, "only {} company write routes found", writes.len());
     let before = snapshot(&app, &victims).await;
     for (email, role) in [

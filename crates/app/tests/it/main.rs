@@ -7,6 +7,7 @@ mod accounts;
 mod api;
 mod browser;
 mod companies;
+mod concurrency;
 mod dossiers;
 mod help;
 mod imports;

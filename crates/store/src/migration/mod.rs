@@ -16,6 +16,7 @@ mod m20261130_000008_subrogation;
 mod m20261130_000009_help;
 mod m20261130_000010_announcements;
 mod m20261130_000011_contacts;
+mod m20261203_000014_one_winner;
 mod schema;
 
 /// The ordered list of migrations.
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000009_help::Migration),
             Box::new(m20261130_000010_announcements::Migration),
             Box::new(m20261130_000011_contacts::Migration),
+            Box::new(m20261203_000014_one_winner::Migration),
         ]
     }
 }

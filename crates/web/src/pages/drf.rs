@@ -311,6 +311,17 @@ pub async fn to_dossier(
     let now = state.now();
     let who = actor(&scoped.user);
     let txn = store::db::write(&state.db).await?;
+    // Read again under the DRF's lock: of two clicks at once the second waits, then finds the
+    // DRF used and makes no second dossier (SPEC Q2).
+    store::db::lock(&txn, store::db::Locked::Drf, drf.id).await?;
+    let fresh = store::drf::get(&txn, &scoped.scope, drf.id).await?.ok_or(AppError::NotFound)?;
+    if check_drf_usable(store::drf::status(&fresh), fresh.valid_until, today).is_err() {
+        txn.rollback().await?;
+        return Err(AppError::Conflict {
+            code: "drf_not_usable",
+            message: "Cette réservation de fonds vient d’être utilisée ou a expiré.".into(),
+        });
+    }
     let dossier =
         store::dossier::create(&txn, &input, &trainees, Some(drf.id), None, scoped.user.account.id, now).await?;
     if !store::drf::mark_used(&txn, drf.id, dossier.id, today, now).await? {

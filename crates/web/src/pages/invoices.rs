@@ -238,7 +238,9 @@ pub(crate) async fn file_invoice(
     };
     let now = state.now();
     let txn = store::db::write(&state.db).await?;
-    // One invoice at a time, checked where it is written.
+    // One invoice at a time, checked under the proforma's lock where it is written: of two
+    // uploads at once the second waits, then sees the first (SPEC Q2).
+    store::db::lock(&txn, store::db::Locked::Proforma, id).await?;
     if store::invoice::for_proforma(&txn, id).await?.iter().any(|i| i.status != status::REJECTED) {
         txn.rollback().await?;
         return Err(AppError::Conflict {

@@ -191,7 +191,9 @@ pub async fn issue(
     let company = store::company::get(&state.db, &scoped.scope, company_id).await?.ok_or(AppError::NotFound)?;
     let now = state.now();
     let txn = store::db::write(&state.db).await?;
-    // Read inside the writing transaction: two people issuing at once cannot invoice a DR twice.
+    // Read under the company's lock: of two people issuing at once the second waits, then sees
+    // the first's proforma, so no DR is invoiced twice (SPEC Q2).
+    store::company::lock(&txn, company_id).await?;
     let items = store::proforma::items(&txn, &scoped.scope, company_id).await?;
     let candidates: Vec<Candidate> = items
         .iter()
@@ -216,7 +218,13 @@ pub async fn issue(
             let mut errors = FormErrors::new();
             errors.add(e.field(), e.to_string());
             let page = list_page(&state, chrome, &scoped, company_id, form, errors).await?;
-            return render::page_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
+            // Already invoiced: someone else's proforma won; the request itself was sound.
+            let status = if e == domain::proforma::SelectionError::AlreadyInvoiced {
+                StatusCode::CONFLICT
+            } else {
+                StatusCode::UNPROCESSABLE_ENTITY
+            };
+            return render::page_with_status(status, &page);
         }
     };
     let chosen: Vec<&Item> = items.iter().filter(|i| form.chosen.contains(&i.reimbursement.id)).collect();

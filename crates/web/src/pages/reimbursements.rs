@@ -56,10 +56,15 @@ async fn dossier_of(state: &AppState, scoped: &Scoped, company_id: i64, id: i64)
         .ok_or(AppError::NotFound)
 }
 
-/// The facts the claim checks need.
-async fn facts(conn: &impl ConnectionTrait, state: &AppState, dossier: &Dossier) -> Result<DossierFacts, AppError> {
+/// The facts the claim checks need, counting every DR of the dossier but `except`.
+async fn facts(
+    conn: &impl ConnectionTrait,
+    state: &AppState,
+    dossier: &Dossier,
+    except: Option<i64>,
+) -> Result<DossierFacts, AppError> {
     let scheme = state.rules.scheme(&dossier.scheme);
-    let (already_claimed, overrun_claimed) = store::reimbursement::held(conn, dossier.id).await?;
+    let (already_claimed, overrun_claimed) = store::reimbursement::held_by_others(conn, dossier.id, except).await?;
     Ok(DossierFacts {
         status: store::dossier::status(dossier),
         contract: scheme.is_some_and(|s| matches!(s.filing, Filing::Contract | Filing::DrfThenContract)),
@@ -123,7 +128,7 @@ async fn form_page(
     form: &MultipartForm,
     errors: FormErrors,
 ) -> Result<FormPage, AppError> {
-    let facts = facts(&state.db, state, &dossier).await?;
+    let facts = facts(&state.db, state, &dossier, None).await?;
     let left =
         if facts.committed > facts.already_claimed { facts.committed - facts.already_claimed } else { Money::ZERO };
     let amounts = Nature::ALL
@@ -242,7 +247,7 @@ pub(crate) async fn file_claim(
 ) -> Result<Result<Reimbursement, FormErrors>, AppError> {
     let today = state.today();
     let mut errors = FormErrors::new();
-    let facts = facts(&state.db, state, dossier).await?;
+    let facts = facts(&state.db, state, dossier, None).await?;
     let mut lines = Vec::new();
     for nature in Nature::ALL.into_iter().filter(|n| n.applies_to(facts.contract)) {
         let text = form.text(nature.code()).trim();
@@ -283,8 +288,11 @@ pub(crate) async fn file_claim(
     }
     let now = state.now();
     let txn = store::db::write(&state.db).await?;
-    // Checked again inside the transaction: two DR filed at once cannot both take what remains.
-    let facts = self::facts(&txn, state, dossier).await?;
+    // Checked again under the dossier's lock: two DR filed at once cannot both take what remains
+    // (the second waits here, then reads the first).
+    store::db::lock(&txn, store::db::Locked::Dossier, dossier.id).await?;
+    let dossier = &store::dossier::get(&txn, &scoped.scope, dossier.id).await?.ok_or(AppError::NotFound)?;
+    let facts = self::facts(&txn, state, dossier, None).await?;
     if let Err(e) = domain::reimbursement::check_claim(&facts, &lines, files.len(), today) {
         txn.rollback().await?;
         return Err(AppError::Conflict { code: "dossier_changed", message: e.to_string() });
@@ -691,6 +699,21 @@ pub async fn decide(
     let version = form.version.parse::<i64>().unwrap_or(-1);
     let now = state.now();
     let txn = store::db::write(&state.db).await?;
+    // What remains is read again under the dossier's lock: two validations at once, or a DR
+    // filed meanwhile, cannot take more than the commitment (SPEC Q2).
+    if let Decision::Accept { amount, .. } = &decision {
+        store::db::lock(&txn, store::db::Locked::Dossier, dr.dossier_id).await?;
+        let dossier = store::dossier::get(&txn, &scoped.scope, dr.dossier_id).await?.ok_or(AppError::NotFound)?;
+        let others = facts(&txn, &state, &dossier, Some(dr.id)).await?;
+        let claimed = store::reimbursement::lines(&txn, dr.id).await?;
+        if let Err(e) = domain::reimbursement::check_validation(&others, &claimed, *amount) {
+            txn.rollback().await?;
+            let mut errors = FormErrors::new();
+            errors.add(e.field(), e.to_string());
+            let page = show_page(&state, chrome, &scoped, dr, true, form, errors, None).await?;
+            return render::page_with_status(StatusCode::CONFLICT, &page);
+        }
+    }
     if !store::reimbursement::transition(&txn, id, version, from, to, change, now).await? {
         txn.rollback().await?;
         let conflict = "Un autre gestionnaire a traité cette demande entre-temps : voici son état actuel. Rien n’a été enregistré.".to_owned();
