@@ -407,9 +407,155 @@ pub fn check_drf_usable(
     }
 }
 
+/// What a validated DRF reserved: the terms its dossier keeps (SPEC C4 and the reservation's
+/// purpose). The payer and public follow from the scheme.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reserved {
+    /// The scheme code (`CIPI`, `CDPI`).
+    pub scheme: String,
+    /// The trainee named on the reservation.
+    pub trainee: String,
+    /// First day of training reserved.
+    pub training_start: NaiveDate,
+    /// Last day of training reserved.
+    pub training_end: NaiveDate,
+    /// The amount reserved.
+    pub amount: Money,
+    /// Last day the reservation may be used (C4).
+    pub valid_until: Option<NaiveDate>,
+}
+
+/// What the company proposes for a dossier made from a DRF.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Proposed<'a> {
+    /// The scheme chosen.
+    pub scheme: &'a str,
+    /// The trainees, one name per entry (« prénom nom »).
+    pub trainees: &'a [String],
+    /// First day of training.
+    pub training_start: Option<NaiveDate>,
+    /// Last day of training.
+    pub training_end: Option<NaiveDate>,
+    /// The amount asked.
+    pub requested: Option<Money>,
+}
+
+/// Why a dossier made from a DRF departs from what was reserved; each names its field.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReservedTermError {
+    /// Another scheme than the one reserved.
+    #[error(
+        "Ce dossier vient d’une réservation de fonds {0} : il garde ce dispositif (et son financeur). Pour un autre dispositif, déposez une nouvelle demande."
+    )]
+    Scheme(String),
+    /// Another trainee than the one reserved.
+    #[error("La réservation de fonds a été accordée pour {0} : le dossier porte sur ce stagiaire, et lui seul.")]
+    Trainee(String),
+    /// Dates outside those reserved.
+    #[error("La formation doit rester dans les dates réservées, du {} au {} : pour d’autres dates, déposez une nouvelle réservation de fonds.", .0.format("%d/%m/%Y"), .1.format("%d/%m/%Y"))]
+    Dates(NaiveDate, NaiveDate),
+    /// More than the amount reserved.
+    #[error(
+        "Le montant demandé ({asked}) dépasse le montant réservé ({reserved}) : demandez au plus ce qui a été réservé, ou déposez une nouvelle réservation de fonds."
+    )]
+    Amount {
+        /// Asked.
+        asked: Money,
+        /// Reserved.
+        reserved: Money,
+    },
+}
+
+impl ReservedTermError {
+    /// The form field at fault.
+    #[must_use]
+    pub fn field(&self) -> &'static str {
+        match self {
+            ReservedTermError::Scheme(_) => "scheme",
+            ReservedTermError::Trainee(_) => "trainees",
+            ReservedTermError::Dates(..) => "training_start",
+            ReservedTermError::Amount { .. } => "requested",
+        }
+    }
+}
+
+/// Compares two names whatever their case and spacing.
+fn same_name(a: &str, b: &str) -> bool {
+    let fold = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
+    fold(a) == fold(b)
+}
+
+/// Checks that a dossier made from a DRF keeps what was reserved: same scheme, the one trainee
+/// reserved, dates inside those reserved, no more than the amount reserved. Anything else is a
+/// new filing, judged as such.
+#[must_use]
+pub fn check_reserved_terms(reserved: &Reserved, proposed: &Proposed<'_>) -> Vec<ReservedTermError> {
+    let mut errors = Vec::new();
+    if proposed.scheme != reserved.scheme {
+        errors.push(ReservedTermError::Scheme(reserved.scheme.clone()));
+    }
+    if !matches!(proposed.trainees, [only] if same_name(only, &reserved.trainee)) {
+        errors.push(ReservedTermError::Trainee(reserved.trainee.clone()));
+    }
+    let inside = |d: Option<NaiveDate>| d.is_none_or(|d| d >= reserved.training_start && d <= reserved.training_end);
+    if !inside(proposed.training_start) || !inside(proposed.training_end) {
+        errors.push(ReservedTermError::Dates(reserved.training_start, reserved.training_end));
+    }
+    if let Some(asked) = proposed.requested
+        && asked > reserved.amount
+    {
+        errors.push(ReservedTermError::Amount { asked, reserved: reserved.amount });
+    }
+    errors
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn reserved() -> Reserved {
+        Reserved {
+            scheme: "CIPI".into(),
+            trainee: "Yasmine Benali".into(),
+            training_start: NaiveDate::from_ymd_opt(2026, 3, 2).unwrap(),
+            training_end: NaiveDate::from_ymd_opt(2026, 5, 29).unwrap(),
+            amount: Money::from_cents(617_400),
+            valid_until: NaiveDate::from_ymd_opt(2026, 2, 28),
+        }
+    }
+
+    #[test]
+    fn a_dossier_from_a_drf_keeps_what_was_reserved() {
+        let trainees = vec!["yasmine  BENALI".to_owned()];
+        let d = |m, day| NaiveDate::from_ymd_opt(2026, m, day);
+        let keep = Proposed {
+            scheme: "CIPI",
+            trainees: &trainees,
+            training_start: d(3, 2),
+            training_end: d(5, 29),
+            requested: Some(Money::from_cents(617_400)),
+        };
+        assert!(check_reserved_terms(&reserved(), &keep).is_empty());
+        let narrower =
+            Proposed { training_start: d(3, 9), requested: Some(Money::from_cents(500_000)), ..keep.clone() };
+        assert!(check_reserved_terms(&reserved(), &narrower).is_empty(), "less is fine");
+        let other = vec!["Léa Moreau".to_owned()];
+        let changed = Proposed {
+            scheme: "PDC50",
+            trainees: &other,
+            training_end: d(6, 1),
+            requested: Some(Money::from_cents(617_401)),
+            ..keep.clone()
+        };
+        let fields: Vec<&str> =
+            check_reserved_terms(&reserved(), &changed).iter().map(ReservedTermError::field).collect();
+        assert_eq!(fields, ["scheme", "trainees", "training_start", "requested"]);
+        let two = vec!["Yasmine Benali".to_owned(), "Léa Moreau".to_owned()];
+        assert_eq!(
+            check_reserved_terms(&reserved(), &Proposed { trainees: &two, ..keep }),
+            [ReservedTermError::Trainee("Yasmine Benali".into())]
+        );
+    }
 
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, day).unwrap()

@@ -655,3 +655,129 @@ async fn dossiers_follow_habilitations_per_establishment_and_domain() {
         StatusCode::NOT_FOUND
     );
 }
+
+/// Files a CIPI DRF for `trainee`, has the case manager validate it and turns it into a draft
+/// dossier; returns the draft's id.
+async fn dossier_from_validated_drf(
+    app: &TestApp,
+    nord: &TestCompany,
+    company: &mut TestClient,
+    case_manager: &mut TestClient,
+    trainee: &str,
+) -> i64 {
+    let head = nord.head_office.to_string();
+    let mut form = drf_form(&head, "2026-03-02", "2026-05-29", "210");
+    form.retain(|(k, _)| *k != "trainee_name");
+    form.push(("trainee_name", trainee));
+    let filed = company.post(&format!("/entreprises/{}/drf/nouvelle", nord.id), &form).await;
+    assert_eq!(filed.status, StatusCode::SEE_OTHER, "{}", filed.body);
+    let drf_path = filed.location().split('?').next().unwrap().to_owned();
+    let staff = domain::scope::Scope::Staff { user_id: 0, role: Role::CaseManager };
+    let drf = store::drf::list_for_company(&app.ctx.db, &staff, nord.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|d| d.trainee_name == trainee)
+        .unwrap();
+    let decided = case_manager
+        .post(
+            &format!("/gestion/drf/{}/decision", drf.id),
+            &[("decision", "validate"), ("version", &drf.version.to_string())],
+        )
+        .await;
+    assert_eq!(decided.status, StatusCode::SEE_OTHER, "{}", decided.body);
+    let made = company.post(&format!("{drf_path}/dossier"), &[]).await;
+    assert_eq!(made.status, StatusCode::SEE_OTHER, "{}", made.body);
+    made.location().split('/').nth(4).unwrap().parse().unwrap()
+}
+
+/// The draft's form as the browser would send it unchanged: every input, the selected option of
+/// each list and the text areas.
+fn unchanged_form(edit: &crate::support::TestResponse) -> Vec<(String, String)> {
+    let html = edit.html();
+    let mut form = Vec::new();
+    let inputs = scraper::Selector::parse("input[name]").unwrap();
+    for input in html.select(&inputs) {
+        let kind = input.value().attr("type").unwrap_or("text");
+        if matches!(kind, "checkbox" | "radio" | "submit" | "file") && input.value().attr("checked").is_none() {
+            continue;
+        }
+        form.push((
+            input.value().attr("name").unwrap().to_owned(),
+            input.value().attr("value").unwrap_or("").to_owned(),
+        ));
+    }
+    let selects = scraper::Selector::parse("select[name]").unwrap();
+    let options = scraper::Selector::parse("option").unwrap();
+    for select in html.select(&selects) {
+        let all: Vec<_> = select.select(&options).collect();
+        // A browser sends the selected option, or the first one.
+        let chosen = all.iter().find(|o| o.value().attr("selected").is_some()).or(all.first());
+        let value = chosen.and_then(|o| o.value().attr("value")).unwrap_or("");
+        form.push((select.value().attr("name").unwrap().to_owned(), value.to_owned()));
+    }
+    let areas = scraper::Selector::parse("textarea[name]").unwrap();
+    for area in html.select(&areas) {
+        form.push((area.value().attr("name").unwrap().to_owned(), area.text().collect::<String>().trim().to_owned()));
+    }
+    form
+}
+
+fn with(form: &[(String, String)], changes: &[(&str, &str)]) -> Vec<(String, String)> {
+    let mut form: Vec<(String, String)> =
+        form.iter().filter(|(k, _)| !changes.iter().any(|(c, _)| c == k)).cloned().collect();
+    form.extend(changes.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+    form
+}
+
+/// Issue 11, point 4 (SPEC C4): a dossier made from a validated CIPI DRF offers CIPI alone and,
+/// filed unchanged, is a CIPI dossier paid by FPETT; it cannot change the scheme, the trainee, go
+/// outside the dates or above the amount reserved, and is no longer filed once the DRF has
+/// expired.
+#[tokio::test]
+async fn a_dossier_made_from_a_drf_keeps_what_was_reserved_while_the_drf_is_valid() {
+    let app = TestApp::spawn().await;
+    let nord = app.company_nord().await;
+    set_day(&app, 2026, 2, 2);
+    let mut company = company_user(&app, &nord).await;
+    let mut case_manager = app.signed_in("gestionnaire@opco.fr", Role::CaseManager).await;
+    let dossier = dossier_from_validated_drf(&app, &nord, &mut company, &mut case_manager, "Yasmine Benali").await;
+    let edit_path = format!("/entreprises/{}/dossiers/{dossier}/modifier", nord.id);
+    let edit = company.get(&edit_path).await;
+    assert_eq!(edit.texts("select[name=scheme] option"), ["Contrat d’insertion professionnelle intérimaire (CIPI)"]);
+    let form = with(&unchanged_form(&edit), &[("action", "submit")]);
+
+    for (changes, field, says) in [
+        (vec![("scheme", "PDC50")], "scheme", "il garde ce dispositif"),
+        (vec![("trainees", "Léa Moreau")], "trainees", "a été accordée pour Yasmine Benali"),
+        (vec![("trainees", "Yasmine Benali\nLéa Moreau")], "trainees", "en compte 1 au plus"),
+        (vec![("training_end", "2026-06-05")], "training_start", "du 02/03/2026 au 29/05/2026"),
+        (vec![("requested", "6 174,01")], "requested", "dépasse le montant réservé"),
+    ] {
+        let refused = company.post_owned(&edit_path, &with(&form, &changes)).await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{changes:?}: {}", refused.body);
+        assert!(refused.body.contains(says), "{changes:?}: {}", refused.body);
+        assert!(refused.body.contains(&format!("id=\"{field}-error\"")), "{changes:?} names {field}: {}", refused.body);
+    }
+    // Less than reserved is fine; unchanged, it is filed as CIPI, paid by FPETT.
+    let filed = company.post_owned(&edit_path, &with(&form, &[("requested", "6 000,00")])).await;
+    assert_eq!(filed.status, StatusCode::SEE_OTHER, "{}", filed.body);
+    let staff = domain::scope::Scope::Staff { user_id: 0, role: Role::CaseManager };
+    let stored = store::dossier::get(&app.ctx.db, &staff, dossier).await.unwrap().unwrap();
+    assert_eq!((stored.scheme.as_str(), stored.payer.as_str(), stored.public.as_str()), ("CIPI", "FPETT", "temporary"));
+    assert_eq!(stored.requested_cents, 600_000);
+
+    // Another DRF validated on 2 February is valid until 4 March: its draft saved later cannot
+    // be filed.
+    let late = dossier_from_validated_drf(&app, &nord, &mut company, &mut case_manager, "Léa Moreau").await;
+    let late_path = format!("/entreprises/{}/dossiers/{late}/modifier", nord.id);
+    let form = unchanged_form(&company.get(&late_path).await);
+    set_day(&app, 2026, 3, 5);
+    let mut company = app.client();
+    assert_eq!(company.login("rh@interim-nord.fr", PASSWORD).await.status, StatusCode::SEE_OTHER);
+    let refused = company.post_owned(&late_path, &with(&form, &[("action", "submit")])).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.body);
+    assert!(refused.body.contains("a expiré le 04/03/2026"), "{}", refused.body);
+    let stored = store::dossier::get(&app.ctx.db, &staff, late).await.unwrap().unwrap();
+    assert_eq!(store::dossier::status(&stored), domain::dossier::DossierStatus::Draft);
+}

@@ -282,6 +282,12 @@ impl TestClient {
         self.send(Method::POST, path, Some(("application/x-www-form-urlencoded", body)), &[]).await
     }
 
+    /// Posts a form whose fields were read from a page.
+    pub async fn post_owned(&mut self, path: &str, form: &[(String, String)]) -> TestResponse {
+        let body: String = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(form).finish();
+        self.send(Method::POST, path, Some(("application/x-www-form-urlencoded", body)), &[]).await
+    }
+
     pub async fn send(
         &mut self,
         method: Method,

@@ -6,8 +6,12 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use chrono::NaiveDate;
 use domain::Money;
-use domain::dossier::{DossierStatus, DrfStatus, check_amounts, check_trainees, check_training};
+use domain::dossier::{
+    DossierStatus, DrfStatus, DrfUseError, Proposed, Reserved, ReservedTermError, check_amounts, check_reserved_terms,
+    check_trainees, check_training,
+};
 use domain::habilitation::Domain;
 use domain::rules::{Filing, FilingRequest, Opening, Public, Scheme};
 use serde::Deserialize;
@@ -252,7 +256,11 @@ async fn form_page(
         title,
         version,
         establishments,
-        schemes: direct_schemes(state).iter().map(|s| (s.code.clone(), s.label.clone())).collect(),
+        // A dossier made from a DRF keeps its scheme: the list offers that one alone.
+        schemes: match scheme.filter(|s| s.needs_drf()) {
+            Some(reserved) => vec![(reserved.code.clone(), reserved.label.clone())],
+            None => direct_schemes(state).iter().map(|s| (s.code.clone(), s.label.clone())).collect(),
+        },
         sub_schemes: scheme
             .map(|s| s.sub_schemes.iter().map(|x| (x.code.clone(), x.label.clone())).collect())
             .unwrap_or_default(),
@@ -316,6 +324,13 @@ async fn check_form(
         );
         return Ok(Err(errors));
     }
+    if let Some(drf) = drf
+        && drf.scheme != scheme.code
+    {
+        let err = ReservedTermError::Scheme(drf.scheme.clone());
+        errors.add(err.field(), err.to_string());
+        return Ok(Err(errors));
+    }
     if scheme.needs_drf() && drf.is_none() {
         errors.add("scheme", "Pour ce dispositif, déposez d’abord une réservation de fonds (DRF) ; une fois validée, elle devient un dossier en un clic.");
         return Ok(Err(errors));
@@ -368,6 +383,9 @@ async fn check_form(
         && let Err(err) = check_amounts(cost, requested)
     {
         errors.add(err.field(), err.to_string());
+    }
+    if let Some(drf) = drf {
+        check_against_reservation(&mut errors, drf, form, &trainees, (start, end, requested), today, submitting);
     }
     if submitting && let Some(start) = start {
         let company = store::company::get(&state.db, &scoped.scope, company_id).await?.ok_or(AppError::NotFound)?;
@@ -431,6 +449,42 @@ async fn check_form(
         trainees,
         scheme_requires_drf: scheme.needs_drf(),
     }))
+}
+
+/// A dossier made from a DRF keeps what was reserved (scheme, no sub-scheme, the one trainee,
+/// dates inside, amount not above) and is filed only while the DRF is valid (C4).
+fn check_against_reservation(
+    errors: &mut FormErrors,
+    drf: &Drf,
+    form: &DossierForm,
+    trainees: &[TraineeInput],
+    (training_start, training_end, requested): (Option<NaiveDate>, Option<NaiveDate>, Option<Money>),
+    today: NaiveDate,
+    submitting: bool,
+) {
+    let reserved = Reserved {
+        scheme: drf.scheme.clone(),
+        trainee: drf.trainee_name.clone(),
+        training_start: drf.training_start,
+        training_end: drf.training_end,
+        amount: Money::from_cents(drf.amount_cents),
+        valid_until: drf.valid_until,
+    };
+    let names: Vec<String> =
+        trainees.iter().map(|t| format!("{} {}", t.given_name, t.family_name).trim().to_owned()).collect();
+    let proposed = Proposed { scheme: &form.scheme, trainees: &names, training_start, training_end, requested };
+    for err in check_reserved_terms(&reserved, &proposed) {
+        errors.add(err.field(), err.to_string());
+    }
+    if !form.sub_scheme.trim().is_empty() {
+        errors.add("sub_scheme", "La réservation de fonds n’a pas retenu de sous-dispositif : laissez ce champ vide.");
+    }
+    if submitting
+        && let Some(until) = reserved.valid_until
+        && today > until
+    {
+        errors.add("scheme", DrfUseError::Expired(until).to_string());
+    }
 }
 
 /// The provider's account when the dossier asks the operator to pay it directly: only for the
@@ -510,7 +564,7 @@ async fn submit_in(
     conn: &impl store::ConnectionTrait,
     dossier: &Dossier,
     who: &store::dossier::TimelineActor,
-    today: chrono::NaiveDate,
+    today: NaiveDate,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<bool, AppError> {
     let change = StateChange { submitted_on: Some(today), ..StateChange::default() };
