@@ -100,6 +100,9 @@ pub struct Config {
     pub debtor_bic: Option<String>,
     /// Its holder's name; default: `operator_name`.
     pub debtor_name: Option<String>,
+    /// Hours before a new bank account of a company takes effect (SPEC Q3): its administrators
+    /// and its advisor are told at once and any administrator may cancel it meanwhile.
+    pub bank_change_delay_hours: u32,
 }
 
 impl Default for Config {
@@ -139,6 +142,7 @@ impl Default for Config {
             debtor_iban: DEMO_DEBTOR_IBAN.to_owned(),
             debtor_bic: None,
             debtor_name: None,
+            bank_change_delay_hours: domain::bank::DEFAULT_DELAY_HOURS,
         }
     }
 }
@@ -239,6 +243,12 @@ impl Config {
         }
         if self.mail_from.parse::<lettre::message::Mailbox>().is_err() {
             bail!("ESPACE_MAIL_FROM « {} » n’est pas une adresse d’expéditeur valide", self.mail_from);
+        }
+        if !(1..=720).contains(&self.bank_change_delay_hours) {
+            bail!(
+                "ESPACE_BANK_CHANGE_DELAY_HOURS doit être compris entre 1 et 720 heures (reçu : {})",
+                self.bank_change_delay_hours
+            );
         }
         self.payment_schedule()?;
         let debtor = self.debtor();
@@ -367,6 +377,7 @@ impl Config {
         };
         web.demo = demo;
         web.activation.validity = chrono::Duration::days(i64::from(self.activation_code_days));
+        web.bank_change_delay = chrono::Duration::hours(i64::from(self.bank_change_delay_hours));
         if let Ok(schedule) = self.payment_schedule() {
             web.payment_schedule = schedule;
         }

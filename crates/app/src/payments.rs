@@ -15,7 +15,7 @@ use anyhow::Context as _;
 use chrono::{DateTime, Datelike, NaiveDate, Utc, Weekday};
 use domain::Money;
 use domain::payment::Slot;
-use domain::payout::{self, Account, Beneficiary, Payable};
+use domain::payout::{self, Account, Beneficiary, Payable, Pending};
 use store::notification::NewNotification;
 use store::payment::{Begin, NewItem, NewPayment, NewRun, Run};
 
@@ -197,15 +197,27 @@ pub async fn perform(ctx: &Context, request: NewRun, hooks: &Hooks<'_>) -> anyho
     };
     hooks.at("started")?;
 
+    // Bank account changes whose date has come are recorded (and audited) first; which account
+    // is paid follows the dates anyway, so a run right at a change's date pays the new account
+    // even if the worker has not noted it yet (SPEC Q3).
+    let at = ctx.clock.now();
+    let txn = store::db::write(db).await?;
+    store::company::apply_due_bank_changes(&txn, at).await?;
+    txn.commit().await?;
     let invoices = store::payment::payables(db, run.id, run.cutoff).await?;
     let mut companies: Vec<i64> = invoices.iter().map(|i| i.company_id).collect();
     companies.sort_unstable();
     companies.dedup();
-    let accounts: BTreeMap<i64, Account> = store::company::bank_accounts(db, &companies)
-        .await?
-        .into_iter()
-        .map(|(company, a)| (company, Account { iban: a.iban, holder: a.holder_name }))
-        .collect();
+    let mut accounts: BTreeMap<i64, Account> = BTreeMap::new();
+    let mut pending: BTreeMap<i64, Pending> = BTreeMap::new();
+    for (company, standing) in store::company::bank_standings(db, &companies, at).await? {
+        if let Some(current) = standing.current {
+            accounts.insert(company, Account { iban: current.account.iban, holder: current.account.holder_name });
+        }
+        if let Some(change) = standing.pending {
+            pending.insert(company, Pending { iban: change.account.iban, effective_at: change.effective_at });
+        }
+    }
     let proformas: Vec<i64> = invoices.iter().map(|i| i.proforma_id).collect();
     let references = store::payment::references(db, &proformas).await?;
     let payables: Vec<Payable> = invoices
@@ -218,7 +230,7 @@ pub async fn perform(ctx: &Context, request: NewRun, hooks: &Hooks<'_>) -> anyho
             beneficiary: references.get(&i.proforma_id).map_or(Beneficiary::Company, |r| r.beneficiary.clone()),
         })
         .collect();
-    let plan = payout::plan(&payables, &accounts);
+    let plan = payout::plan(&payables, &accounts, &pending);
     let by_id: HashMap<i64, &store::invoice::Invoice> = invoices.iter().map(|i| (i.id, i)).collect();
 
     if !plan.holds.is_empty() {

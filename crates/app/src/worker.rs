@@ -141,8 +141,22 @@ impl Worker {
                 tracing::info!(summary = %report.summary(), "payment run");
                 Ok(())
             }
+            store::company::BANK_CHANGE_JOB => self.apply_bank_changes().await,
             other => anyhow::bail!("type de travail inconnu : {other}"),
         }
+    }
+
+    /// Records the bank account changes in force by now (SPEC Q3): the replaced accounts are
+    /// retired and each change is written in the audit journal, once, whichever worker or run
+    /// gets there first.
+    async fn apply_bank_changes(&self) -> anyhow::Result<()> {
+        let txn = store::db::write(&self.ctx.db).await?;
+        let applied = store::company::apply_due_bank_changes(&txn, self.ctx.clock.now()).await?;
+        txn.commit().await?;
+        for (company, account) in applied {
+            tracing::info!(company.id = company, bank_account.id = account.id, "bank account change in force");
+        }
+        Ok(())
     }
 
     async fn send_mail(&self, job: &Job) -> anyhow::Result<()> {

@@ -6,6 +6,7 @@
 
 pub mod activation;
 pub mod announcement;
+pub mod bank;
 pub mod clock;
 pub mod dossier;
 pub mod email;

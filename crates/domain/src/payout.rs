@@ -11,8 +11,14 @@
 //! company chose it), the training provider is paid directly, to the account given on the
 //! dossiers; an invoice mixing dossiers paid to the company and to a provider, or to several
 //! providers' accounts, is held: nobody can tell whom to pay.
+//!
+//! While a change of the company's account waits for its date (SPEC Q3, [`crate::bank`]), the
+//! run keeps paying the account in force; an invoice that would go to the new account (it names
+//! it, or no account is in force yet) is held until the date, never paid early.
 
 use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
 
 use crate::{Iban, Money};
 
@@ -86,6 +92,15 @@ pub struct Account {
     pub holder: String,
 }
 
+/// A change of a company's account waiting for its date (SPEC Q3).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pending {
+    /// The new account.
+    pub iban: Iban,
+    /// When it takes effect.
+    pub effective_at: DateTime<Utc>,
+}
+
 /// Who receives a transfer.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Payee {
@@ -133,6 +148,20 @@ pub enum Hold {
         "La facture regroupe des dossiers payés à l’entreprise et d’autres payés directement à l’organisme de formation (subrogation), ou à plusieurs comptes d’organismes : déposez une facture par bénéficiaire."
     )]
     MixedBeneficiaries,
+    /// The invoice would go to a new account that is not in force yet.
+    #[error(
+        "Changement de coordonnées bancaires en attente jusqu’au {} : la facture sera payée sur le nouveau compte au premier paiement qui suit cette date (un administrateur de l’entreprise peut encore annuler ce changement).",
+        paris_date_time(*.until)
+    )]
+    PendingChange {
+        /// When the new account takes effect.
+        until: DateTime<Utc>,
+    },
+}
+
+/// `08/01/2026 à 09:00`, Paris time.
+fn paris_date_time(at: DateTime<Utc>) -> String {
+    at.with_timezone(&chrono_tz::Europe::Paris).format("%d/%m/%Y à %H:%M").to_string()
 }
 
 /// One transfer of a run: a payee and the invoices it pays.
@@ -191,15 +220,45 @@ pub fn payee_for(payable: &Payable, account: Option<&Account>) -> Result<Payee, 
     })
 }
 
+/// Where one invoice's money goes while its company's account may be changing (SPEC Q3): to the
+/// account in force, as [`payee_for`] decides, except that an invoice paid to the company that
+/// would go to the pending account (it names it, or no account is in force) is held until the
+/// change takes effect.
+///
+/// # Errors
+/// The [`Hold`] that keeps it back.
+pub fn payee_during_change(
+    payable: &Payable,
+    account: Option<&Account>,
+    pending: Option<&Pending>,
+) -> Result<Payee, Hold> {
+    if let Some(pending) = pending
+        && payable.amount.cents() > 0
+        && payable.beneficiary == Beneficiary::Company
+    {
+        let names_pending = payable
+            .invoice_iban
+            .as_deref()
+            .is_some_and(|written| Iban::parse(written).is_ok_and(|iban| iban == pending.iban));
+        let pending_is_current = account.is_some_and(|a| a.iban == pending.iban);
+        if account.is_none() || (names_pending && !pending_is_current) {
+            return Err(Hold::PendingChange { until: pending.effective_at });
+        }
+    }
+    payee_for(payable, account)
+}
+
 /// Groups the payable invoices into one transfer per payee and holds back the others. Every
 /// invoice given ends up in exactly one transfer or one hold, and each transfer's amount is the
-/// exact sum of its invoices.
+/// exact sum of its invoices. `accounts` are the accounts in force, `pending` the changes that
+/// wait for their date, by company.
 #[must_use]
-pub fn plan(payables: &[Payable], accounts: &BTreeMap<i64, Account>) -> Plan {
+pub fn plan(payables: &[Payable], accounts: &BTreeMap<i64, Account>, pending: &BTreeMap<i64, Pending>) -> Plan {
     let mut by_payee: BTreeMap<Payee, Vec<&Payable>> = BTreeMap::new();
     let mut holds = Vec::new();
     for payable in payables {
-        match payee_for(payable, accounts.get(&payable.company_id)) {
+        let company = payable.company_id;
+        match payee_during_change(payable, accounts.get(&company), pending.get(&company)) {
             Ok(payee) => by_payee.entry(payee).or_default().push(payable),
             Err(hold) => holds.push((payable.invoice_id, hold)),
         }
@@ -278,8 +337,11 @@ mod tests {
     #[test]
     fn invoices_of_one_payee_make_one_transfer() {
         let accounts = BTreeMap::from([(7, account())]);
-        let plan =
-            plan(&[payable(3, 7, 150, None), payable(1, 7, 100, Some(IBAN)), payable(2, 8, 100, None)], &accounts);
+        let plan = plan(
+            &[payable(3, 7, 150, None), payable(1, 7, 100, Some(IBAN)), payable(2, 8, 100, None)],
+            &accounts,
+            &BTreeMap::new(),
+        );
         assert_eq!(plan.transfers.len(), 1);
         assert_eq!(plan.transfers[0].invoices, vec![1, 3]);
         assert_eq!(plan.transfers[0].amount, Money::from_cents(250));
@@ -314,6 +376,61 @@ mod tests {
     }
 
     #[test]
+    fn while_a_change_waits_the_account_in_force_is_paid_and_invoices_for_the_new_one_are_held() {
+        use chrono::TimeZone as _;
+        let until = Utc.with_ymd_and_hms(2026, 1, 8, 8, 0, 0).unwrap();
+        let pending = Pending { iban: Iban::parse(OTHER).unwrap(), effective_at: until };
+        let current = account();
+        // Without an IBAN, or with the current one: paid to the account in force.
+        for written in [None, Some(IBAN)] {
+            let payee = payee_during_change(&payable(1, 7, 100, written), Some(&current), Some(&pending)).unwrap();
+            assert_eq!(payee.iban.as_str(), IBAN);
+        }
+        // Naming the pending account: held until the date, with the date in Paris time.
+        let held = payee_during_change(&payable(1, 7, 100, Some(OTHER)), Some(&current), Some(&pending)).unwrap_err();
+        assert_eq!(held, Hold::PendingChange { until });
+        let text = held.to_string();
+        assert!(text.contains("coordonnées bancaires en attente jusqu’au 08/01/2026 à 09:00"), "{text}");
+        // No account in force yet: whatever the invoice says, it waits for the new account.
+        for written in [None, Some(OTHER), Some(IBAN)] {
+            assert_eq!(
+                payee_during_change(&payable(1, 7, 100, written), None, Some(&pending)),
+                Err(Hold::PendingChange { until })
+            );
+        }
+        // A change of holder only (same IBAN) does not hold what goes to that IBAN.
+        let same = Pending { iban: current.iban.clone(), effective_at: until };
+        assert!(payee_during_change(&payable(1, 7, 100, Some(IBAN)), Some(&current), Some(&same)).is_ok());
+        // Another IBAN altogether is still refused as before; subrogation is not the company's account.
+        assert!(matches!(
+            payee_during_change(
+                &payable(1, 7, 100, Some("FR7610107001011234567890129")),
+                Some(&current),
+                Some(&pending)
+            ),
+            Err(Hold::OtherAccount { .. })
+        ));
+        let mut by_provider = payable(2, 7, 100, None);
+        by_provider.beneficiary =
+            Beneficiary::Provider(Account { iban: Iban::parse(OTHER).unwrap(), holder: "OF".into() });
+        assert_eq!(payee_during_change(&by_provider, None, Some(&pending)).unwrap().kind, PayeeKind::Provider);
+        // Without a pending change, nothing differs from `payee_for`.
+        assert_eq!(
+            payee_during_change(&payable(1, 7, 100, Some(OTHER)), Some(&current), None),
+            payee_for(&payable(1, 7, 100, Some(OTHER)), Some(&current))
+        );
+        // In a plan: company 7 waits for its change, its invoice naming the new account is held.
+        let plan = plan(
+            &[payable(1, 7, 100, None), payable(2, 7, 50, Some(OTHER))],
+            &BTreeMap::from([(7, current)]),
+            &BTreeMap::from([(7, pending)]),
+        );
+        assert_eq!(plan.transfers.len(), 1);
+        assert_eq!(plan.transfers[0].invoices, vec![1]);
+        assert_eq!(plan.holds, vec![(2, Hold::PendingChange { until })]);
+    }
+
+    #[test]
     fn the_remittance_text_names_the_invoices_or_counts_them() {
         assert_eq!(remittance("EF-1", &["F1".to_owned(), "F2".to_owned()]), "Avis EF-1 fact. F1 F2");
         let many: Vec<String> = (0..40).map(|i| format!("FACT-2026-{i:05}")).collect();
@@ -336,7 +453,7 @@ mod tests {
                     Payable { invoice_id: i64::try_from(i).unwrap(), company_id: *company, amount: Money::from_cents(*cents), invoice_iban: written, beneficiary: Beneficiary::Company }
                 })
                 .collect();
-            let plan = plan(&payables, &accounts);
+            let plan = plan(&payables, &accounts, &BTreeMap::new());
             let mut seen: Vec<i64> = plan.transfers.iter().flat_map(|t| t.invoices.clone()).chain(plan.holds.iter().map(|(id, _)| *id)).collect();
             seen.sort_unstable();
             let mut all: Vec<i64> = payables.iter().map(|p| p.invoice_id).collect();

@@ -420,7 +420,7 @@ pub async fn all_establishments(conn: &impl ConnectionTrait, company_id: i64) ->
         .collect()
 }
 
-/// A company's bank account for payments.
+/// A company's bank account for payments, in force or waiting for its date (SPEC Q3).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BankAccount {
     /// Id.
@@ -429,63 +429,158 @@ pub struct BankAccount {
     pub iban: Iban,
     /// The account holder's exact name (checked by the bank before paying).
     pub holder_name: String,
-    /// Since when.
+    /// When it was asked for.
     pub created_at: DateTime<Utc>,
+    /// Who asked for it.
+    pub created_by: Option<i64>,
+    /// When it takes (or took) effect.
+    pub effective_at: DateTime<Utc>,
 }
 
-/// The company's current bank account.
-///
-/// # Errors
-/// The driver's error.
-pub async fn bank_account(conn: &impl ConnectionTrait, company_id: i64) -> Result<Option<BankAccount>, DbErr> {
-    let Some(row) = bank_account::Entity::find()
-        .filter(bank_account::Column::CompanyId.eq(company_id))
-        .filter(bank_account::Column::RetiredAt.is_null())
-        .order_by_desc(bank_account::Column::Id)
-        .one(conn)
-        .await?
-    else {
-        return Ok(None);
-    };
-    Ok(Some(BankAccount {
-        id: row.id,
-        iban: Iban::parse(&row.iban).map_err(|e| type_err("bank_account.iban", e))?,
-        holder_name: row.holder_name,
-        created_at: row.created_at,
-    }))
+/// A company's accounts at an instant: the one in force and the change waiting for its date.
+pub type BankStanding = domain::bank::Standing<BankAccount>;
+
+/// The kind of the job that records a bank account change once it is in force (key: the
+/// account's id, due at its date).
+pub const BANK_CHANGE_JOB: &str = "bank.change";
+
+impl TryFrom<bank_account::Model> for BankAccount {
+    type Error = DbErr;
+
+    fn try_from(row: bank_account::Model) -> Result<Self, DbErr> {
+        Ok(Self {
+            id: row.id,
+            iban: Iban::parse(&row.iban).map_err(|e| type_err("bank_account.iban", e))?,
+            holder_name: row.holder_name,
+            created_at: row.created_at,
+            created_by: row.created_by,
+            // Accounts registered before waiting periods existed took effect when created.
+            effective_at: row.effective_at.unwrap_or(row.created_at),
+        })
+    }
 }
 
-/// The current bank accounts of some companies, by company, read a few hundred at a time.
-///
-/// # Errors
-/// The driver's error.
-pub async fn bank_accounts(
+/// The accounts of some companies that may be in force or pending at `at`: not cancelled, not
+/// retired by then.
+async fn live_accounts(
     conn: &impl ConnectionTrait,
     company_ids: &[i64],
-) -> Result<std::collections::HashMap<i64, BankAccount>, DbErr> {
-    let mut out = std::collections::HashMap::with_capacity(company_ids.len());
+    at: DateTime<Utc>,
+) -> Result<Vec<bank_account::Model>, DbErr> {
+    let mut rows = Vec::new();
     for chunk in company_ids.chunks(500) {
-        let rows = bank_account::Entity::find()
-            .filter(bank_account::Column::CompanyId.is_in(chunk.iter().copied()))
-            .filter(bank_account::Column::RetiredAt.is_null())
-            .order_by_asc(bank_account::Column::Id)
-            .all(conn)
-            .await?;
-        for row in rows {
-            let account = BankAccount {
-                id: row.id,
-                iban: Iban::parse(&row.iban).map_err(|e| type_err("bank_account.iban", e))?,
-                holder_name: row.holder_name,
-                created_at: row.created_at,
-            };
-            // The newest current one wins, as in `bank_account`.
-            out.insert(row.company_id, account);
-        }
+        rows.extend(
+            bank_account::Entity::find()
+                .filter(bank_account::Column::CompanyId.is_in(chunk.iter().copied()))
+                .filter(bank_account::Column::CancelledAt.is_null())
+                .filter(
+                    Condition::any()
+                        .add(bank_account::Column::RetiredAt.is_null())
+                        .add(bank_account::Column::RetiredAt.gt(at)),
+                )
+                .order_by_asc(bank_account::Column::Id)
+                .all(conn)
+                .await?,
+        );
     }
-    Ok(out)
+    Ok(rows)
 }
 
-/// Replaces the company's bank account; the previous one is kept, retired, for the record.
+/// The company's account in force at `at` and the change still waiting then.
+///
+/// # Errors
+/// The driver's error.
+pub async fn bank_standing(
+    conn: &impl ConnectionTrait,
+    company_id: i64,
+    at: DateTime<Utc>,
+) -> Result<BankStanding, DbErr> {
+    Ok(bank_standings(conn, &[company_id], at).await?.remove(&company_id).unwrap_or_default())
+}
+
+/// The standing of some companies' accounts at `at`, by company (companies without any account
+/// are left out), read a few hundred at a time.
+///
+/// # Errors
+/// The driver's error.
+pub async fn bank_standings(
+    conn: &impl ConnectionTrait,
+    company_ids: &[i64],
+    at: DateTime<Utc>,
+) -> Result<std::collections::HashMap<i64, BankStanding>, DbErr> {
+    let mut by_company: std::collections::HashMap<i64, Vec<domain::bank::Registered<BankAccount>>> =
+        std::collections::HashMap::new();
+    for row in live_accounts(conn, company_ids, at).await? {
+        let company = row.company_id;
+        let account = BankAccount::try_from(row)?;
+        by_company.entry(company).or_default().push(domain::bank::Registered {
+            id: account.id,
+            effective_at: account.effective_at,
+            account,
+        });
+    }
+    Ok(by_company.into_iter().map(|(company, accounts)| (company, domain::bank::standing(accounts, at))).collect())
+}
+
+/// The company's account in force at `at`.
+///
+/// # Errors
+/// The driver's error.
+pub async fn bank_account(
+    conn: &impl ConnectionTrait,
+    company_id: i64,
+    at: DateTime<Utc>,
+) -> Result<Option<BankAccount>, DbErr> {
+    Ok(bank_standing(conn, company_id, at).await?.current.map(|r| r.account))
+}
+
+/// Registers a new account for the company, taking effect at `effective_at` (SPEC Q3); a change
+/// still waiting for its date is superseded (cancelled by the new one). An account in force at
+/// once retires the previous one, kept for the record. Returns the new account's id.
+///
+/// # Errors
+/// The driver's error.
+pub async fn register_bank_account(
+    conn: &impl ConnectionTrait,
+    company_id: i64,
+    iban: &Iban,
+    holder_name: &str,
+    by: i64,
+    now: DateTime<Utc>,
+    effective_at: DateTime<Utc>,
+) -> Result<i64, DbErr> {
+    bank_account::Entity::update_many()
+        .col_expr(bank_account::Column::CancelledAt, now.into())
+        .col_expr(bank_account::Column::CancelledBy, by.into())
+        .filter(bank_account::Column::CompanyId.eq(company_id))
+        .filter(bank_account::Column::CancelledAt.is_null())
+        .filter(bank_account::Column::EffectiveAt.gt(now))
+        .exec(conn)
+        .await?;
+    let in_force = effective_at <= now;
+    let row = bank_account::ActiveModel {
+        company_id: Set(company_id),
+        iban: Set(iban.as_str().to_owned()),
+        holder_name: Set(holder_name.to_owned()),
+        created_at: Set(now),
+        created_by: Set(Some(by)),
+        retired_at: Set(None),
+        effective_at: Set(Some(effective_at)),
+        applied_at: Set(in_force.then_some(now)),
+        cancelled_at: Set(None),
+        cancelled_by: Set(None),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await?;
+    if in_force {
+        retire_before(conn, company_id, row.id, effective_at).await?;
+    }
+    Ok(row.id)
+}
+
+/// Registers an account in force at once (the demo, imports and tests; the portal's form goes
+/// through [`register_bank_account`] with the waiting period).
 ///
 /// # Errors
 /// The driver's error.
@@ -497,24 +592,100 @@ pub async fn replace_bank_account(
     by: i64,
     now: DateTime<Utc>,
 ) -> Result<i64, DbErr> {
+    register_bank_account(conn, company_id, iban, holder_name, by, now, now).await
+}
+
+/// Retires, as of `at`, the company's accounts in force before account `id`.
+async fn retire_before(conn: &impl ConnectionTrait, company_id: i64, id: i64, at: DateTime<Utc>) -> Result<(), DbErr> {
     bank_account::Entity::update_many()
-        .col_expr(bank_account::Column::RetiredAt, now.into())
+        .col_expr(bank_account::Column::RetiredAt, at.into())
         .filter(bank_account::Column::CompanyId.eq(company_id))
+        .filter(bank_account::Column::Id.ne(id))
         .filter(bank_account::Column::RetiredAt.is_null())
+        .filter(bank_account::Column::CancelledAt.is_null())
+        .filter(bank_account::Column::EffectiveAt.lte(at))
         .exec(conn)
         .await?;
-    let row = bank_account::ActiveModel {
-        company_id: Set(company_id),
-        iban: Set(iban.as_str().to_owned()),
-        holder_name: Set(holder_name.to_owned()),
-        created_at: Set(now),
-        created_by: Set(Some(by)),
-        retired_at: Set(None),
-        ..Default::default()
+    Ok(())
+}
+
+/// Cancels the company's change `id` if it is still waiting for its date at `now`. Returns the
+/// change cancelled, or `None` when there was nothing to cancel (already cancelled, superseded,
+/// in force, or not the company's).
+///
+/// # Errors
+/// The driver's error.
+pub async fn cancel_bank_change(
+    conn: &impl ConnectionTrait,
+    company_id: i64,
+    id: i64,
+    by: i64,
+    now: DateTime<Utc>,
+) -> Result<Option<BankAccount>, DbErr> {
+    let changed = bank_account::Entity::update_many()
+        .col_expr(bank_account::Column::CancelledAt, now.into())
+        .col_expr(bank_account::Column::CancelledBy, by.into())
+        .filter(bank_account::Column::Id.eq(id))
+        .filter(bank_account::Column::CompanyId.eq(company_id))
+        .filter(bank_account::Column::CancelledAt.is_null())
+        .filter(bank_account::Column::EffectiveAt.gt(now))
+        .exec(conn)
+        .await?;
+    if changed.rows_affected != 1 {
+        return Ok(None);
     }
-    .insert(conn)
-    .await?;
-    Ok(row.id)
+    bank_account::Entity::find_by_id(id).one(conn).await?.map(BankAccount::try_from).transpose()
+}
+
+/// Records the changes in force by `now` that were not yet (the worker at their date, or a
+/// payment run before it reads the accounts): the accounts they replace are retired as of their
+/// date and each is written once in the audit journal. Which account is paid never depends on
+/// this: it follows the dates (see [`bank_standing`]). Returns the companies and accounts applied.
+///
+/// # Errors
+/// The driver's error.
+pub async fn apply_due_bank_changes(
+    conn: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+) -> Result<Vec<(i64, BankAccount)>, DbErr> {
+    let due = bank_account::Entity::find()
+        .filter(bank_account::Column::AppliedAt.is_null())
+        .filter(bank_account::Column::CancelledAt.is_null())
+        .filter(bank_account::Column::EffectiveAt.lte(now))
+        .order_by_asc(bank_account::Column::EffectiveAt)
+        .order_by_asc(bank_account::Column::Id)
+        .all(conn)
+        .await?;
+    let mut applied = Vec::with_capacity(due.len());
+    for row in due {
+        // Another worker may have recorded it meanwhile: only the one that marks it audits it.
+        let marked = bank_account::Entity::update_many()
+            .col_expr(bank_account::Column::AppliedAt, now.into())
+            .filter(bank_account::Column::Id.eq(row.id))
+            .filter(bank_account::Column::AppliedAt.is_null())
+            .exec(conn)
+            .await?;
+        if marked.rows_affected != 1 {
+            continue;
+        }
+        let company_id = row.company_id;
+        let account = BankAccount::try_from(row)?;
+        retire_before(conn, company_id, account.id, account.effective_at).await?;
+        let entry = crate::audit::Entry {
+            actor: &crate::audit::Actor::system("worker"),
+            action: "company.bank_account_effective",
+            subject: Some(("company", company_id.to_string())),
+            origin: &crate::audit::Origin::default(),
+            detail: Some(serde_json::json!({
+                "bank_account": account.id,
+                "iban": account.iban.masked(),
+                "effective_at": account.effective_at.to_rfc3339(),
+            })),
+        };
+        crate::audit::record(conn, entry, now).await?;
+        applied.push((company_id, account));
+    }
+    Ok(applied)
 }
 
 /// The company by id, for staff and internal jobs only (letters, imports).

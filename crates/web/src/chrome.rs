@@ -109,6 +109,14 @@ pub fn notice_text(code: &str) -> Option<&'static str> {
         "banque" => {
             "Les coordonnées bancaires ont été enregistrées. Les administrateurs de l’entreprise en sont informés."
         }
+        "banque-en-attente" => {
+            "Le nouveau compte est enregistré : il prendra effet à la date indiquée, après le délai de sécurité. \
+             Les administrateurs de l’entreprise et son conseiller en sont informés ; tout administrateur peut \
+             l’annuler d’ici là."
+        }
+        "banque-annulee" => {
+            "Le changement de coordonnées bancaires est annulé. Les administrateurs et le conseiller en sont informés."
+        }
         "preferences" => "Vos préférences de notification ont été enregistrées.",
         "entreprise-creee" => "L’entreprise a été créée.",
         "etablissement-ajoute" => "L’établissement a été ajouté.",

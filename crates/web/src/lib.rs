@@ -21,6 +21,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use utoipa_swagger_ui::SwaggerUi;
 
+pub mod alerts;
 pub mod api;
 pub mod assets;
 pub mod auth;
@@ -110,6 +111,7 @@ pub fn router(state: AppState) -> Result<Router, RouterError> {
         .route("/entreprises/{id}", get(companies::show))
         .route("/entreprises/{id}/profil", get(companies::profile_form).post(companies::profile))
         .route("/entreprises/{id}/banque", get(companies::bank_form).post(companies::bank))
+        .route("/entreprises/{id}/banque/changements/{change}/annuler", post(companies::cancel_bank_change))
         .route("/entreprises/{id}/utilisateurs", get(members::members))
         .route("/entreprises/{id}/demandes/{attachment}/valider", post(members::approve))
         .route("/entreprises/{id}/demandes/{attachment}/refuser", post(members::refuse))

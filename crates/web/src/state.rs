@@ -75,6 +75,8 @@ pub struct WebConfig {
     pub payment_schedule: domain::payment::Schedule,
     /// The account payments leave from, written in SEPA files.
     pub debtor: documents::sepa::Debtor,
+    /// How long a new bank account of a company waits before it takes effect (SPEC Q3).
+    pub bank_change_delay: chrono::Duration,
 }
 
 impl WebConfig {
@@ -103,6 +105,7 @@ impl WebConfig {
                 iban: "FR1420041010050500013M02606".to_owned(),
                 bic: None,
             },
+            bank_change_delay: chrono::Duration::hours(i64::from(domain::bank::DEFAULT_DELAY_HOURS)),
         }
     }
 

@@ -297,7 +297,10 @@ async fn bank_details_need_the_password_and_every_administrator_is_told() {
     assert!(!bad.texts("#holder_name-error").is_empty());
     assert_eq!(bad.texts("#password-error"), ["Erreur : Mot de passe incorrect."]);
     assert_eq!(bad.input_value("iban").as_deref(), Some("FR76 3000 6000 0112 3456 7890 188"), "input kept");
-    assert!(store::company::bank_account(&app.ctx.db, nord.id).await.unwrap().is_none(), "nothing saved");
+    assert!(
+        store::company::bank_account(&app.ctx.db, nord.id, app.ctx.clock.now()).await.unwrap().is_none(),
+        "nothing saved"
+    );
 
     let ok = claire
         .post(

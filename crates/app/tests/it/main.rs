@@ -5,6 +5,7 @@
 
 mod accounts;
 mod api;
+mod bank_change;
 mod browser;
 mod companies;
 mod concurrency;

@@ -15,6 +15,10 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub created_by: Option<i64>,
     pub retired_at: Option<DateTimeUtc>,
+    pub effective_at: Option<DateTimeUtc>,
+    pub applied_at: Option<DateTimeUtc>,
+    pub cancelled_at: Option<DateTimeUtc>,
+    pub cancelled_by: Option<i64>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

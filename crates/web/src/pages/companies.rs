@@ -15,6 +15,7 @@ use store::attachment::{AttachmentView, Source};
 use store::company::{Address, Company, CompanyInput, Establishment};
 use store::notification::NewNotification;
 
+use crate::alerts;
 use crate::auth::{Filer, Scoped};
 use crate::chrome::Chrome;
 use crate::client::Client;
@@ -273,6 +274,7 @@ pub async fn activate(
         errors.add("code", CodeRejection::Used.to_string());
         return render::page_with_status(StatusCode::CONFLICT, &page(errors));
     }
+    let previous: Vec<i64> = store::attachment::admins(&txn, company.id).await?.into_iter().map(|(a, _)| a).collect();
     store::attachment::grant(
         &txn,
         user.id,
@@ -285,6 +287,10 @@ pub async fn activate(
         now,
     )
     .await?;
+    if !previous.contains(&user.id) {
+        let by = "Le code d’activation envoyé par courrier au siège de l’entreprise";
+        alerts::admin_made(&txn, &state, (company.id, &company.name), &previous, user, by, now).await?;
+    }
     store::activation::record_attempt(&txn, user.id, Some(company.id), true, now).await?;
     audit(&txn, &scoped.user.actor(), "activation.code_used", Some(("company", company.id.to_string())), &client, now)
         .await?;
@@ -311,7 +317,7 @@ pub struct ShowPage {
     is_admin: bool,
     company_wide: Vec<&'static str>,
     pending: usize,
-    bank: bool,
+    bank: Option<BankLines>,
     contacts: Vec<crate::pages::contacts::ContactLine>,
 }
 
@@ -355,7 +361,10 @@ pub async fn show(
         is_admin,
         company_wide: labels(Domain::ALL.into_iter().filter(|d| scope.can(id, None, *d))),
         pending,
-        bank: policy::require_bank_details(scope, id).is_ok(),
+        bank: match policy::require_bank_details(scope, id) {
+            Ok(()) => Some(BankLines::load(&state, id, is_admin && scope.files()).await?),
+            Err(_) => None,
+        },
         contacts: crate::pages::contacts::lines(&state, id).await?,
         company,
     };
@@ -520,10 +529,62 @@ pub struct BankPage {
     chrome: Chrome,
     company_id: i64,
     company_name: String,
-    current: Option<(String, String, String)>,
+    standing: BankLines,
+    delay_hours: i64,
     iban: String,
     holder_name: String,
     errors: FormErrors,
+}
+
+/// A company's accounts as its pages show them: the one in force and the change waiting for its
+/// date (SPEC Q3), IBANs masked.
+#[derive(Debug, Default)]
+pub struct BankLines {
+    /// In force: masked IBAN, holder, since when.
+    pub current: Option<(String, String, String)>,
+    /// Waiting: its id, masked IBAN, holder, when it takes effect, when it was asked for.
+    pub pending: Option<PendingLine>,
+    /// Whether the person may cancel the pending change (an administrator of the company).
+    pub can_cancel: bool,
+}
+
+/// A change of bank details waiting for its date.
+#[derive(Debug)]
+pub struct PendingLine {
+    /// The account's id (the cancel form's address).
+    pub id: i64,
+    /// Masked IBAN.
+    pub iban: String,
+    /// Holder.
+    pub holder: String,
+    /// When it takes effect: `08/01/2026 à 09:00`.
+    pub effective: String,
+    /// When it was asked for.
+    pub requested: String,
+}
+
+impl BankLines {
+    /// The lines of the company's accounts now.
+    ///
+    /// # Errors
+    /// The database's.
+    pub async fn load(state: &AppState, company_id: i64, can_cancel: bool) -> Result<Self, AppError> {
+        let standing = store::company::bank_standing(&state.db, company_id, state.now()).await?;
+        Ok(Self {
+            current: standing.current.map(|c| {
+                let c = c.account;
+                (c.iban.masked(), c.holder_name, documents::fr::date(c.effective_at))
+            }),
+            pending: standing.pending.map(|p| PendingLine {
+                id: p.id,
+                iban: p.account.iban.masked(),
+                holder: p.account.holder_name,
+                effective: documents::fr::date_time(p.effective_at),
+                requested: documents::fr::date_time(p.account.created_at),
+            }),
+            can_cancel,
+        })
+    }
 }
 
 /// What the bank form sends.
@@ -540,18 +601,17 @@ pub struct BankForm {
 async fn bank_page(
     state: &AppState,
     chrome: Chrome,
+    scoped: &Scoped,
     company: &Company,
     form: &BankForm,
     errors: FormErrors,
 ) -> Result<BankPage, AppError> {
-    let current = store::company::bank_account(&state.db, company.id)
-        .await?
-        .map(|b| (b.iban.masked(), b.holder_name, documents::fr::date(b.created_at)));
     Ok(BankPage {
         chrome,
         company_id: company.id,
         company_name: company.name.clone(),
-        current,
+        standing: BankLines::load(state, company.id, scoped.scope.is_admin_of(company.id)).await?,
+        delay_hours: state.config.bank_change_delay.num_hours(),
         iban: form.iban.trim().to_owned(),
         holder_name: form.holder_name.trim().to_owned(),
         errors,
@@ -567,11 +627,12 @@ pub async fn bank_form(
 ) -> Result<Response, AppError> {
     policy::require_bank_details(&scoped.scope, id)?;
     let company = reached(&state, &scoped, id).await?;
-    let page = bank_page(&state, chrome, &company, &BankForm::default(), FormErrors::new()).await?;
+    let page = bank_page(&state, chrome, &scoped, &company, &BankForm::default(), FormErrors::new()).await?;
     Ok(render::page(&page)?.into_response())
 }
 
-/// `POST /entreprises/{id}/banque`: needs the person's password; every administrator is told.
+/// `POST /entreprises/{id}/banque`: needs the person's password; the new account takes effect
+/// after the waiting period (SPEC Q3), and every administrator and the advisor are told at once.
 pub async fn bank(
     State(state): State<AppState>,
     chrome: Chrome,
@@ -597,7 +658,7 @@ pub async fn bank(
     } else {
         if let Err(err) = check_throttle(&state, &account.email, &client.ip, None, account.password_changed_at).await {
             errors.add("password", err.to_string());
-            let page = bank_page(&state, chrome, &company, &form, errors).await?;
+            let page = bank_page(&state, chrome, &scoped, &company, &form, errors).await?;
             return render::page_with_status(StatusCode::TOO_MANY_REQUESTS, &page);
         }
         let digest = store::account::password_hash(&state.db, account.id).await?;
@@ -613,34 +674,96 @@ pub async fn bank(
         }
     }
     let (Some(iban), true) = (iban, errors.is_empty()) else {
-        let page = bank_page(&state, chrome, &company, &form, errors).await?;
+        let page = bank_page(&state, chrome, &scoped, &company, &form, errors).await?;
         return render::page_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
     };
     let now = state.now();
     let txn = store::db::write(&state.db).await?;
-    let bank_id = store::company::replace_bank_account(&txn, id, &iban, holder, account.id, now).await?;
+    // One change at a time per company, on PostgreSQL too: the later one supersedes the other.
+    store::company::lock(&txn, id).await?;
+    let current = store::company::bank_standing(&txn, id, now).await?.current.map(|c| c.account);
+    let awaiting = store::invoice::awaiting_payment(&txn, id).await?;
+    let effective_at = domain::bank::takes_effect(now, state.config.bank_change_delay, current.is_some(), awaiting);
+    let bank_id = store::company::register_bank_account(&txn, id, &iban, holder, account.id, now, effective_at).await?;
+    let immediate = effective_at <= now;
+    if !immediate {
+        // Recorded as in force, and audited, by the worker at its date (a run before then reads
+        // the dates anyway).
+        store::job::enqueue(
+            &txn,
+            store::company::BANK_CHANGE_JOB,
+            &bank_id.to_string(),
+            &serde_json::json!({}),
+            effective_at,
+        )
+        .await?;
+    }
     let entry = store::audit::Entry {
         actor: &scoped.user.actor(),
-        action: "company.bank_account_changed",
+        action: if immediate { "company.bank_account_changed" } else { "company.bank_change_requested" },
         subject: Some(("company", id.to_string())),
         origin: &client.origin(),
-        detail: Some(serde_json::json!({ "bank_account": bank_id, "iban": iban.masked() })),
+        detail: Some(serde_json::json!({
+            "bank_account": bank_id,
+            "iban": iban.masked(),
+            "effective_at": effective_at.to_rfc3339(),
+        })),
     };
     store::audit::record(&txn, entry, now).await?;
-    let news = NewNotification {
-        kind: "company.bank_account_changed",
-        title: format!("Coordonnées bancaires de {} modifiées", company.name),
-        body: format!(
-            "{} a enregistré un nouveau compte pour les paiements ({}, titulaire {holder}). Si ce changement vous surprend, \
-             contactez immédiatement votre conseiller.",
-            account.display_name(),
-            iban.masked()
-        ),
-        link: Some(format!("/entreprises/{id}/banque")),
+    let registered = store::company::BankAccount {
+        id: bank_id,
+        iban,
+        holder_name: holder.to_owned(),
+        created_at: now,
+        created_by: Some(account.id),
+        effective_at,
     };
-    for (admin_id, _) in store::attachment::admins(&txn, id).await? {
-        notify::bell(&txn, &state, admin_id, &news, Email::Always, now).await?;
-    }
+    let change = alerts::BankChange {
+        company: &company,
+        by: account,
+        account: &registered,
+        current: current.as_ref(),
+        immediate,
+    };
+    alerts::bank_change_requested(&txn, &state, &change, now).await?;
     txn.commit().await?;
-    Ok(Redirect::to(&format!("/entreprises/{id}?notice=banque")).into_response())
+    let notice = if immediate { "banque" } else { "banque-en-attente" };
+    Ok(Redirect::to(&format!("/entreprises/{id}?notice={notice}")).into_response())
+}
+
+/// `POST /entreprises/{id}/banque/changements/{change}/annuler`: any administrator of the company
+/// cancels a change of bank details before it takes effect (SPEC Q3); staff cannot (Q1).
+pub async fn cancel_bank_change(
+    State(state): State<AppState>,
+    client: Client,
+    scoped: Filer,
+    Path((id, change)): Path<(i64, i64)>,
+) -> Result<Response, AppError> {
+    policy::require_admin(&scoped.scope, id)?;
+    let company = reached(&state, &scoped, id).await?;
+    let account = &scoped.user.account;
+    let now = state.now();
+    let txn = store::db::write(&state.db).await?;
+    store::company::lock(&txn, id).await?;
+    let Some(cancelled) = store::company::cancel_bank_change(&txn, id, change, account.id, now).await? else {
+        txn.rollback().await?;
+        return Err(AppError::Http {
+            status: StatusCode::CONFLICT,
+            code: "bank_change_not_pending",
+            message: "Ce changement de coordonnées bancaires n’est plus en attente : il a déjà été annulé ou \
+                      remplacé, ou il est entré en vigueur. La page « Coordonnées bancaires » montre la situation à jour."
+                .into(),
+        });
+    };
+    let entry = store::audit::Entry {
+        actor: &scoped.user.actor(),
+        action: "company.bank_change_cancelled",
+        subject: Some(("company", id.to_string())),
+        origin: &client.origin(),
+        detail: Some(serde_json::json!({ "bank_account": cancelled.id, "iban": cancelled.iban.masked() })),
+    };
+    store::audit::record(&txn, entry, now).await?;
+    alerts::bank_change_cancelled(&txn, &state, &company, &cancelled, account, now).await?;
+    txn.commit().await?;
+    Ok(Redirect::to(&format!("/entreprises/{id}/banque?notice=banque-annulee")).into_response())
 }

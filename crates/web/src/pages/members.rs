@@ -10,6 +10,7 @@ use serde::Deserialize;
 use store::attachment::{AttachmentView, DecisionError};
 use store::notification::NewNotification;
 
+use crate::alerts;
 use crate::auth::{Filer, Scoped};
 use crate::chrome::Chrome;
 use crate::client::Client;
@@ -279,9 +280,20 @@ pub async fn set_admin(
             return conflict(&state, chrome, &scoped, id, &err.to_string()).await;
         }
     }
+    let previous: Vec<i64> = store::attachment::admins(&txn, id).await?.into_iter().map(|(a, _)| a).collect();
+    let others: Vec<i64> = previous.iter().copied().filter(|a| *a != scoped.user.account.id).collect();
     if !applied(store::attachment::set_admin(&txn, id, attachment, make_admin).await)? {
         txn.rollback().await?;
         return conflict(&state, chrome, &scoped, id, ALREADY_DECIDED).await;
+    }
+    if make_admin
+        && !previous.contains(&member.user_id)
+        && let Some(new_admin) = store::account::get(&txn, member.user_id).await?
+    {
+        // Told at once, so that an administrator added behind their back is seen (SPEC Q3).
+        let company = store::company::get_unscoped(&txn, id).await?.ok_or(AppError::NotFound)?;
+        let by = scoped.user.account.display_name();
+        alerts::admin_made(&txn, &state, (id, &company.name), &others, &new_admin, &by, now).await?;
     }
     let action = if make_admin { "attachment.admin_granted" } else { "attachment.admin_removed" };
     audit(&txn, &scoped.user.actor(), action, Some(("attachment", attachment.to_string())), &client, now).await?;

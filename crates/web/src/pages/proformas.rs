@@ -230,7 +230,7 @@ pub async fn issue(
     let chosen: Vec<&Item> = items.iter().filter(|i| form.chosen.contains(&i.reimbursement.id)).collect();
     let amounts: Vec<Money> = chosen.iter().map(|i| i.amount()).collect();
     let amounts = domain::proforma::amounts(&amounts, company.vat_subject);
-    let bank = store::company::bank_account(&txn, company_id).await?.map(|b| (b.iban.formatted(), b.holder_name));
+    let bank = store::company::bank_account(&txn, company_id, now).await?.map(|b| (b.iban.formatted(), b.holder_name));
     let input = NewProforma {
         company_id,
         payer: &payer,

@@ -14,6 +14,7 @@ use store::activation::LetterReason;
 use store::attachment::{AttachmentView, Source};
 use store::company::{Company, CompanyInput, CreateError, Establishment, EstablishmentInput};
 
+use crate::alerts;
 use crate::auth::Staff;
 use crate::chrome::Chrome;
 use crate::client::Client;
@@ -206,7 +207,7 @@ pub struct DetailPage {
     pending: Vec<AttachmentView>,
     letter: Option<String>,
     live_code_until: Option<String>,
-    bank: Option<(String, String)>,
+    bank: crate::pages::companies::BankLines,
     can_manage: bool,
     can_set_edi: bool,
     domains: [Domain; 3],
@@ -281,7 +282,7 @@ async fn detail(
         pending: store::attachment::list_for_company(&state.db, id, AttachmentStatus::Requested).await?,
         letter,
         live_code_until: store::activation::live_code_expiry(&state.db, id, now).await?.map(documents::fr::date),
-        bank: store::company::bank_account(&state.db, id).await?.map(|b| (b.iban.masked(), b.holder_name)),
+        bank: crate::pages::companies::BankLines::load(state, id, false).await?,
         can_manage: user.require(Permission::ManageCompanies).is_ok(),
         can_set_edi: user.require(Permission::SetEdi).is_ok(),
         domains: Domain::ALL,
@@ -474,6 +475,9 @@ pub async fn attach_user(
             (store::account::create(&txn, new, now).await?, true)
         }
     };
+    // Who administered the company before: they are told of a new administrator (SPEC Q3).
+    store::company::lock(&txn, id).await?;
+    let previous: Vec<i64> = store::attachment::admins(&txn, id).await?.into_iter().map(|(a, _)| a).collect();
     store::attachment::grant(
         &txn,
         account.id,
@@ -486,6 +490,11 @@ pub async fn attach_user(
         now,
     )
     .await?;
+    if admin && !previous.contains(&account.id) {
+        let by =
+            format!("{} ({} de l’opérateur)", user.account.display_name(), user.account.role.label().to_lowercase());
+        alerts::admin_made(&txn, &state, (id, &company.name), &previous, &account, &by, now).await?;
+    }
     if created {
         let token = store::user_token::issue(&txn, account.id, TokenPurpose::Invitation, now).await?;
         let link = format!("{}/reinitialisation?jeton={}", state.config.public_url, token.plain);
