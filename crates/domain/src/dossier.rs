@@ -86,6 +86,16 @@ impl DossierStatus {
     pub fn awaits_staff(self) -> bool {
         self == DossierStatus::Submitted
     }
+
+    /// The status shown, once the money is known: an accepted dossier whose `validated`
+    /// reimbursement requests are all `paid` (at least one) is paid; until then, or again once
+    /// the bank returns a transfer, it is as stored. Never stored itself, so the company may
+    /// still claim what its commitment leaves.
+    #[must_use]
+    pub fn settled(self, validated: usize, paid: usize) -> DossierStatus {
+        let open = matches!(self, DossierStatus::Accepted | DossierStatus::InProgress | DossierStatus::Reimbursement);
+        if open && validated > 0 && paid >= validated { DossierStatus::Paid } else { self }
+    }
 }
 
 /// A decision of a case manager on a submitted dossier.
@@ -559,6 +569,17 @@ mod tests {
 
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    #[test]
+    fn a_dossier_is_paid_once_every_validated_request_is_paid_and_no_longer_when_one_comes_back() {
+        use DossierStatus::*;
+        assert_eq!(Reimbursement.settled(2, 2), Paid);
+        assert_eq!(Reimbursement.settled(2, 1), Reimbursement, "one request still awaits its transfer");
+        assert_eq!(Reimbursement.settled(0, 0), Reimbursement);
+        assert_eq!(Accepted.settled(1, 1), Paid);
+        assert_eq!(Refused.settled(1, 1), Refused);
+        assert_eq!(Closed.settled(1, 1), Closed);
     }
 
     #[test]

@@ -25,6 +25,7 @@ pub mod role;
 pub mod rules;
 pub mod scope;
 pub mod session;
+pub mod settlement;
 pub mod throttle;
 pub mod token;
 

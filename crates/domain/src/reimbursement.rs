@@ -82,12 +82,15 @@ pub enum DrStatus {
     Validated,
     /// Refused.
     Refused,
+    /// Validated, and the transfer paying its invoice is issued. Never stored: derived from the
+    /// transfers ([`DrStatus::settled`]), so a returned transfer makes it validated again.
+    Paid,
 }
 
 impl DrStatus {
     /// Every status.
-    pub const ALL: [DrStatus; 4] =
-        [DrStatus::Submitted, DrStatus::InfoRequested, DrStatus::Validated, DrStatus::Refused];
+    pub const ALL: [DrStatus; 5] =
+        [DrStatus::Submitted, DrStatus::InfoRequested, DrStatus::Validated, DrStatus::Paid, DrStatus::Refused];
 
     /// The stable code stored.
     #[must_use]
@@ -97,6 +100,7 @@ impl DrStatus {
             DrStatus::InfoRequested => "info_requested",
             DrStatus::Validated => "validated",
             DrStatus::Refused => "refused",
+            DrStatus::Paid => "paid",
         }
     }
 
@@ -108,6 +112,7 @@ impl DrStatus {
             DrStatus::InfoRequested => "en attente de complément",
             DrStatus::Validated => "validée",
             DrStatus::Refused => "refusée",
+            DrStatus::Paid => "payée",
         }
     }
 
@@ -121,6 +126,13 @@ impl DrStatus {
     #[must_use]
     pub fn counts(self) -> bool {
         self != DrStatus::Refused
+    }
+
+    /// The status shown, once the money is known: a validated DR whose invoice a transfer pays
+    /// is paid; anything else is as stored.
+    #[must_use]
+    pub fn settled(self, paid: bool) -> DrStatus {
+        if self == DrStatus::Validated && paid { DrStatus::Paid } else { self }
     }
 }
 
@@ -333,6 +345,17 @@ mod tests {
 
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    #[test]
+    fn only_a_validated_request_is_paid_by_its_transfer_and_paid_is_never_a_stored_code_of_another() {
+        assert_eq!(DrStatus::Validated.settled(true), DrStatus::Paid);
+        assert_eq!(DrStatus::Validated.settled(false), DrStatus::Validated);
+        assert_eq!(DrStatus::Submitted.settled(true), DrStatus::Submitted);
+        assert_eq!(DrStatus::Refused.settled(true), DrStatus::Refused);
+        assert!(DrStatus::Paid.counts(), "a paid request still takes its share of the commitment");
+        assert_eq!(DrStatus::from_code("paid"), Some(DrStatus::Paid));
+        assert_eq!(DrStatus::Paid.label(), "payée");
     }
 
     fn eur(cents: i64) -> Money {

@@ -402,8 +402,23 @@ pub async fn queue(
     per_page: u64,
 ) -> Result<(Vec<Dossier>, u64), DbErr> {
     let mut query = dossier::Entity::find().filter(dossier::Column::Status.ne(DossierStatus::Draft.code()));
-    if let Some(status) = filter.status {
-        query = query.filter(dossier::Column::Status.eq(status.code()));
+    // Paid is what the payments say of an accepted dossier (never stored): every validated DR
+    // paid, as `DossierStatus::settled` has it.
+    let open = [DossierStatus::Accepted, DossierStatus::InProgress, DossierStatus::Reimbursement];
+    let paid = || {
+        Condition::all()
+            .add(dossier::Column::Id.in_subquery(crate::payment::dossiers_with_validated(false)))
+            .add(dossier::Column::Id.not_in_subquery(crate::payment::dossiers_with_validated(true)))
+    };
+    match filter.status {
+        Some(DossierStatus::Paid) => {
+            query = query.filter(dossier::Column::Status.is_in(open.map(DossierStatus::code))).filter(paid());
+        }
+        Some(status) if open.contains(&status) => {
+            query = query.filter(dossier::Column::Status.eq(status.code())).filter(paid().not());
+        }
+        Some(status) => query = query.filter(dossier::Column::Status.eq(status.code())),
+        None => {}
     }
     if let Some(scheme) = &filter.scheme {
         query = query.filter(dossier::Column::Scheme.eq(scheme.as_str()));

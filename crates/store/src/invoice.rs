@@ -25,6 +25,9 @@ pub mod status {
     pub const APPROVED: &str = "approved";
     /// Rejected with a reason.
     pub const REJECTED: &str = "rejected";
+    /// Approved, and a transfer of a frozen run pays it. Never stored: derived from the payments
+    /// ([`shown`]), so a transfer the bank returns makes it approved, payable again.
+    pub const PAID: &str = "paid";
 
     /// The French label.
     #[must_use]
@@ -33,7 +36,20 @@ pub mod status {
             SUBMITTED => "à vérifier par l’opérateur",
             APPROVED => "approuvée, à payer",
             REJECTED => "refusée",
+            PAID => "payée",
             _ => "inconnu",
+        }
+    }
+
+    /// The status shown of an invoice stored as `code`, once the money is known.
+    #[must_use]
+    pub fn shown(code: &str, settlement: Option<&domain::settlement::Settlement>) -> &'static str {
+        match code {
+            APPROVED if settlement.is_some_and(domain::settlement::Settlement::is_paid) => PAID,
+            SUBMITTED => SUBMITTED,
+            APPROVED => APPROVED,
+            REJECTED => REJECTED,
+            _ => "unknown",
         }
     }
 }
@@ -138,6 +154,33 @@ pub async fn for_proforma(conn: &impl ConnectionTrait, proforma_id: i64) -> Resu
         .await
 }
 
+/// The invoice that stands for each proforma, by proforma id: the one not refused if any, else
+/// the latest; read a few hundred proformas at a time.
+///
+/// # Errors
+/// The driver's error.
+pub async fn current_for_proformas(
+    conn: &impl ConnectionTrait,
+    proforma_ids: &[i64],
+) -> Result<std::collections::HashMap<i64, Invoice>, DbErr> {
+    let mut out: std::collections::HashMap<i64, Invoice> = std::collections::HashMap::new();
+    for chunk in proforma_ids.chunks(500) {
+        let rows = invoice::Entity::find()
+            .filter(invoice::Column::ProformaId.is_in(chunk.iter().copied()))
+            .order_by_asc(invoice::Column::Id)
+            .all(conn)
+            .await?;
+        for row in rows {
+            let keep = out.get(&row.proforma_id).is_some_and(|k| k.status != status::REJECTED)
+                && row.status == status::REJECTED;
+            if !keep {
+                out.insert(row.proforma_id, row);
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// An invoice the scope reaches through its proforma.
 ///
 /// # Errors
@@ -161,8 +204,15 @@ pub async fn queue(
     per_page: u64,
 ) -> Result<(Vec<Invoice>, u64), DbErr> {
     let mut query = invoice::Entity::find();
-    if let Some(status) = status {
-        query = query.filter(invoice::Column::Status.eq(status));
+    // Paid is what the payments say of an approved invoice (never stored).
+    let paid = || invoice::Column::Id.in_subquery(crate::payment::paid_invoice_ids());
+    match status {
+        Some(status::PAID) => query = query.filter(invoice::Column::Status.eq(status::APPROVED)).filter(paid()),
+        Some(status::APPROVED) => {
+            query = query.filter(invoice::Column::Status.eq(status::APPROVED)).filter(paid().not());
+        }
+        Some(status) => query = query.filter(invoice::Column::Status.eq(status)),
+        None => {}
     }
     let total = query.clone().count(conn).await?;
     let rows = query

@@ -9,7 +9,9 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use sea_orm::sea_query::{Expr, Query};
+use domain::settlement::Settlement;
+use sea_orm::ExprTrait as _;
+use sea_orm::sea_query::{Expr, Query, SelectStatement};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
     QueryOrder, QuerySelect,
@@ -17,6 +19,7 @@ use sea_orm::{
 
 use crate::entity::{
     bank_return, dossier, invoice, payment, payment_hold, payment_item, payment_run, proforma, proforma_line,
+    reimbursement,
 };
 
 /// A payment run row.
@@ -682,4 +685,181 @@ pub async fn reject(
             .await?;
     }
     Ok(changed.rows_affected == 1)
+}
+
+// ---------------------------------------------------------------------------------------------
+// What the money says of invoices, DR and dossiers (issue 11 point 5): derived from the payments
+// each time, never stored beside them. An invoice is paid while a payment of a frozen run pays it
+// (`live_invoice_id`, cleared when the bank returns the transfer).
+
+/// The ids of the invoices a transfer of a frozen run pays, as SQL for the lists' filters.
+pub(crate) fn paid_invoice_ids() -> SelectStatement {
+    Query::select()
+        .column((payment_item::Entity, payment_item::Column::LiveInvoiceId))
+        .from(payment_item::Entity)
+        .inner_join(
+            payment::Entity,
+            Expr::col((payment::Entity, payment::Column::Id))
+                .equals((payment_item::Entity, payment_item::Column::PaymentId)),
+        )
+        .inner_join(
+            payment_run::Entity,
+            Expr::col((payment_run::Entity, payment_run::Column::Id)).equals((payment::Entity, payment::Column::RunId)),
+        )
+        .and_where(Expr::col((payment_run::Entity, payment_run::Column::Status)).eq(run_status::FROZEN))
+        .and_where(Expr::col((payment_item::Entity, payment_item::Column::LiveInvoiceId)).is_not_null())
+        .to_owned()
+}
+
+/// The ids of the DR whose invoice a transfer pays, as SQL.
+pub(crate) fn paid_reimbursement_ids() -> SelectStatement {
+    Query::select()
+        .column((proforma_line::Entity, proforma_line::Column::ReimbursementId))
+        .from(proforma_line::Entity)
+        .inner_join(
+            invoice::Entity,
+            Expr::col((invoice::Entity, invoice::Column::ProformaId))
+                .equals((proforma_line::Entity, proforma_line::Column::ProformaId)),
+        )
+        .and_where(Expr::col((invoice::Entity, invoice::Column::Id)).in_subquery(paid_invoice_ids()))
+        .to_owned()
+}
+
+/// The ids of the dossiers with a validated DR, all of them (`unpaid == false`) or only those
+/// whose invoice no transfer pays yet (`unpaid == true`), as SQL.
+pub(crate) fn dossiers_with_validated(unpaid: bool) -> SelectStatement {
+    let mut query = Query::select()
+        .column((reimbursement::Entity, reimbursement::Column::DossierId))
+        .from(reimbursement::Entity)
+        .and_where(
+            Expr::col((reimbursement::Entity, reimbursement::Column::Status))
+                .eq(domain::reimbursement::DrStatus::Validated.code()),
+        )
+        .to_owned();
+    if unpaid {
+        query.and_where(
+            Expr::col((reimbursement::Entity, reimbursement::Column::Id)).not_in_subquery(paid_reimbursement_ids()),
+        );
+    }
+    query
+}
+
+/// What the money says of some invoices, by id (absent: no transfer ever paid it), read a few
+/// hundred at a time.
+///
+/// # Errors
+/// The driver's error.
+pub async fn settlements(conn: &impl ConnectionTrait, invoice_ids: &[i64]) -> Result<HashMap<i64, Settlement>, DbErr> {
+    let mut out: HashMap<i64, Settlement> = HashMap::new();
+    let mut ids = invoice_ids.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    for chunk in ids.chunks(500) {
+        let items = payment_item::Entity::find()
+            .filter(payment_item::Column::InvoiceId.is_in(chunk.iter().copied()))
+            .all(conn)
+            .await?;
+        if items.is_empty() {
+            continue;
+        }
+        let payments: HashMap<i64, Payment> = payment::Entity::find()
+            .filter(payment::Column::Id.is_in(items.iter().map(|i| i.payment_id)))
+            .all(conn)
+            .await?
+            .into_iter()
+            .map(|p| (p.id, p))
+            .collect();
+        let runs: HashMap<i64, Run> = payment_run::Entity::find()
+            .filter(payment_run::Column::Id.is_in(payments.values().map(|p| p.run_id)))
+            .all(conn)
+            .await?
+            .into_iter()
+            .map(|r| (r.id, r))
+            .collect();
+        for item in items {
+            let Some(payment) = payments.get(&item.payment_id) else { continue };
+            let Some(run) = runs.get(&payment.run_id) else { continue };
+            let fact = if item.live_invoice_id.is_some() && run.status == run_status::FROZEN {
+                Settlement::Issued {
+                    payment_id: payment.id,
+                    company_id: payment.company_id,
+                    execution_date: run.execution_date,
+                }
+            } else if payment.status == status::REJECTED {
+                Settlement::Returned {
+                    payment_id: payment.id,
+                    company_id: payment.company_id,
+                    reason: payment.status_reason.clone().unwrap_or_default(),
+                }
+            } else {
+                continue;
+            };
+            let entry = out.entry(item.invoice_id).or_default();
+            *entry = std::mem::take(entry).or(fact);
+        }
+    }
+    Ok(out)
+}
+
+/// What the money says of some DR, by id: that of the approved invoice of their proforma
+/// (absent: no such invoice, or no transfer ever paid it).
+///
+/// # Errors
+/// The driver's error.
+pub async fn reimbursement_settlements(
+    conn: &impl ConnectionTrait,
+    reimbursement_ids: &[i64],
+) -> Result<HashMap<i64, Settlement>, DbErr> {
+    let mut out = HashMap::new();
+    for chunk in reimbursement_ids.chunks(500) {
+        let lines = proforma_line::Entity::find()
+            .filter(proforma_line::Column::ReimbursementId.is_in(chunk.iter().copied()))
+            .all(conn)
+            .await?;
+        if lines.is_empty() {
+            continue;
+        }
+        let invoices = invoice::Entity::find()
+            .filter(invoice::Column::ProformaId.is_in(lines.iter().map(|l| l.proforma_id)))
+            .filter(invoice::Column::Status.eq(crate::invoice::status::APPROVED))
+            .all(conn)
+            .await?;
+        let mut facts = settlements(conn, &invoices.iter().map(|i| i.id).collect::<Vec<_>>()).await?;
+        let by_proforma: HashMap<i64, Settlement> =
+            invoices.into_iter().filter_map(|i| facts.remove(&i.id).map(|s| (i.proforma_id, s))).collect();
+        for line in lines {
+            if let Some(fact) = by_proforma.get(&line.proforma_id) {
+                out.insert(line.reimbursement_id, fact.clone());
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// How many validated DR each dossier has, and how many of them a transfer pays, by dossier id
+/// (absent: no validated DR); for [`domain::dossier::DossierStatus::settled`].
+///
+/// # Errors
+/// The driver's error.
+pub async fn dossier_settlements(
+    conn: &impl ConnectionTrait,
+    dossier_ids: &[i64],
+) -> Result<HashMap<i64, (usize, usize)>, DbErr> {
+    let mut out: HashMap<i64, (usize, usize)> = HashMap::new();
+    for chunk in dossier_ids.chunks(500) {
+        let validated = reimbursement::Entity::find()
+            .filter(reimbursement::Column::DossierId.is_in(chunk.iter().copied()))
+            .filter(reimbursement::Column::Status.eq(domain::reimbursement::DrStatus::Validated.code()))
+            .all(conn)
+            .await?;
+        let facts = reimbursement_settlements(conn, &validated.iter().map(|r| r.id).collect::<Vec<_>>()).await?;
+        for dr in validated {
+            let entry = out.entry(dr.dossier_id).or_default();
+            entry.0 += 1;
+            if facts.get(&dr.id).is_some_and(Settlement::is_paid) {
+                entry.1 += 1;
+            }
+        }
+    }
+    Ok(out)
 }

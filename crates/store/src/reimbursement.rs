@@ -183,8 +183,17 @@ pub async fn queue(
     per_page: u64,
 ) -> Result<(Vec<Reimbursement>, u64), DbErr> {
     let mut query = reimbursement::Entity::find();
-    if let Some(status) = status {
-        query = query.filter(reimbursement::Column::Status.eq(status.code()));
+    // Paid is what the payments say of a validated DR (never stored).
+    let paid = || reimbursement::Column::Id.in_subquery(crate::payment::paid_reimbursement_ids());
+    match status {
+        Some(DrStatus::Paid) => {
+            query = query.filter(reimbursement::Column::Status.eq(DrStatus::Validated.code())).filter(paid());
+        }
+        Some(DrStatus::Validated) => {
+            query = query.filter(reimbursement::Column::Status.eq(DrStatus::Validated.code())).filter(paid().not());
+        }
+        Some(status) => query = query.filter(reimbursement::Column::Status.eq(status.code())),
+        None => {}
     }
     let total = query.clone().count(conn).await?;
     let rows = query

@@ -13,6 +13,7 @@ mod dossiers;
 mod help;
 mod imports;
 mod isolation;
+mod payment_status;
 mod payments;
 mod platform;
 mod reimbursements;

@@ -29,7 +29,7 @@ use crate::forms::FormErrors;
 use crate::notify::audit;
 use crate::pages::filing::{
     TimelineLine, actor, establishments_for, parse_date, parse_hours, parse_money, parse_provider, parse_text,
-    status_class, timeline_lines,
+    shown_statuses, status_class, timeline_lines,
 };
 use crate::render;
 use crate::state::AppState;
@@ -68,11 +68,12 @@ pub async fn list(
 ) -> Result<Response, AppError> {
     let company = store::company::get(&state.db, &scoped.scope, company_id).await?.ok_or(AppError::NotFound)?;
     let scope = &scoped.scope;
-    let dossiers = store::dossier::list_for_company(&state.db, scope, company_id)
-        .await?
+    let dossiers = store::dossier::list_for_company(&state.db, scope, company_id).await?;
+    let shown = shown_statuses(&state.db, &dossiers).await?;
+    let dossiers = dossiers
         .into_iter()
         .map(|d| {
-            let status = store::dossier::status(&d);
+            let status = shown.get(&d.id).copied().unwrap_or_else(|| store::dossier::status(&d));
             DossierLine {
                 scheme: state.rules.scheme(&d.scheme).map_or_else(|| d.scheme.clone(), |s| s.code.clone()),
                 status,
@@ -632,13 +633,19 @@ async fn show_page(
     errors: FormErrors,
 ) -> Result<ShowPage, AppError> {
     let status = store::dossier::status(&dossier);
+    let shown =
+        shown_statuses(&state.db, std::slice::from_ref(&dossier)).await?.get(&dossier.id).copied().unwrap_or(status);
+    let reimbursements = store::reimbursement::for_dossier(&state.db, dossier.id).await?;
+    let money =
+        store::payment::reimbursement_settlements(&state.db, &reimbursements.iter().map(|r| r.id).collect::<Vec<_>>())
+            .await?;
     Ok(ShowPage {
         chrome,
         company_id,
         company_name: store::company::get(&state.db, &scoped.scope, company_id).await?.ok_or(AppError::NotFound)?.name,
         scheme_label: state.rules.scheme(&dossier.scheme).map_or_else(|| dossier.scheme.clone(), |s| s.label.clone()),
-        status,
-        class: status_class(status),
+        status: shown,
+        class: status_class(shown),
         trainees: store::dossier::trainees(&state.db, dossier.id).await?,
         cost: Money::from_cents(dossier.cost_cents),
         requested: Money::from_cents(dossier.requested_cents),
@@ -649,11 +656,11 @@ async fn show_page(
             &state.config.operator_name,
             false,
         ),
-        reimbursements: store::reimbursement::for_dossier(&state.db, dossier.id)
-            .await?
+        reimbursements: reimbursements
             .into_iter()
             .map(|r| {
-                let status = store::reimbursement::status(&r);
+                let status = store::reimbursement::status(&r)
+                    .settled(money.get(&r.id).is_some_and(domain::settlement::Settlement::is_paid));
                 (r, status)
             })
             .collect(),

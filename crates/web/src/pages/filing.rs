@@ -192,6 +192,26 @@ pub async fn tell_company(
     Ok(())
 }
 
+/// The statuses shown of some dossiers, by id: as stored, or paid once the transfers of all
+/// their validated DR are issued (SPEC P3; a few queries for the whole list, whatever its
+/// length).
+///
+/// # Errors
+/// The database's.
+pub async fn shown_statuses(
+    db: &store::Db,
+    dossiers: &[store::dossier::Dossier],
+) -> Result<std::collections::HashMap<i64, DossierStatus>, AppError> {
+    let money = store::payment::dossier_settlements(db, &dossiers.iter().map(|d| d.id).collect::<Vec<_>>()).await?;
+    Ok(dossiers
+        .iter()
+        .map(|d| {
+            let (validated, paid) = money.get(&d.id).copied().unwrap_or_default();
+            (d.id, store::dossier::status(d).settled(validated, paid))
+        })
+        .collect())
+}
+
 /// The badge class of a dossier status.
 #[must_use]
 pub fn status_class(status: DossierStatus) -> &'static str {

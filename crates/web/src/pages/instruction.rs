@@ -20,7 +20,9 @@ use crate::error::AppError;
 use crate::extract::Form;
 use crate::forms::FormErrors;
 use crate::notify::audit;
-use crate::pages::filing::{TimelineLine, actor, parse_date, status_class, tell_company, timeline_lines};
+use crate::pages::filing::{
+    TimelineLine, actor, parse_date, shown_statuses, status_class, tell_company, timeline_lines,
+};
 use crate::policy::Permission;
 use crate::render;
 use crate::state::AppState;
@@ -82,11 +84,12 @@ pub async fn queue(
     };
     let page = query.page.unwrap_or(1).max(1);
     let (rows, total) = store::dossier::queue(&state.db, &filter, page, PER_PAGE).await?;
+    let shown = shown_statuses(&state.db, &rows).await?;
     let mut lines = Vec::with_capacity(rows.len());
     for dossier in rows {
         let company =
             store::company::get_unscoped(&state.db, dossier.company_id).await?.map(|c| c.name).unwrap_or_default();
-        let status = store::dossier::status(&dossier);
+        let status = shown.get(&dossier.id).copied().unwrap_or_else(|| store::dossier::status(&dossier));
         lines.push(QueueLine {
             company,
             status,
@@ -150,12 +153,14 @@ async fn dossier_page(
     let dossier =
         store::dossier::get(&state.db, &scope, id).await?.filter(|d| d.status != "draft").ok_or(AppError::NotFound)?;
     let status = store::dossier::status(&dossier);
+    let shown =
+        shown_statuses(&state.db, std::slice::from_ref(&dossier)).await?.get(&dossier.id).copied().unwrap_or(status);
     Ok(DossierPage {
         chrome,
         company: store::company::get_unscoped(&state.db, dossier.company_id).await?.map(|c| c.name).unwrap_or_default(),
         scheme_label: state.rules.scheme(&dossier.scheme).map_or_else(|| dossier.scheme.clone(), |s| s.label.clone()),
-        status,
-        class: status_class(status),
+        status: shown,
+        class: status_class(shown),
         trainees: store::dossier::trainees(&state.db, id).await?,
         cost: Money::from_cents(dossier.cost_cents),
         requested: Money::from_cents(dossier.requested_cents),

@@ -306,6 +306,8 @@ pub struct QueueLine {
     invoice: Invoice,
     company: String,
     proforma: String,
+    /// The status shown (`paid` once its transfer is issued).
+    shown: &'static str,
     label: &'static str,
     gross: Money,
 }
@@ -328,16 +330,26 @@ pub async fn queue(
     Query(query): Query<QueueQuery>,
 ) -> Result<Response, AppError> {
     let statut = query.statut.unwrap_or_else(|| status::SUBMITTED.to_owned());
-    let filter = [status::SUBMITTED, status::APPROVED, status::REJECTED].into_iter().find(|s| *s == statut);
+    let filter =
+        [status::SUBMITTED, status::APPROVED, status::PAID, status::REJECTED].into_iter().find(|s| *s == statut);
     let (rows, total) = store::invoice::queue(&state.db, filter, query.page.unwrap_or(1).max(1), 50).await?;
+    let settlements = store::payment::settlements(&state.db, &rows.iter().map(|i| i.id).collect::<Vec<_>>()).await?;
     let mut lines = Vec::with_capacity(rows.len());
     for invoice in rows {
         let company =
             store::company::get_unscoped(&state.db, invoice.company_id).await?.map(|c| c.name).unwrap_or_default();
         let proforma =
             store::proforma::get_unscoped(&state.db, invoice.proforma_id).await?.map(|p| p.number).unwrap_or_default();
-        let label = status::label(&invoice.status);
-        lines.push(QueueLine { company, proforma, label, gross: Money::from_cents(invoice.gross_cents), invoice });
+        let shown = status::shown(&invoice.status, settlements.get(&invoice.id));
+        let label = status::label(shown);
+        lines.push(QueueLine {
+            company,
+            proforma,
+            shown,
+            label,
+            gross: Money::from_cents(invoice.gross_cents),
+            invoice,
+        });
     }
     Ok(render::page(&QueuePage { chrome, lines, statut, total })?.into_response())
 }
@@ -348,7 +360,11 @@ pub async fn queue(
 pub struct StaffPage {
     chrome: Chrome,
     invoice: Invoice,
+    /// The status shown (`paid` once its transfer is issued).
+    shown: &'static str,
     label: &'static str,
+    /// When its transfer was issued or why it came back, with the remittance advice.
+    money: Option<crate::pages::payments::MoneyNote>,
     company: String,
     proforma: Proforma,
     payer: String,
@@ -371,9 +387,16 @@ async fn staff_page(
     let scope = store::attachment::scope(&state.db, user.account.id, user.account.role).await?;
     let invoice = store::invoice::get(&state.db, &scope, id).await?.ok_or(AppError::NotFound)?;
     let proforma = store::proforma::get(&state.db, &scope, invoice.proforma_id).await?.ok_or(AppError::NotFound)?;
+    let settlement = store::payment::settlements(&state.db, &[invoice.id])
+        .await?
+        .remove(&invoice.id)
+        .filter(|_| invoice.status == status::APPROVED);
+    let shown = status::shown(&invoice.status, settlement.as_ref());
     Ok(StaffPage {
         chrome,
-        label: status::label(&invoice.status),
+        shown,
+        label: status::label(shown),
+        money: crate::pages::payments::money_note(&scope, settlement.as_ref()),
         company: store::company::get_unscoped(&state.db, invoice.company_id).await?.map(|c| c.name).unwrap_or_default(),
         payer: payer_name(&state.config, &proforma.payer),
         net: Money::from_cents(invoice.net_cents),

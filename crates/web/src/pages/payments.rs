@@ -12,6 +12,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{DateTime, Utc};
 use domain::Money;
+use domain::settlement::Settlement;
 use serde::Deserialize;
 use store::notification::NewNotification;
 use store::payment::{Held, Item, Payment, Run, run_status, status};
@@ -122,6 +123,29 @@ pub async fn advice_pdf(db: &store::Db, config: &WebConfig, payment: &Payment, r
         .await
         .map_err(internal)?
         .map_err(internal)
+}
+
+/// What a page shows beside the status of an invoice or a DR about its money: when the
+/// transfer is issued, or why it came back; and, for those who may open it, its remittance
+/// advice.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MoneyNote {
+    /// `virement émis pour le 06/01/2026`, or the bank's reason of a return.
+    pub text: String,
+    /// `/entreprises/{id}/paiements/{payment}`, when the person may open it.
+    pub advice: Option<String>,
+}
+
+/// The note of a settlement for someone of `scope`: the advice is linked for staff and for
+/// those who see the company's payments (company-wide, like its bank account).
+#[must_use]
+pub fn money_note(scope: &domain::scope::Scope, settlement: Option<&Settlement>) -> Option<MoneyNote> {
+    let settlement = settlement?;
+    let advice = settlement
+        .payment()
+        .filter(|(company, _)| scope.is_staff() || crate::policy::require_bank_details(scope, *company).is_ok())
+        .map(|(company, payment)| format!("/entreprises/{company}/paiements/{payment}"));
+    Some(MoneyNote { text: settlement.note()?, advice })
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -51,7 +51,7 @@ pub struct ListPage {
     chrome: Chrome,
     company_id: i64,
     company_name: String,
-    proformas: Vec<(Proforma, Money)>,
+    proformas: Vec<(Proforma, Money, Option<InvoiceState>)>,
     /// Validated DR awaiting a proforma, by payer and public: (payer, public, its label, count, net).
     groups: Vec<(String, String, &'static str, usize, Money)>,
     /// The DR of the group chosen (F5, F6: one payer, one public per proforma).
@@ -153,12 +153,22 @@ async fn list_page(
         Some((payer, public)) => IssueForm { payer, public, ..form },
         None => form,
     };
-    let proformas = store::proforma::list_for_company(&state.db, &scoped.scope, company_id)
-        .await?
+    let proformas = store::proforma::list_for_company(&state.db, &scoped.scope, company_id).await?;
+    // Each proforma's invoice and what the money says of it: three queries for the whole list.
+    let mut invoices =
+        store::invoice::current_for_proformas(&state.db, &proformas.iter().map(|p| p.id).collect::<Vec<_>>()).await?;
+    let settlements =
+        store::payment::settlements(&state.db, &invoices.values().map(|i| i.id).collect::<Vec<_>>()).await?;
+    let proformas = proformas
         .into_iter()
         .map(|p| {
             let gross = Money::from_cents(p.gross_cents);
-            (p, gross)
+            let invoice = invoices.remove(&p.id).map(|i| {
+                let settlement = settlements.get(&i.id).filter(|_| i.status == store::invoice::status::APPROVED);
+                let shown = store::invoice::status::shown(&i.status, settlement);
+                (i.number, shown, store::invoice::status::label(shown))
+            });
+            (p, gross, invoice)
         })
         .collect();
     Ok(ListPage { chrome, company_id, company_name, proformas, groups, available, schemes, form, errors })
@@ -249,6 +259,20 @@ pub async fn issue(
     Ok(Redirect::to(&format!("/entreprises/{company_id}/factures/{}?notice=proforma", proforma.id)).into_response())
 }
 
+/// What the list says of a proforma's invoice: its number, the status shown and its label.
+type InvoiceState = (String, &'static str, &'static str);
+
+/// An invoice of a proforma, with the status the money gives it.
+#[derive(Debug)]
+pub struct InvoiceLine {
+    invoice: store::invoice::Invoice,
+    /// The status shown (`paid` once its transfer is issued).
+    shown: &'static str,
+    label: &'static str,
+    gross: Money,
+    note: Option<crate::pages::payments::MoneyNote>,
+}
+
 /// A proforma's page.
 #[derive(Debug, Template)]
 #[template(path = "factures/show.html")]
@@ -266,7 +290,7 @@ pub struct ShowPage {
     vat: Money,
     gross: Money,
     issued_on: String,
-    invoices: Vec<(store::invoice::Invoice, &'static str, Money)>,
+    invoices: Vec<InvoiceLine>,
     can_upload: bool,
     upload: crate::pages::invoices::UploadValues,
     errors: FormErrors,
@@ -301,18 +325,22 @@ pub(crate) async fn show_page(
         .into_iter()
         .map(|item| ItemLine { public: public_label(&item.dossier.public), amount: item.amount(), item })
         .collect();
-    let invoices: Vec<_> = store::invoice::for_proforma(&state.db, id)
-        .await?
+    let invoices = store::invoice::for_proforma(&state.db, id).await?;
+    let settlements =
+        store::payment::settlements(&state.db, &invoices.iter().map(|i| i.id).collect::<Vec<_>>()).await?;
+    let invoices: Vec<_> = invoices
         .into_iter()
         .map(|i| {
-            let label = store::invoice::status::label(&i.status);
+            let settlement = settlements.get(&i.id).filter(|_| i.status == store::invoice::status::APPROVED);
+            let shown = store::invoice::status::shown(&i.status, settlement);
+            let note = crate::pages::payments::money_note(&scoped.scope, settlement);
             let gross = Money::from_cents(i.gross_cents);
-            (i, label, gross)
+            InvoiceLine { label: store::invoice::status::label(shown), shown, gross, note, invoice: i }
         })
         .collect();
     // One invoice at a time: another only once the last one was refused.
     let can_upload =
-        scoped.scope.files() && invoices.iter().all(|(i, _, _)| i.status == store::invoice::status::REJECTED);
+        scoped.scope.files() && invoices.iter().all(|l| l.invoice.status == store::invoice::status::REJECTED);
     Ok(ShowPage {
         chrome,
         company_id,

@@ -45,6 +45,7 @@ fn badge(status: DrStatus) -> &'static str {
         DrStatus::InfoRequested => "badge-info_requested",
         DrStatus::Validated => "badge-accepted",
         DrStatus::Refused => "badge-refused",
+        DrStatus::Paid => "badge-paid",
     }
 }
 
@@ -328,8 +329,11 @@ pub struct ShowPage {
     company_name: String,
     dr: Reimbursement,
     dossier: Dossier,
+    /// As shown: paid once its invoice's transfer is issued.
     status: DrStatus,
     class: &'static str,
+    /// When its transfer was issued or why it came back, with the remittance advice.
+    money: Option<crate::pages::payments::MoneyNote>,
     lines: Vec<(&'static str, Money)>,
     claimed: Money,
     validated: Option<Money>,
@@ -356,6 +360,12 @@ async fn show_page(
 ) -> Result<ShowPage, AppError> {
     let dossier = store::dossier::get(&state.db, &scoped.scope, dr.dossier_id).await?.ok_or(AppError::NotFound)?;
     let status = store::reimbursement::status(&dr);
+    let settlement = store::payment::reimbursement_settlements(&state.db, &[dr.id]).await?.remove(&dr.id);
+    let shown = status.settled(settlement.as_ref().is_some_and(domain::settlement::Settlement::is_paid));
+    let money = crate::pages::payments::money_note(
+        &scoped.scope,
+        settlement.as_ref().filter(|_| status == DrStatus::Validated),
+    );
     let company_name =
         store::company::get_unscoped(&state.db, dr.company_id).await?.map(|c| c.name).unwrap_or_default();
     let documents = store::document::for_reimbursement(&state.db, dr.id)
@@ -405,8 +415,9 @@ async fn show_page(
         } else {
             form
         },
-        status,
-        class: badge(status),
+        status: shown,
+        class: badge(shown),
+        money,
         dossier,
         dr,
         errors,
@@ -588,12 +599,15 @@ pub async fn queue(
     let (rows, total) =
         store::reimbursement::queue(&state.db, DrStatus::from_code(&statut), query.page.unwrap_or(1).max(1), PER_PAGE)
             .await?;
+    let settlements =
+        store::payment::reimbursement_settlements(&state.db, &rows.iter().map(|r| r.id).collect::<Vec<_>>()).await?;
     let mut lines = Vec::with_capacity(rows.len());
     for dr in rows {
         let company = store::company::get_unscoped(&state.db, dr.company_id).await?.map(|c| c.name).unwrap_or_default();
         let dossier =
             store::dossier::get(&state.db, &scope, dr.dossier_id).await?.map(|d| d.number).unwrap_or_default();
-        let status = store::reimbursement::status(&dr);
+        let status = store::reimbursement::status(&dr)
+            .settled(settlements.get(&dr.id).is_some_and(domain::settlement::Settlement::is_paid));
         lines.push(QueueLine {
             company,
             dossier,
