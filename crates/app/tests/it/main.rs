@@ -18,3 +18,4 @@ mod reimbursements;
 mod security;
 mod support;
 mod throttling;
+mod tokens_and_codes;
