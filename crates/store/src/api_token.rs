@@ -2,7 +2,8 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter,
+    QueryOrder,
 };
 
 use crate::entity::api_token::{ActiveModel, Column, Entity, Model};
@@ -68,6 +69,22 @@ pub async fn revoke_own(conn: &impl ConnectionTrait, user_id: i64, id: i64, now:
         .exec(conn)
         .await?;
     Ok(result.rows_affected == 1)
+}
+
+/// Revokes every live token of a person (their password was reset or changed: whoever learnt
+/// the old one may have made tokens with it); returns how many were live.
+///
+/// # Errors
+/// The driver's error.
+pub async fn revoke_all_for_user(conn: &impl ConnectionTrait, user_id: i64, now: DateTime<Utc>) -> Result<u64, DbErr> {
+    let result = Entity::update_many()
+        .col_expr(Column::RevokedAt, now.into())
+        .filter(Column::UserId.eq(user_id))
+        .filter(Column::RevokedAt.is_null())
+        .filter(Condition::any().add(Column::ExpiresAt.is_null()).add(Column::ExpiresAt.gt(now)))
+        .exec(conn)
+        .await?;
+    Ok(result.rows_affected)
 }
 
 /// The live token whose text is `plain` (not revoked, not expired), marked as used now.

@@ -121,6 +121,8 @@ pub struct ApiUser {
     pub account: Account,
     /// The token used, so that it is not listed as revocable by itself by mistake.
     pub token_id: i64,
+    /// When the token used stops working: a token it creates may not outlive it.
+    pub token_expires_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl ApiUser {
@@ -153,7 +155,7 @@ impl FromRequestParts<AppState> for ApiUser {
             .map_err(AppError::from)?
             .filter(|a| a.disabled_at.is_none())
             .ok_or(AppError::LoginRequired { next: None })?;
-        Ok(ApiUser { account, token_id: found.id })
+        Ok(ApiUser { account, token_id: found.id, token_expires_at: found.expires_at })
     }
 }
 

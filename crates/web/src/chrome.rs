@@ -77,6 +77,12 @@ pub fn notice_text(code: &str) -> Option<&'static str> {
         "deconnecte" => "Vous êtes déconnecté. À bientôt !",
         "mot-de-passe-modifie" => "Votre mot de passe a été modifié. Vos autres sessions ont été fermées.",
         "mot-de-passe-reinitialise" => "Votre mot de passe a été changé. Connectez-vous avec le nouveau.",
+        "mot-de-passe-modifie-jetons" => {
+            "Votre mot de passe a été modifié. Vos autres sessions ont été fermées et vos jetons d’API ont été révoqués : créez-en de nouveaux pour vos programmes."
+        }
+        "mot-de-passe-reinitialise-jetons" => {
+            "Votre mot de passe a été changé et vos jetons d’API ont été révoqués. Connectez-vous avec le nouveau mot de passe."
+        }
         "session-fermee" => "La session a été fermée.",
         "sessions-fermees" => "Toutes vos autres sessions ont été fermées.",
         "jeton-revoque" => "Le jeton a été révoqué : il ne permet plus d’accéder à l’API.",

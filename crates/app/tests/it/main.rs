@@ -20,3 +20,4 @@ mod reimbursements;
 mod security;
 mod support;
 mod throttling;
+mod tokens_and_codes;

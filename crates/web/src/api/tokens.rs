@@ -3,6 +3,7 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
+use domain::token::api_token_expiry;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -11,7 +12,7 @@ use crate::client::Client;
 use crate::error::{ApiError, AppError, ErrorBody};
 use crate::extract::Json;
 use crate::notify::audit;
-use crate::pages::tokens::{token_name, token_status, token_validity};
+use crate::pages::tokens::{token_name, token_status};
 use crate::state::AppState;
 
 /// A token as listed (never its text).
@@ -49,7 +50,8 @@ pub struct CreatedTokenOut {
 pub struct CreateTokenIn {
     /// A name to recognise it (1–80 characters).
     pub name: String,
-    /// Validity in days: 30, 90 or 365; 0 or absent for no expiry.
+    /// Validity in days, required: 30, 90 or 365. A token made with a token never outlives it
+    /// (its expiry is capped at the calling token's); no token is made without an expiry.
     #[serde(default)]
     pub expires_in_days: Option<u32>,
 }
@@ -113,9 +115,10 @@ pub async fn create(
 ) -> Result<(StatusCode, axum::Json<CreatedTokenOut>), ApiError> {
     let now = state.now();
     let name = token_name(&input.name).map_err(|m| AppError::invalid("name", m))?;
-    let expires_at = token_validity(input.expires_in_days, now).map_err(|m| AppError::invalid("expires_in_days", m))?;
+    let expires_at = api_token_expiry(now, input.expires_in_days, user.token_expires_at)
+        .map_err(|e| AppError::invalid("expires_in_days", format!("Champ « expires_in_days » : {e}")))?;
     let txn = store::db::write(&state.db).await?;
-    let (token, secret) = store::api_token::create(&txn, user.account.id, &name, expires_at, now).await?;
+    let (token, secret) = store::api_token::create(&txn, user.account.id, &name, Some(expires_at), now).await?;
     audit(&txn, &user.actor(), "api_token.created", Some(("api_token", token.id.to_string())), &client, now).await?;
     txn.commit().await?;
     Ok((StatusCode::CREATED, axum::Json(CreatedTokenOut { token: out(token, now), token_text: secret.plain })))

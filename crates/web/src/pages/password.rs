@@ -181,12 +181,14 @@ pub async fn reset(
         crate::pages::account::activate_legacy(&txn, &account, &client, now).await?;
     }
     store::session::delete_all_for_user(&txn, account.id, None).await?;
+    let tokens_revoked = store::api_token::revoke_all_for_user(&txn, account.id, now).await?;
     let actor = Actor::user(account.id, account.email.as_str());
     audit(&txn, &actor, "password.reset", Some(("user", account.id.to_string())), &client, now).await?;
     let mail = documents::mail::password_changed(&notify::sender(&state), &account.display_name(), now)?;
     queue_mail(&txn, account.email.as_str(), mail, now).await?;
     txn.commit().await?;
-    Ok(Redirect::to("/connexion?notice=mot-de-passe-reinitialise").into_response())
+    let notice = if tokens_revoked > 0 { "mot-de-passe-reinitialise-jetons" } else { "mot-de-passe-reinitialise" };
+    Ok(Redirect::to(&format!("/connexion?notice={notice}")).into_response())
 }
 
 /// The change-password form.
@@ -251,9 +253,11 @@ pub async fn change(
     let txn = store::db::write(&state.db).await?;
     store::account::set_password(&txn, account.id, digest, now).await?;
     store::session::delete_all_for_user(&txn, account.id, Some(user.session_id)).await?;
+    let tokens_revoked = store::api_token::revoke_all_for_user(&txn, account.id, now).await?;
     audit(&txn, &user.actor(), "password.changed", Some(("user", account.id.to_string())), &client, now).await?;
     let mail = documents::mail::password_changed(&notify::sender(&state), &account.display_name(), now)?;
     queue_mail(&txn, account.email.as_str(), mail, now).await?;
     txn.commit().await?;
-    Ok(Redirect::to("/compte?notice=mot-de-passe-modifie").into_response())
+    let notice = if tokens_revoked > 0 { "mot-de-passe-modifie-jetons" } else { "mot-de-passe-modifie" };
+    Ok(Redirect::to(&format!("/compte?notice={notice}")).into_response())
 }

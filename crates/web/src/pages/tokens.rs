@@ -4,8 +4,9 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use documents::fr;
+use domain::token::{ApiTokenExpiryError, api_token_expiry};
 use serde::Deserialize;
 use store::api_token::ApiToken;
 
@@ -41,12 +42,12 @@ pub struct TokensPage {
     created: Option<String>,
     token_name: String,
     validity: String,
+    choices: [(u32, &'static str); 3],
     errors: FormErrors,
 }
 
-/// The validity choices of the form, in days (`0`: no expiry).
-pub const VALIDITY_CHOICES: [(u32, &str); 4] =
-    [(30, "30 jours"), (90, "90 jours"), (365, "1 an"), (0, "Sans expiration")];
+/// The validity choices of the form, in days ([`domain::token::API_TOKEN_DAYS`]); none is "never".
+pub const VALIDITY_CHOICES: [(u32, &str); 3] = [(30, "30 jours"), (90, "90 jours"), (365, "1 an")];
 
 /// Whether a token is usable now, and its label.
 #[must_use]
@@ -72,23 +73,6 @@ pub fn token_name(value: &str) -> Result<String, String> {
         Err("Le nom du jeton doit contenir au plus 80 caractères.".to_owned())
     } else {
         Ok(trimmed.to_owned())
-    }
-}
-
-/// Checks a validity in days: one of [`VALIDITY_CHOICES`].
-///
-/// # Errors
-/// The French message for the field.
-pub fn token_validity(days: Option<u32>, now: DateTime<Utc>) -> Result<Option<DateTime<Utc>>, String> {
-    match days {
-        None | Some(0) => Ok(None),
-        Some(days) if VALIDITY_CHOICES.iter().any(|(d, _)| *d == days) => {
-            Ok(Some(now + Duration::days(i64::from(days))))
-        }
-        Some(_) => {
-            Err("Choisissez une durée de validité parmi celles proposées (30, 90 ou 365 jours, ou sans expiration)."
-                .to_owned())
-        }
     }
 }
 
@@ -119,7 +103,7 @@ async fn page(
             }
         })
         .collect();
-    Ok(TokensPage { chrome, tokens, created, token_name: name, validity, errors })
+    Ok(TokensPage { chrome, tokens, created, token_name: name, validity, choices: VALIDITY_CHOICES, errors })
 }
 
 /// `GET /compte/jetons`
@@ -150,9 +134,10 @@ pub async fn create(
     let name = errors.check("name", token_name(&form.name));
     let days = if form.validity.trim().is_empty() { Ok(None) } else { form.validity.trim().parse::<u32>().map(Some) };
     let expires = match days {
-        Ok(days) => errors.check("validity", token_validity(days, now)),
+        // Signed in with a password: nothing to outlive but the offered durations.
+        Ok(days) => errors.check("validity", api_token_expiry(now, days, None)),
         Err(_) => {
-            errors.add("validity", "Choisissez une durée de validité parmi celles proposées.");
+            errors.add("validity", ApiTokenExpiryError::NotOffered.to_string());
             None
         }
     };
@@ -161,7 +146,7 @@ pub async fn create(
         return render::page_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
     };
     let txn = store::db::write(&state.db).await?;
-    let (token, secret) = store::api_token::create(&txn, user.account.id, &name, expires_at, now).await?;
+    let (token, secret) = store::api_token::create(&txn, user.account.id, &name, Some(expires_at), now).await?;
     audit(&txn, &user.actor(), "api_token.created", Some(("api_token", token.id.to_string())), &client, now).await?;
     txn.commit().await?;
     let page =

