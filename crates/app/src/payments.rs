@@ -100,13 +100,19 @@ pub enum Outcome {
         /// That run's slot.
         other: String,
     },
+    /// No approved invoice awaited a payment: no run was made, so none offers an empty SEPA file
+    /// (issue 11 point 8); a slot with nothing to pay is done with nothing.
+    Nothing,
 }
+
+/// The sentence that says a run had nothing to pay.
+pub use web::pages::payments::NOTHING_TO_PAY;
 
 /// What a run did.
 #[derive(Debug, Clone)]
 pub struct Report {
-    /// The run (frozen unless busy).
-    pub run: Run,
+    /// The run (frozen unless busy), or none when there was nothing to pay.
+    pub run: Option<Run>,
     /// How it ended.
     pub outcome: Outcome,
 }
@@ -115,7 +121,9 @@ impl Report {
     /// One line in French for the command line and the logs.
     #[must_use]
     pub fn summary(&self) -> String {
-        let run = &self.run;
+        let Some(run) = &self.run else {
+            return NOTHING_TO_PAY.to_owned();
+        };
         let what = format!(
             "paiement {} ({}) : {} virement(s), {} ; {} facture(s) retenue(s)",
             run.id,
@@ -131,6 +139,7 @@ impl Report {
             Outcome::Busy { other } => {
                 format!("Refusé : le paiement {other} est en cours de préparation ; relancez quand il sera terminé.")
             }
+            Outcome::Nothing => format!("{NOTHING_TO_PAY} — {what}."),
         }
     }
 }
@@ -181,7 +190,7 @@ pub async fn perform(ctx: &Context, request: NewRun, hooks: &Hooks<'_>) -> anyho
             Begin::Done(run) => {
                 // Frozen, but the advices may not have gone out before a crash.
                 advise(ctx, &run, hooks).await?;
-                return Ok(Report { run, outcome: Outcome::AlreadyDone });
+                return Ok(Report { run: Some(run), outcome: Outcome::AlreadyDone });
             }
             Begin::Busy(other) if !resumed_other && ctx.clock.now() - other.started_at > STALE => {
                 // Interrupted long ago (a crash): finish it first, then ours.
@@ -191,7 +200,11 @@ pub async fn perform(ctx: &Context, request: NewRun, hooks: &Hooks<'_>) -> anyho
             }
             Begin::Busy(other) => {
                 let other_key = other.slot_key.clone();
-                return Ok(Report { run: other, outcome: Outcome::Busy { other: other_key } });
+                return Ok(Report { run: Some(other), outcome: Outcome::Busy { other: other_key } });
+            }
+            Begin::Nothing => {
+                tracing::info!(slot = %new.slot_key, "payment run: nothing to pay, no run made");
+                return Ok(Report { run: None, outcome: Outcome::Nothing });
             }
         }
     };
@@ -290,7 +303,7 @@ pub async fn perform(ctx: &Context, request: NewRun, hooks: &Hooks<'_>) -> anyho
     hooks.at("frozen")?;
     advise(ctx, &run, hooks).await?;
     tracing::info!(run.id = run.id, payments = run.payment_count, held = run.held_count, "payment run frozen");
-    Ok(Report { run, outcome: Outcome::Performed { resumed } })
+    Ok(Report { run: Some(run), outcome: Outcome::Performed { resumed } })
 }
 
 /// Announces each payment of a frozen run by a bell (never by e-mail, SPEC P3), once.

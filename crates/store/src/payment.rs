@@ -90,6 +90,9 @@ pub enum Begin {
     Done(Run),
     /// Another run is being prepared.
     Busy(Run),
+    /// Nothing is payable at the run's cutoff: no run was made (it would have no transfer and
+    /// no SEPA file).
+    Nothing,
 }
 
 /// Starts the run of a slot, or finds it. Only one run is prepared at a time.
@@ -105,6 +108,12 @@ pub async fn begin(db: &crate::Db, new: NewRun, now: DateTime<Utc>) -> Result<Be
     if let Some(other) = preparing(&txn).await? {
         txn.commit().await?;
         return Ok(Begin::Busy(other));
+    }
+    // Decided in the transaction that would insert the run: an invoice approved meanwhile is
+    // either seen here or paid by the next run.
+    if !anything_payable(&txn, new.cutoff).await? {
+        txn.commit().await?;
+        return Ok(Begin::Nothing);
     }
     let inserted = payment_run::ActiveModel {
         slot_key: Set(new.slot_key.clone()),
@@ -216,6 +225,33 @@ pub async fn payables(
         .order_by_asc(invoice::Column::Id)
         .all(conn)
         .await
+}
+
+/// Whether any approved invoice, approved at or before `cutoff`, awaits a payment (no live
+/// payment pays it): what a new run would pay or hold back.
+///
+/// # Errors
+/// The driver's error.
+pub async fn anything_payable(conn: &impl ConnectionTrait, cutoff: DateTime<Utc>) -> Result<bool, DbErr> {
+    let first = invoice::Entity::find()
+        .select_only()
+        .column(invoice::Column::Id)
+        .filter(invoice::Column::Status.eq(crate::invoice::status::APPROVED))
+        .filter(invoice::Column::DecidedAt.lte(cutoff))
+        .filter(
+            invoice::Column::Id.not_in_subquery(
+                Query::select()
+                    .column(payment_item::Column::LiveInvoiceId)
+                    .from(payment_item::Entity)
+                    .and_where(payment_item::Column::LiveInvoiceId.is_not_null())
+                    .to_owned(),
+            ),
+        )
+        .limit(1)
+        .into_tuple::<i64>()
+        .one(conn)
+        .await?;
+    Ok(first.is_some())
 }
 
 /// What a payment's line says of the invoice it pays: the proforma's number and its dossiers

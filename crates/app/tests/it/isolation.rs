@@ -419,9 +419,9 @@ async fn victim_payment(app: &TestApp, invoice: i64) -> (i64, i64) {
     let hooks = espace_app::payments::Hooks::none();
     let report =
         espace_app::payments::perform(&app.ctx, espace_app::payments::manual(now, None), &hooks).await.unwrap();
-    let payments = store::payment::payments_of(&app.ctx.db, report.run.id).await.unwrap();
+    let payments = store::payment::payments_of(&app.ctx.db, report.run.as_ref().unwrap().id).await.unwrap();
     assert_eq!(payments.len(), 1, "{}", report.summary());
-    (payments[0].id, report.run.id)
+    (payments[0].id, report.run.as_ref().unwrap().id)
 }
 
 /// A DR with its certificate on the victims' dossier.

@@ -101,7 +101,7 @@ async fn a_transfer_issued_makes_invoice_dr_and_dossier_paid_and_a_bank_return_t
     // The run issues the transfer: everything says paid, the advice is linked from the invoice.
     let run = payments::run_due(&app.ctx, paris(2026, 1, 6, 8), &Hooks::none()).await.unwrap();
     assert!(matches!(run.outcome, payments::Outcome::Performed { .. }), "{}", run.summary());
-    let payment = store::payment::payments_of(&app.ctx.db, run.run.id).await.unwrap().remove(0);
+    let payment = store::payment::payments_of(&app.ctx.db, run.run.as_ref().unwrap().id).await.unwrap().remove(0);
     let paid = statuses(&mut company, &mut staff, nord.id, &c).await;
     let expected = ["payée", "payée", "payée", "payé", "payé", "payée", "payée", "payé"];
     for (page, word) in paid.iter().zip(expected) {
@@ -145,7 +145,7 @@ async fn a_transfer_issued_makes_invoice_dr_and_dossier_paid_and_a_bank_return_t
 
     // The next run pays it again: paid again.
     let next = payments::run_due(&app.ctx, paris(2026, 1, 9, 8), &Hooks::none()).await.unwrap();
-    assert_eq!(next.run.payment_count, 1, "{}", next.summary());
+    assert_eq!(next.run.as_ref().unwrap().payment_count, 1, "{}", next.summary());
     let again = statuses(&mut company, &mut staff, nord.id, &c).await;
     assert!(again[0].contains(&"payée".to_owned()) && again[3].contains(&"payé".to_owned()), "{again:?}");
 }

@@ -121,14 +121,23 @@ async fn a_run_pays_each_approved_invoice_once_grouped_by_payee_with_an_advice_i
     // Tuesday's run pays what was approved before 06:00, one transfer for Intérim Nord.
     let report = payments::run_due(&app.ctx, paris(2026, 1, 6, 8), &Hooks::none()).await.unwrap();
     assert_eq!(report.outcome, Outcome::Performed { resumed: false });
-    assert_eq!(report.run.slot_key, "2026-01-06T06:00");
-    assert_eq!((report.run.payment_count, report.run.held_count), (1, 2), "{}", report.summary());
-    assert_eq!(report.run.total_cents, 120_000 + 30_060, "gross amounts: 1 000 € + 250,50 € HT with 20 % VAT");
+    assert_eq!(report.run.as_ref().unwrap().slot_key, "2026-01-06T06:00");
+    assert_eq!(
+        (report.run.as_ref().unwrap().payment_count, report.run.as_ref().unwrap().held_count),
+        (1, 2),
+        "{}",
+        report.summary()
+    );
+    assert_eq!(
+        report.run.as_ref().unwrap().total_cents,
+        120_000 + 30_060,
+        "gross amounts: 1 000 € + 250,50 € HT with 20 % VAT"
+    );
     let payments = all_payments(&app).await;
     let (payment, items) = &payments[0];
     assert_eq!(items.iter().map(|i| i.invoice_id).collect::<Vec<_>>(), vec![first, second]);
     assert_eq!((payment.payee_iban.as_str(), payment.payee_name.as_str()), (NORD_IBAN, nord.name));
-    let holds = store::payment::holds_of(&app.ctx.db, report.run.id).await.unwrap();
+    let holds = store::payment::holds_of(&app.ctx.db, report.run.as_ref().unwrap().id).await.unwrap();
     let reasons: BTreeMap<i64, String> = holds.into_iter().map(|h| (h.invoice_id, h.reason)).collect();
     assert!(reasons[&forged].contains("n’est pas celui du compte enregistré"), "{reasons:?}");
     assert!(reasons[&no_account].contains("Aucun compte bancaire"), "{reasons:?}");
@@ -167,21 +176,32 @@ async fn a_run_pays_each_approved_invoice_once_grouped_by_payee_with_an_advice_i
 
     // The SEPA file: valid against the ISO 20022 schema, the same bytes each time.
     let mut staff = app.signed_in("finance@opco.fr", Role::CaseManager).await;
-    let (status, xml) = staff.get_bytes(&format!("/gestion/paiements/{}/sepa.xml", report.run.id)).await;
+    let (status, xml) =
+        staff.get_bytes(&format!("/gestion/paiements/{}/sepa.xml", report.run.as_ref().unwrap().id)).await;
     assert_eq!(status, StatusCode::OK);
     xmllint_validates(&xml);
     let text = String::from_utf8(xml.clone()).unwrap();
     assert!(text.contains("<NbOfTxs>1</NbOfTxs>") && text.contains("<CtrlSum>1500.60</CtrlSum>"), "{text}");
     assert!(text.contains(&format!("<EndToEndId>{}</EndToEndId>", payment.end_to_end_id)));
     let out = app._dir.path().join("export.xml");
-    payments::export(&app.ctx, report.run.id, &out).await.unwrap();
+    payments::export(&app.ctx, report.run.as_ref().unwrap().id, &out).await.unwrap();
     assert_eq!(std::fs::read(&out).unwrap(), xml, "rebuilding a frozen run gives the same bytes");
     let list = payments::list(&app.ctx).await.unwrap();
-    assert!(list[0].starts_with(&format!("{}\t2026-01-06T06:00\tterminé", report.run.id)), "{list:?}");
+    assert!(
+        list[0].starts_with(&format!("{}\t2026-01-06T06:00\tterminé", report.run.as_ref().unwrap().id)),
+        "{list:?}"
+    );
 
     // Friday pays the late one; the held ones stay held.
     let friday = payments::run_due(&app.ctx, paris(2026, 1, 9, 7), &Hooks::none()).await.unwrap();
-    assert_eq!((friday.run.payment_count, friday.run.held_count, friday.run.total_cents), (1, 2, 8_400));
+    assert_eq!(
+        (
+            friday.run.as_ref().unwrap().payment_count,
+            friday.run.as_ref().unwrap().held_count,
+            friday.run.as_ref().unwrap().total_cents
+        ),
+        (1, 2, 8_400)
+    );
     let paid = check_invariants(&app).await;
     assert_eq!(paid.len(), 3);
 }
@@ -209,7 +229,7 @@ async fn a_crash_at_any_step_then_a_restart_pays_everything_exactly_once() {
             Outcome::Performed { resumed: true }
         };
         assert_eq!(report.outcome, expected, "after a crash at {step}");
-        assert_eq!(report.run.payment_count, 2, "after a crash at {step}: {}", report.summary());
+        assert_eq!(report.run.as_ref().unwrap().payment_count, 2, "after a crash at {step}: {}", report.summary());
         let paid = check_invariants(&app).await;
         assert!(store::payment::payables(&app.ctx.db, 0, at).await.unwrap().is_empty(), "all paid after {step}");
         assert_eq!(paid.len() % 3, 0);
@@ -271,7 +291,7 @@ async fn bank_returns_settle_or_reject_transfers_once_and_a_bad_file_changes_not
     let approved = paris(2026, 1, 5, 10);
     let nord_invoice = approved_invoice(&app.ctx, (nord.id, nord.head_office), alice, 10_000, None, approved).await;
     approved_invoice(&app.ctx, (btp.id, btp.head_office), bea, 20_000, None, approved).await;
-    let run = payments::run_due(&app.ctx, paris(2026, 1, 6, 8), &Hooks::none()).await.unwrap().run;
+    let run = payments::run_due(&app.ctx, paris(2026, 1, 6, 8), &Hooks::none()).await.unwrap().run.unwrap();
     let sent = store::payment::payments_of(&app.ctx.db, run.id).await.unwrap();
     let (to_nord, to_btp) = if sent[0].company_id == nord.id { (&sent[0], &sent[1]) } else { (&sent[1], &sent[0]) };
 
@@ -318,7 +338,7 @@ async fn bank_returns_settle_or_reject_transfers_once_and_a_bad_file_changes_not
     assert!(twice.body.contains("déjà été importé"), "{}", twice.body);
 
     // The next run pays BTP again, once; Nord's settled invoice is not paid twice.
-    let next = payments::run_due(&app.ctx, paris(2026, 1, 9, 8), &Hooks::none()).await.unwrap().run;
+    let next = payments::run_due(&app.ctx, paris(2026, 1, 9, 8), &Hooks::none()).await.unwrap().run.unwrap();
     let repaid = store::payment::payments_of(&app.ctx.db, next.id).await.unwrap();
     assert_eq!(repaid.len(), 1);
     assert_eq!(repaid[0].company_id, btp.id);
@@ -355,6 +375,46 @@ async fn a_platform_admin_starts_a_manual_run_that_the_worker_performs_once() {
 }
 
 #[tokio::test]
+async fn with_nothing_to_pay_a_run_says_so_and_no_empty_run_is_made_manual_or_scheduled() {
+    let app = TestApp::spawn().await;
+    let (nord, alice) = payee(&app, app.company_nord().await, "alice@interim-nord.fr", Some(NORD_IBAN)).await;
+    let mut admin = app.signed_in("admin@opco.fr", Role::PlatformAdmin).await;
+
+    // Nothing approved: the manual run says so at once and nothing is queued (issue 11 point 8).
+    let started = admin.post("/gestion/paiements/lancer", &[]).await;
+    assert_eq!(started.location(), "/gestion/paiements?notice=rien");
+    let page = admin.get(started.location()).await;
+    assert!(
+        page.body.contains("Rien à payer : aucune facture approuvée n’est en attente de paiement."),
+        "{}",
+        page.body
+    );
+    app.run_jobs().await;
+    assert!(store::payment::runs(&app.ctx.db, 10).await.unwrap().is_empty(), "no empty run");
+
+    // A scheduled slot with nothing to pay is done with nothing: no run, so no SEPA file to offer.
+    let report = payments::run_due(&app.ctx, paris(2026, 1, 6, 8), &Hooks::none()).await.unwrap();
+    assert_eq!(report.outcome, Outcome::Nothing);
+    assert!(report.run.is_none() && report.summary().starts_with("Rien à payer"), "{}", report.summary());
+    assert!(store::payment::runs(&app.ctx.db, 10).await.unwrap().is_empty(), "no empty run");
+
+    // A manual run asked while an invoice awaited, and paid by another run before the worker got
+    // to it: the worker finds nothing left and makes no empty run either.
+    approved_invoice(&app.ctx, (nord.id, nord.head_office), alice, 10_000, None, app.ctx.clock.now()).await;
+    app.advance(chrono::Duration::minutes(1));
+    let started = admin.post("/gestion/paiements/lancer", &[]).await;
+    assert_eq!(started.location(), "/gestion/paiements?notice=lance");
+    app.advance(chrono::Duration::minutes(1));
+    let other = payments::perform(&app.ctx, payments::manual(app.ctx.clock.now(), None), &Hooks::none()).await.unwrap();
+    assert_eq!(other.outcome, Outcome::Performed { resumed: false });
+    app.run_jobs().await;
+    let runs = store::payment::runs(&app.ctx.db, 10).await.unwrap();
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    assert_eq!(runs[0].payment_count, 1);
+    check_invariants(&app).await;
+}
+
+#[tokio::test]
 async fn a_run_started_while_another_is_being_prepared_is_refused_until_that_one_is_stale() {
     let app = TestApp::spawn().await;
     let (nord, alice) = payee(&app, app.company_nord().await, "alice@interim-nord.fr", Some(NORD_IBAN)).await;
@@ -368,10 +428,11 @@ async fn a_run_started_while_another_is_being_prepared_is_refused_until_that_one
     // Later, the interrupted run is finished first, then the new one.
     app.advance(chrono::Duration::hours(1));
     let report = payments::run_due(&app.ctx, paris(2026, 1, 9, 8), &Hooks::none()).await.unwrap();
-    assert_eq!(report.outcome, Outcome::Performed { resumed: false });
     let first = store::payment::by_key(&app.ctx.db, "2026-01-06T06:00").await.unwrap().unwrap();
     assert_eq!((first.status.as_str(), first.payment_count), ("frozen", 1));
-    assert_eq!(report.run.payment_count, 0);
+    // Then nothing is left to pay: the new slot is done with nothing, no empty run (issue 11 point 8).
+    assert_eq!(report.outcome, Outcome::Nothing, "{}", report.summary());
+    assert!(store::payment::by_key(&app.ctx.db, "2026-01-09T06:00").await.unwrap().is_none());
     check_invariants(&app).await;
 }
 
@@ -442,7 +503,7 @@ async fn machine(ops: Vec<Op>) {
             Op::Run => {
                 next_slot(&mut now);
                 let report = payments::run_due(&app.ctx, now, &Hooks::none()).await.unwrap();
-                assert!(matches!(report.outcome, Outcome::Performed { .. }), "{}", report.summary());
+                assert!(matches!(report.outcome, Outcome::Performed { .. } | Outcome::Nothing), "{}", report.summary());
             }
             Op::Crash { step } => {
                 next_slot(&mut now);
@@ -563,10 +624,10 @@ async fn benchmark_a_run_over_100_000_approved_invoices() {
     let report = payments::run_due(&app.ctx, paris(2026, 1, 6, 8), &Hooks::none()).await.unwrap();
     let run_time = started.elapsed();
     let (rss_after, peak) = memory_mib();
-    assert_eq!(report.run.payment_count, companies, "{}", report.summary());
+    assert_eq!(report.run.as_ref().unwrap().payment_count, companies, "{}", report.summary());
     let items = store::payment::items_of(
         &app.ctx.db,
-        &store::payment::payments_of(&app.ctx.db, report.run.id)
+        &store::payment::payments_of(&app.ctx.db, report.run.as_ref().unwrap().id)
             .await
             .unwrap()
             .iter()
@@ -578,7 +639,7 @@ async fn benchmark_a_run_over_100_000_approved_invoices() {
     assert_eq!(items.values().map(Vec::len).sum::<usize>(), usize::try_from(invoices).unwrap());
     let started = std::time::Instant::now();
     let out = app._dir.path().join("bench.xml");
-    let size = payments::export(&app.ctx, report.run.id, &out).await.unwrap();
+    let size = payments::export(&app.ctx, report.run.as_ref().unwrap().id, &out).await.unwrap();
     let export_time = started.elapsed();
     xmllint_validates(&std::fs::read(&out).unwrap());
     let again = std::time::Instant::now();
@@ -654,8 +715,13 @@ async fn a_dossier_asking_for_subrogation_has_its_training_provider_paid_directl
         .await
         .unwrap();
     let report = payments::run_due(&app.ctx, paris(2026, 1, 6, 8), &Hooks::none()).await.unwrap();
-    assert_eq!((report.run.payment_count, report.run.held_count), (1, 0), "{}", report.summary());
-    let paid = store::payment::payments_of(&app.ctx.db, report.run.id).await.unwrap();
+    assert_eq!(
+        (report.run.as_ref().unwrap().payment_count, report.run.as_ref().unwrap().held_count),
+        (1, 0),
+        "{}",
+        report.summary()
+    );
+    let paid = store::payment::payments_of(&app.ctx.db, report.run.as_ref().unwrap().id).await.unwrap();
     assert_eq!(
         (paid[0].payee_kind.as_str(), paid[0].payee_name.as_str(), paid[0].payee_iban.as_str()),
         ("provider", "INSTITUT FORMATION NORD", PROVIDER_IBAN)

@@ -32,6 +32,10 @@ use crate::state::{AppState, WebConfig};
 /// The job kind the worker performs runs under (kept equal to the binary's).
 pub const RUN_JOB: &str = "payment.run";
 
+/// What a manual run says when no approved invoice awaits a payment (kept equal to the
+/// binary's `payments::NOTHING_TO_PAY`).
+pub const NOTHING_TO_PAY: &str = "Rien à payer : aucune facture approuvée n’est en attente de paiement.";
+
 /// Largest bank returns file accepted.
 pub const RETURNS_BODY_LIMIT: usize = 8 * 1024 * 1024;
 
@@ -349,6 +353,8 @@ pub struct RunsPage {
     can_pay: bool,
     next_run: Option<String>,
     notice: Option<&'static str>,
+    /// Said without a run made: nothing to pay.
+    info: Option<&'static str>,
     errors: FormErrors,
     problems: Vec<String>,
     imported: Option<String>,
@@ -414,6 +420,7 @@ async fn runs_page(
         can_pay: user.require(Permission::Pay).is_ok(),
         next_run: next_run(&state.config, state.now()),
         notice,
+        info: None,
         errors,
         problems,
         imported: None,
@@ -436,7 +443,10 @@ pub async fn runs(
         }
         _ => None,
     };
-    Ok(render::page(&runs_page(&state, chrome, &user, notice, FormErrors::new(), Vec::new()).await?)?.into_response())
+    let info = (query.notice.as_deref() == Some("rien")).then_some(NOTHING_TO_PAY);
+    let mut page = runs_page(&state, chrome, &user, notice, FormErrors::new(), Vec::new()).await?;
+    page.info = info;
+    Ok(render::page(&page)?.into_response())
 }
 
 /// `POST /gestion/paiements/lancer`: a platform admin starts a run now; the worker performs it.
@@ -449,6 +459,12 @@ pub async fn start(State(state): State<AppState>, client: Client, Staff(user): S
     if store::job::find(&txn, RUN_JOB, &key).await?.is_some() {
         txn.rollback().await?;
         return Ok(Redirect::to("/gestion/paiements?notice=deja").into_response());
+    }
+    // Nothing approved awaits a payment: say so now rather than make an empty run (the worker
+    // checks again when it performs the run).
+    if !store::payment::anything_payable(&txn, now).await? {
+        txn.rollback().await?;
+        return Ok(Redirect::to("/gestion/paiements?notice=rien").into_response());
     }
     let payload = serde_json::json!({ "at": now.to_rfc3339(), "by": user.account.id });
     store::job::enqueue(&txn, RUN_JOB, &key, &payload, now).await?;
