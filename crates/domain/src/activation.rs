@@ -12,14 +12,18 @@ pub const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 pub const CODE_LEN: usize = 12;
 
 /// How long codes live and how many wrong tries are allowed.
+///
+/// Holds are per person only: a count per company, whoever typed, would let a handful of
+/// throwaway accounts lock the real letter holder out. With 60-bit codes, ten guesses a day per
+/// account cannot find one, so nothing is gained by holding everyone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ActivationPolicy {
     /// Validity of a code from the day its letter is prepared.
     pub validity: Duration,
-    /// Wrong codes a person may enter per window.
+    /// Wrong codes a person may enter for one company per window.
+    pub attempts_per_user_and_company: usize,
+    /// Wrong codes a person may enter per window, all companies together.
     pub attempts_per_user: usize,
-    /// Wrong codes entered for one company (by anyone) per window.
-    pub attempts_per_company: usize,
     /// The window attempts are counted in.
     pub window: Duration,
 }
@@ -28,10 +32,29 @@ impl Default for ActivationPolicy {
     fn default() -> Self {
         Self {
             validity: Duration::days(60),
-            attempts_per_user: 5,
-            attempts_per_company: 20,
+            attempts_per_user_and_company: 5,
+            attempts_per_user: 10,
             window: Duration::hours(24),
         }
+    }
+}
+
+/// A person's wrong codes within the policy's window.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OwnFailures {
+    /// Wrong codes this person entered for the company they are trying now.
+    pub on_company: u64,
+    /// Wrong codes this person entered, whatever the company.
+    pub in_all: u64,
+}
+
+impl ActivationPolicy {
+    /// Whether a person with these recent failures must wait before trying another code.
+    /// Only the person's own failures count: others' cannot hold them.
+    #[must_use]
+    pub fn holds(&self, own: OwnFailures) -> bool {
+        let reached = |count: u64, limit: usize| usize::try_from(count).unwrap_or(usize::MAX) >= limit;
+        reached(own.on_company, self.attempts_per_user_and_company) || reached(own.in_all, self.attempts_per_user)
     }
 }
 
@@ -152,6 +175,15 @@ mod tests {
         assert_eq!(check_code(expires, None, None, expires), Err(CodeRejection::Expired));
         assert_eq!(check_code(expires, Some(issued), None, issued), Err(CodeRejection::Used));
         assert_eq!(check_code(expires, None, Some(issued), issued), Err(CodeRejection::Unknown));
+    }
+
+    #[test]
+    fn a_person_is_held_by_their_own_failures_only() {
+        let policy = ActivationPolicy::default();
+        assert!(!policy.holds(OwnFailures::default()));
+        assert!(!policy.holds(OwnFailures { on_company: 4, in_all: 9 }));
+        assert!(policy.holds(OwnFailures { on_company: 5, in_all: 5 }));
+        assert!(policy.holds(OwnFailures { on_company: 0, in_all: 10 }));
     }
 
     proptest! {

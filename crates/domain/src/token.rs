@@ -75,7 +75,9 @@ pub const API_TOKEN_DAYS: [u32; 3] = [30, 90, 365];
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum ApiTokenExpiryError {
     /// No validity, or 0 (which used to mean "never").
-    #[error("Indiquez la durée de validité du jeton : 30, 90 ou 365 jours. Un jeton sans expiration n’est pas possible.")]
+    #[error(
+        "Indiquez la durée de validité du jeton : 30, 90 ou 365 jours. Un jeton sans expiration n’est pas possible."
+    )]
     Missing,
     /// A number of days not offered.
     #[error("Choisissez une durée de validité parmi celles proposées : 30, 90 ou 365 jours.")]

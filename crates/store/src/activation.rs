@@ -6,6 +6,7 @@
 //! the PDF is erased; from then on no copy of the codes exists but the paper ones.
 
 use chrono::{DateTime, Utc};
+use domain::activation::OwnFailures;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
     QueryOrder, QuerySelect,
@@ -351,25 +352,78 @@ pub async fn record_attempt(
     Ok(())
 }
 
-/// Failed attempts since `since`: by this person, and on this company by anyone.
+/// This person's failed attempts since `since`: for this company, and in all.
 ///
 /// # Errors
 /// The driver's error.
-pub async fn recent_failures(
+pub async fn own_failures(
     conn: &impl ConnectionTrait,
     user_id: i64,
     company_id: Option<i64>,
     since: DateTime<Utc>,
-) -> Result<(u64, u64), DbErr> {
+) -> Result<OwnFailures, DbErr> {
     let base = || {
         activation_attempt::Entity::find()
             .filter(activation_attempt::Column::Succeeded.eq(false))
+            .filter(activation_attempt::Column::UserId.eq(user_id))
             .filter(activation_attempt::Column::AttemptedAt.gt(since))
     };
-    let by_user = base().filter(activation_attempt::Column::UserId.eq(user_id)).count(conn).await?;
+    let in_all = base().count(conn).await?;
     let on_company = match company_id {
         Some(id) => base().filter(activation_attempt::Column::CompanyId.eq(id)).count(conn).await?,
         None => 0,
     };
-    Ok((by_user, on_company))
+    Ok(OwnFailures { on_company, in_all })
+}
+
+/// One person's wrong codes for a company, as staff see them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailedCodes {
+    /// Who typed them.
+    pub user_id: i64,
+    /// How many.
+    pub count: u64,
+    /// The first one.
+    pub first_at: DateTime<Utc>,
+    /// The latest one.
+    pub last_at: DateTime<Utc>,
+}
+
+/// Wrong codes entered for a company since `since`, per person, most recent first (at most
+/// `limit` people).
+///
+/// # Errors
+/// The driver's error.
+pub async fn failed_codes_on_company(
+    conn: &impl ConnectionTrait,
+    company_id: i64,
+    since: DateTime<Utc>,
+    limit: usize,
+) -> Result<Vec<FailedCodes>, DbErr> {
+    let attempts = activation_attempt::Entity::find()
+        .filter(activation_attempt::Column::CompanyId.eq(company_id))
+        .filter(activation_attempt::Column::Succeeded.eq(false))
+        .filter(activation_attempt::Column::AttemptedAt.gt(since))
+        .order_by_desc(activation_attempt::Column::AttemptedAt)
+        .order_by_desc(activation_attempt::Column::Id)
+        .limit(1000)
+        .all(conn)
+        .await?;
+    let mut people: Vec<FailedCodes> = Vec::new();
+    for attempt in attempts {
+        match people.iter_mut().find(|p| p.user_id == attempt.user_id) {
+            Some(person) => {
+                person.count += 1;
+                person.first_at = attempt.attempted_at;
+            }
+            None => people.push(FailedCodes {
+                user_id: attempt.user_id,
+                count: 1,
+                first_at: attempt.attempted_at,
+                last_at: attempt.attempted_at,
+            }),
+        }
+    }
+    people.truncate(limit);
+    Ok(people)
 }

@@ -8,7 +8,7 @@ use http::StatusCode;
 use crate::support::{PASSWORD, TestApp, TestClient, codes_in, pdf_pages};
 
 /// Prepares a batch as an advisor, runs the job, downloads the PDF and returns its pages' text.
-async fn print_letters(app: &TestApp, advisor: &mut TestClient) -> Vec<String> {
+pub(crate) async fn print_letters(app: &TestApp, advisor: &mut TestClient) -> Vec<String> {
     let prepared = advisor.post("/gestion/courriers/lots", &[]).await;
     assert_eq!(prepared.location(), "/gestion/courriers?notice=lot-prepare", "{}", prepared.body);
     app.run_jobs().await;

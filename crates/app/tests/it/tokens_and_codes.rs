@@ -6,9 +6,24 @@ use domain::Role;
 use http::{Method, StatusCode};
 use serde_json::json;
 
-use crate::support::{PASSWORD, TestApp};
+use crate::companies::print_letters;
+use crate::support::{PASSWORD, TestApp, codes_in};
 
 const NEW_PASSWORD: &str = "nouvelle phrase de passe solide";
+
+/// The cells' texts of each row matching `selector`.
+fn table_rows(page: &crate::support::TestResponse, selector: &str) -> Vec<Vec<String>> {
+    let rows = scraper::Selector::parse(selector).unwrap();
+    let cells = scraper::Selector::parse("td").unwrap();
+    page.html()
+        .select(&rows)
+        .map(|row| {
+            row.select(&cells)
+                .map(|cell| cell.text().collect::<Vec<_>>().join(" ").split_whitespace().collect::<Vec<_>>().join(" "))
+                .collect()
+        })
+        .collect()
+}
 
 /// A live, non-expiring token for `user_id`, made directly in the store.
 async fn token_for(app: &TestApp, user_id: i64) -> String {
@@ -101,9 +116,8 @@ async fn a_token_cannot_make_a_token_that_outlives_it_nor_one_that_never_expires
     assert!(listed.json().as_array().unwrap().iter().all(|t| t["name"] != "Éternel"));
 
     // A token made from a token that never expires still expires when it asked.
-    let ninety = script
-        .api(Method::POST, "/api/v1/tokens", &long, Some(json!({"name": "Paie", "expires_in_days": 90})))
-        .await;
+    let ninety =
+        script.api(Method::POST, "/api/v1/tokens", &long, Some(json!({"name": "Paie", "expires_in_days": 90}))).await;
     assert_eq!(ninety.json()["expires_at"], "2026-04-15T08:00:00Z");
 }
 
@@ -126,4 +140,66 @@ async fn the_tokens_page_offers_only_bounded_durations() {
     let tokens = store::api_token::list_for_user(&app.ctx.db, app.user_id("marie@exemple.fr").await).await.unwrap();
     assert_eq!(tokens.len(), 1);
     assert_eq!(tokens[0].expires_at, Some(app.ctx.clock.now() + chrono::Duration::days(365)));
+}
+
+#[tokio::test]
+async fn throwaway_accounts_cannot_lock_the_letter_holder_out_and_staff_see_their_tries() {
+    let app = TestApp::spawn().await;
+    let nord = app.company_nord().await;
+    let btp = app.company_btp().await;
+    let mut advisor = app.signed_in("conseiller@opco.fr", Role::Advisor).await;
+    advisor.post(&format!("/gestion/entreprises/{}/courrier", nord.id), &[]).await;
+    let code = codes_in(&print_letters(&app, &mut advisor).await[0])[0].clone();
+    let mut holder = app.signed_in("claire@interim-nord.fr", Role::CompanyUser).await;
+
+    // Four throwaway accounts each use up their tries on the SIREN: 20 wrong codes in all.
+    for n in 1..=4 {
+        let mut throwaway = app.signed_in(&format!("jetable{n}@exemple.fr"), Role::CompanyUser).await;
+        for _ in 0..5 {
+            let wrong =
+                throwaway.post("/entreprises/activer", &[("siren", nord.siren), ("code", "0000-0000-0000")]).await;
+            assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", wrong.body);
+        }
+        let held = throwaway.post("/entreprises/activer", &[("siren", nord.siren), ("code", &code)]).await;
+        assert_eq!(held.status, StatusCode::TOO_MANY_REQUESTS, "each throwaway is held on its own");
+    }
+    // Ten wrong codes a day in all, whatever the companies.
+    let mut spreader = app.signed_in("jetable9@exemple.fr", Role::CompanyUser).await;
+    for siren in [nord.siren, "123456782"] {
+        for _ in 0..5 {
+            spreader.post("/entreprises/activer", &[("siren", siren), ("code", "0000-0000-0000")]).await;
+        }
+    }
+    let spread = spreader.post("/entreprises/activer", &[("siren", btp.siren), ("code", "0000-0000-0000")]).await;
+    assert_eq!(spread.status, StatusCode::TOO_MANY_REQUESTS);
+
+    // The letter holder's first try with the right code succeeds.
+    let ok = holder.post("/entreprises/activer", &[("siren", nord.siren), ("code", &code)]).await;
+    assert_eq!(ok.location(), format!("/entreprises/{}?notice=administrateur", nord.id), "{}", ok.body);
+
+    // Staff see who guessed, when and how often.
+    let page = advisor.get(&format!("/gestion/entreprises/{}", nord.id)).await;
+    assert_eq!(page.texts("#codes-errones"), ["Codes d’activation erronés"]);
+    let rows = table_rows(&page, "section[aria-labelledby=codes-errones] tbody tr");
+    assert_eq!(rows.len(), 5, "{rows:?}");
+    for n in [1, 2, 3, 4, 9] {
+        let row = rows.iter().find(|r| r[0].contains(&format!("jetable{n}@exemple.fr"))).expect("a row per guesser");
+        assert_eq!(row[1], "5", "{row:?}");
+        assert!(row[3].starts_with("05/01/2026"), "{row:?}");
+    }
+    assert!(!rows.iter().any(|r| r[0].contains("claire@")), "the holder typed no wrong code");
+    let other_staff_page = advisor.get(&format!("/gestion/entreprises/{}", btp.id)).await;
+    assert!(!other_staff_page.body.contains("Codes d’activation erronés"), "BTP has no wrong code");
+
+    // Another company's user sees nothing of it.
+    let mut paul = app.signed_in("paul@btp-emploi.fr", Role::CompanyUser).await;
+    let paul_id = app.user_id("paul@btp-emploi.fr").await;
+    app.attach(paul_id, btp.id, None, true, &domain::habilitation::Domain::ALL).await;
+    let refused = paul.get(&format!("/gestion/entreprises/{}", nord.id)).await;
+    assert!(matches!(refused.status, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND), "{}", refused.status);
+    assert!(!refused.body.contains("jetable"));
+    let own = paul.get(&format!("/entreprises/{}", btp.id)).await;
+    assert_eq!(own.status, StatusCode::OK);
+    assert!(!own.body.contains("jetable") && !own.body.contains("Codes d’activation erronés"));
+    assert_eq!(paul.get(&format!("/entreprises/{}", nord.id)).await.status, StatusCode::NOT_FOUND);
 }

@@ -227,11 +227,8 @@ pub async fn activate(
     let policy = state.config.activation;
     let company = store::company::find_by_siren(&state.db, &siren).await?;
     let company_id = company.as_ref().map(|c| c.id);
-    let (by_user, on_company) =
-        store::activation::recent_failures(&state.db, user.id, company_id, now - policy.window).await?;
-    let held = usize::try_from(by_user).unwrap_or(usize::MAX) >= policy.attempts_per_user
-        || usize::try_from(on_company).unwrap_or(usize::MAX) >= policy.attempts_per_company;
-    if held {
+    let own = store::activation::own_failures(&state.db, user.id, company_id, now - policy.window).await?;
+    if policy.holds(own) {
         audit(
             &state.db,
             &scoped.user.actor(),

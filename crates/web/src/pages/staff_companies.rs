@@ -5,6 +5,7 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use chrono::{DateTime, Utc};
 use domain::habilitation::{AttachmentStatus, Domain};
 use domain::token::TokenPurpose;
 use domain::{Email, Role, Siren, Siret};
@@ -207,6 +208,7 @@ pub struct DetailPage {
     pending: Vec<AttachmentView>,
     letter: Option<String>,
     live_code_until: Option<String>,
+    failed_codes: Vec<FailedCodeLine>,
     bank: crate::pages::companies::BankLines,
     can_manage: bool,
     can_set_edi: bool,
@@ -255,6 +257,40 @@ pub struct StaffForms {
     edi: String,
 }
 
+/// How far back the company page lists wrong activation codes.
+const FAILED_CODES_DAYS: i64 = 30;
+
+/// One person's wrong activation codes for the company, as the staff page lists them.
+#[derive(Debug)]
+pub struct FailedCodeLine {
+    name: String,
+    email: String,
+    count: u64,
+    first: String,
+    last: String,
+}
+
+/// Who entered wrong codes for the company lately, so that staff notice someone guessing (each
+/// person is held on their own; see `domain::activation::ActivationPolicy`).
+async fn failed_codes(state: &AppState, company_id: i64, now: DateTime<Utc>) -> Result<Vec<FailedCodeLine>, AppError> {
+    let since = now - chrono::Duration::days(FAILED_CODES_DAYS);
+    let mut lines = Vec::new();
+    for failed in store::activation::failed_codes_on_company(&state.db, company_id, since, 50).await? {
+        let (name, email) = match store::account::get(&state.db, failed.user_id).await? {
+            Some(account) => (account.display_name(), account.email.to_string()),
+            None => ("compte supprimé".to_owned(), String::new()),
+        };
+        lines.push(FailedCodeLine {
+            name,
+            email,
+            count: failed.count,
+            first: documents::fr::date_time(failed.first_at),
+            last: documents::fr::date_time(failed.last_at),
+        });
+    }
+    Ok(lines)
+}
+
 async fn detail(
     state: &AppState,
     chrome: Chrome,
@@ -282,6 +318,7 @@ async fn detail(
         pending: store::attachment::list_for_company(&state.db, id, AttachmentStatus::Requested).await?,
         letter,
         live_code_until: store::activation::live_code_expiry(&state.db, id, now).await?.map(documents::fr::date),
+        failed_codes: failed_codes(state, id, now).await?,
         bank: crate::pages::companies::BankLines::load(state, id, false).await?,
         can_manage: user.require(Permission::ManageCompanies).is_ok(),
         can_set_edi: user.require(Permission::SetEdi).is_ok(),
