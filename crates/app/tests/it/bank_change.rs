@@ -196,7 +196,7 @@ async fn paid_to(app: &TestApp, run: i64, invoice: i64) -> Option<String> {
 async fn run_now(app: &TestApp) -> i64 {
     let report =
         payments::perform(&app.ctx, payments::manual(app.ctx.clock.now(), None), &Hooks::none()).await.unwrap();
-    report.run.id
+    report.run.expect("a run: something to pay or hold").id
 }
 
 #[tokio::test]
