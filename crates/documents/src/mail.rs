@@ -6,9 +6,27 @@ use lettre::message::{Mailbox, MultiPart};
 
 use crate::fr;
 
+/// The kinds of e-mail, stored with each outbox message: an address receives only a few of one
+/// kind per hour (`domain::mail_limit`). Notifications are `notification.` and their event code.
+pub mod kind {
+    /// Confirms a new address.
+    pub const VERIFY_EMAIL: &str = "account.verify_email";
+    /// Tells an owner their address was registered again.
+    pub const ALREADY_REGISTERED: &str = "account.already_registered";
+    /// A password-reset link.
+    pub const PASSWORD_RESET: &str = "password.reset";
+    /// Warns that the password changed.
+    pub const PASSWORD_CHANGED: &str = "password.changed";
+    /// Invites a person an advisor registered.
+    pub const INVITATION: &str = "account.invitation";
+}
+
 /// A rendered message, ready for the outbox.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Mail {
+    /// What kind of e-mail it is (`password.reset`…): an address receives only a few of one
+    /// kind per hour.
+    pub kind: String,
     /// Subject line.
     pub subject: String,
     /// Plain-text body.
@@ -63,6 +81,7 @@ mail_templates!(ChangedText = "mail/password_changed.txt", ChangedHtml = "mail/p
 pub fn verify_email(sender: &Sender<'_>, name: &str, link: &str, expires_at: DateTime<Utc>) -> Result<Mail, MailError> {
     let expires = fr::date_time(expires_at);
     Ok(Mail {
+        kind: kind::VERIFY_EMAIL.to_owned(),
         subject: format!("Confirmez votre adresse e-mail – {}", sender.operator),
         text: VerifyText { sender, name, link, expires: expires.clone() }.render()?,
         html: VerifyHtml { sender, name, link, expires }.render()?,
@@ -78,6 +97,7 @@ pub fn already_registered(sender: &Sender<'_>, name: &str) -> Result<Mail, MailE
     let login_link = format!("{}/connexion", sender.portal_url);
     let reset_link = format!("{}/mot-de-passe-oublie", sender.portal_url);
     Ok(Mail {
+        kind: kind::ALREADY_REGISTERED.to_owned(),
         subject: format!("Vous avez déjà un compte – {}", sender.operator),
         text: AlreadyText { sender, name, login_link: login_link.clone(), reset_link: reset_link.clone() }.render()?,
         html: AlreadyHtml { sender, name, login_link, reset_link }.render()?,
@@ -96,6 +116,7 @@ pub fn password_reset(
 ) -> Result<Mail, MailError> {
     let expires = fr::date_time(expires_at);
     Ok(Mail {
+        kind: kind::PASSWORD_RESET.to_owned(),
         subject: format!("Réinitialisation de votre mot de passe – {}", sender.operator),
         text: ResetText { sender, name, link, expires: expires.clone() }.render()?,
         html: ResetHtml { sender, name, link, expires }.render()?,
@@ -110,24 +131,28 @@ pub fn password_changed(sender: &Sender<'_>, name: &str, at: DateTime<Utc>) -> R
     let when = fr::date_time(at);
     let reset_link = format!("{}/mot-de-passe-oublie", sender.portal_url);
     Ok(Mail {
+        kind: kind::PASSWORD_CHANGED.to_owned(),
         subject: format!("Votre mot de passe a été modifié – {}", sender.operator),
         text: ChangedText { sender, name, when: when.clone(), reset_link: reset_link.clone() }.render()?,
         html: ChangedHtml { sender, name, when, reset_link }.render()?,
     })
 }
 
-/// A notification of the bell, for people who asked to receive them by e-mail too.
+/// A notification of the bell, for people who asked to receive them by e-mail too; `kind` is
+/// the notification's event code.
 ///
 /// # Errors
 /// [`MailError::Render`].
 pub fn notification(
     sender: &Sender<'_>,
+    kind: &str,
     name: &str,
     title: &str,
     body: &str,
     link: Option<&str>,
 ) -> Result<Mail, MailError> {
     Ok(Mail {
+        kind: format!("notification.{kind}"),
         subject: format!("{title} – {}", sender.operator),
         text: NoticeText { sender, name, title, body, link }.render()?,
         html: NoticeHtml { sender, name, title, body, link }.render()?,
@@ -147,6 +172,7 @@ pub fn invitation(
 ) -> Result<Mail, MailError> {
     let expires = fr::date_time(expires_at);
     Ok(Mail {
+        kind: kind::INVITATION.to_owned(),
         subject: format!("Votre compte sur l’espace formation – {}", sender.operator),
         text: InviteText { sender, name, company, link, expires: expires.clone() }.render()?,
         html: InviteHtml { sender, name, company, link, expires }.render()?,

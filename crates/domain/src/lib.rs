@@ -15,6 +15,7 @@ pub mod help;
 pub mod ident;
 pub mod invoice;
 pub mod legacy;
+pub mod mail_limit;
 pub mod money;
 pub mod password;
 pub mod payment;

@@ -3,9 +3,12 @@
 //! lost for one that committed.
 
 use chrono::{DateTime, Utc};
+use domain::mail_limit::MailLimit;
 use sea_orm::ExprTrait as _;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
+};
 
 use crate::entity::outbox_message::{ActiveModel, Column, Entity, Model};
 use crate::job;
@@ -21,6 +24,8 @@ pub type OutboxMessage = Model;
 pub struct OutgoingMail {
     /// Recipient address.
     pub to: String,
+    /// What kind of e-mail it is, for [`MailLimit`].
+    pub kind: String,
     /// Subject line.
     pub subject: String,
     /// Plain-text body.
@@ -29,14 +34,47 @@ pub struct OutgoingMail {
     pub html: String,
 }
 
-/// Stores a message and the job that will send it.
+/// Whether one more e-mail of `kind` may go to `to` now. A flow that issues a single-use link
+/// asks first: a link whose mail is dropped must not replace the one already mailed.
 ///
 /// # Errors
 /// The driver's error.
-pub async fn enqueue(conn: &impl ConnectionTrait, mail: OutgoingMail, now: DateTime<Utc>) -> Result<i64, DbErr> {
+pub async fn may_queue(
+    conn: &impl ConnectionTrait,
+    to: &str,
+    kind: &str,
+    limit: &MailLimit,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let already_queued = Entity::find()
+        .filter(Column::ToAddress.eq(to))
+        .filter(Column::Kind.eq(kind))
+        .filter(Column::CreatedAt.gt(now - limit.window))
+        .count(conn)
+        .await?;
+    Ok(limit.allows(already_queued))
+}
+
+/// Stores a message and the job that will send it, unless the address already received as
+/// many of its kind as `limit` allows lately: then the message is dropped (and logged) and
+/// `None` returned; whoever caused it gets the same answer either way.
+///
+/// # Errors
+/// The driver's error.
+pub async fn enqueue(
+    conn: &impl ConnectionTrait,
+    mail: OutgoingMail,
+    limit: &MailLimit,
+    now: DateTime<Utc>,
+) -> Result<Option<i64>, DbErr> {
+    if !may_queue(conn, &mail.to, &mail.kind, limit, now).await? {
+        tracing::warn!(mail.kind = %mail.kind, "e-mail dropped: too many of this kind to one address lately");
+        return Ok(None);
+    }
     let row = ActiveModel {
         created_at: Set(now),
         to_address: Set(mail.to),
+        kind: Set(mail.kind),
         subject: Set(mail.subject),
         body_text: Set(mail.text),
         body_html: Set(mail.html),
@@ -48,7 +86,7 @@ pub async fn enqueue(conn: &impl ConnectionTrait, mail: OutgoingMail, now: DateT
     .insert(conn)
     .await?;
     job::enqueue(conn, SEND_JOB, &row.id.to_string(), &serde_json::json!({ "message_id": row.id }), now).await?;
-    Ok(row.id)
+    Ok(Some(row.id))
 }
 
 /// A message by id.

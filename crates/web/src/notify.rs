@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use documents::mail::{Mail, Sender};
+use domain::mail_limit::MailLimit;
 use store::ConnectionTrait;
 use store::audit::{Actor, Entry};
 use store::notification::NewNotification;
@@ -17,14 +18,25 @@ pub fn sender(state: &AppState) -> Sender<'_> {
     Sender { operator: &state.config.operator_name, portal_url: &state.config.public_url }
 }
 
-/// Queues `mail` for `to` in the caller's transaction.
+/// Queues `mail` for `to` in the caller's transaction, unless `to` already received a few of
+/// its kind this hour ([`MailLimit`]): the caller answers the same either way.
 ///
 /// # Errors
 /// The database's error.
 pub async fn queue_mail(conn: &impl ConnectionTrait, to: &str, mail: Mail, now: DateTime<Utc>) -> Result<(), AppError> {
-    let outgoing = OutgoingMail { to: to.to_owned(), subject: mail.subject, text: mail.text, html: mail.html };
-    store::outbox::enqueue(conn, outgoing, now).await?;
+    let outgoing =
+        OutgoingMail { to: to.to_owned(), kind: mail.kind, subject: mail.subject, text: mail.text, html: mail.html };
+    store::outbox::enqueue(conn, outgoing, &MailLimit::default(), now).await?;
     Ok(())
+}
+
+/// Whether one more e-mail of `kind` may go to `to` now ([`MailLimit`]); flows that issue a
+/// single-use link ask before issuing it, so that a dropped mail does not void the last link sent.
+///
+/// # Errors
+/// The database's error.
+pub async fn may_mail(conn: &impl ConnectionTrait, to: &str, kind: &str, now: DateTime<Utc>) -> Result<bool, AppError> {
+    Ok(store::outbox::may_queue(conn, to, kind, &MailLimit::default(), now).await?)
 }
 
 /// Records an audit entry for a request, in the caller's transaction.
@@ -74,6 +86,7 @@ pub async fn bell(
         let link = news.link.as_deref().map(|l| format!("{}{l}", state.config.public_url));
         let mail = documents::mail::notification(
             &sender(state),
+            news.kind,
             &account.display_name(),
             &news.title,
             &news.body,

@@ -203,3 +203,34 @@ async fn throwaway_accounts_cannot_lock_the_letter_holder_out_and_staff_see_thei
     assert!(!own.body.contains("jetable") && !own.body.contains("Codes d’activation erronés"));
     assert_eq!(paul.get(&format!("/entreprises/{}", nord.id)).await.status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn ten_forgotten_password_requests_send_three_mails_whose_links_all_work() {
+    let app = TestApp::spawn().await;
+    app.account("marie@exemple.fr", PASSWORD, Role::CompanyUser).await;
+    for _ in 0..10 {
+        // From as many browsers (and addresses) as an attacker likes.
+        let answer = app.client().post("/mot-de-passe-oublie", &[("email", "marie@exemple.fr")]).await;
+        assert_eq!((answer.status, answer.location()), (StatusCode::SEE_OTHER, "/mot-de-passe-oublie/envoye"));
+    }
+    let mails = app.mails().await;
+    let resets: Vec<_> = mails.iter().filter(|m| m.to == "marie@exemple.fr").collect();
+    assert_eq!(resets.len(), 3, "{:?}", resets.iter().map(|m| &m.subject).collect::<Vec<_>>());
+    // The dropped requests issued no link, so the last one mailed still works.
+    let link = resets[2].link("http://portail.test/reinitialisation?jeton=");
+    let mut browser = app.client();
+    assert_eq!(browser.get(link.trim_start_matches("http://portail.test")).await.status, StatusCode::OK);
+
+    // Other kinds are counted apart: the password-changed warning still goes out.
+    let jeton = link.split("jeton=").nth(1).unwrap().to_owned();
+    let form = [("jeton", jeton.as_str()), ("password", NEW_PASSWORD), ("password_confirm", NEW_PASSWORD)];
+    assert_eq!(browser.post("/reinitialisation", &form).await.status, StatusCode::SEE_OTHER);
+    assert!(app.last_mail_to("marie@exemple.fr").await.subject.starts_with("Votre mot de passe a été modifié"));
+
+    // An hour later, a new request is answered with a mail again.
+    app.advance(chrono::Duration::minutes(61));
+    app.client().post("/mot-de-passe-oublie", &[("email", "marie@exemple.fr")]).await;
+    let last = app.last_mail_to("marie@exemple.fr").await;
+    assert!(last.subject.starts_with("Réinitialisation de votre mot de passe"), "{}", last.subject);
+    assert_eq!(app.mails().await.len(), 5);
+}

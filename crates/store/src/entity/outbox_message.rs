@@ -11,6 +11,8 @@ pub struct Model {
     pub id: i64,
     pub created_at: DateTimeUtc,
     pub to_address: String,
+    /// What kind of e-mail it is (`password.reset`, `notification.drf.expired`…).
+    pub kind: String,
     pub subject: String,
     pub body_text: String,
     pub body_html: String,

@@ -164,6 +164,10 @@ pub async fn send_verification(
     account: &Account,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
+    if !notify::may_mail(conn, account.email.as_str(), documents::mail::kind::VERIFY_EMAIL, now).await? {
+        // The links already mailed this hour stay valid; a new one would void them unseen.
+        return Ok(());
+    }
     let token = store::user_token::issue(conn, account.id, TokenPurpose::EmailVerification, now).await?;
     let link = format!("{}/inscription/verifier?jeton={}", state.config.public_url, token.plain);
     let expires = TokenPurpose::EmailVerification.expires_at(now);

@@ -55,7 +55,10 @@ pub async fn forgot(
         return render::page_with_status(StatusCode::UNPROCESSABLE_ENTITY, &forgot_page(chrome, form.email, errors));
     };
     let now = state.now();
-    if let Some(account) = store::account::find_by_email(&state.db, &email).await?.filter(|a| a.disabled_at.is_none()) {
+    if let Some(account) = store::account::find_by_email(&state.db, &email).await?.filter(|a| a.disabled_at.is_none())
+        && notify::may_mail(&state.db, account.email.as_str(), documents::mail::kind::PASSWORD_RESET, now).await?
+    {
+        // (When it may not, the links already mailed this hour stay valid: a new one would void them.)
         let txn = store::db::write(&state.db).await?;
         let token = store::user_token::issue(&txn, account.id, TokenPurpose::PasswordReset, now).await?;
         let link = format!("{}/reinitialisation?jeton={}", state.config.public_url, token.plain);
