@@ -193,7 +193,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         let rules = crate::config::load_rules(file)?;
         println!("{} : règles de la campagne {} valides.", file.display(), rules.campaign);
         for scheme in &rules.schemes {
-            println!("  {:<8} {} ({})", scheme.code, scheme.label, scheme.payer.label());
+            println!("  {:<8} {} ({})", scheme.code, scheme.label, scheme.payer.code());
         }
         return Ok(());
     }

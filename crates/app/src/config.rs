@@ -45,8 +45,11 @@ pub struct Config {
     pub addr: SocketAddr,
     /// The address people use (`https://formation.exemple.fr`); default `http://<addr>`.
     pub public_url: Option<String>,
-    /// The operator's name shown in pages, e-mails and documents.
+    /// The operator's name shown in pages, e-mails, help and documents, and the only name an
+    /// invoice to the operator may be addressed to.
     pub operator_name: String,
+    /// The branch fund's name, likewise (« FPE-TT » by default).
+    pub fpett_name: String,
     /// `development` or `production`.
     pub environment: Environment,
     /// Force the `Secure` cookie flag; default: when `public_url` is HTTPS.
@@ -113,6 +116,7 @@ impl Default for Config {
             addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
             public_url: None,
             operator_name: "OPCO Démo".to_owned(),
+            fpett_name: "FPE-TT".to_owned(),
             environment: Environment::Development,
             secure_cookies: None,
             trust_forwarded_for: false,
@@ -158,6 +162,7 @@ impl std::fmt::Debug for Config {
             .field("addr", &self.addr)
             .field("public_url", &self.public_url())
             .field("operator_name", &self.operator_name)
+            .field("fpett_name", &self.fpett_name)
             .field("environment", &self.environment)
             .field("smtp", &self.smtp_url.as_ref().map(|_| "***"))
             .finish_non_exhaustive()
@@ -219,6 +224,9 @@ impl Config {
         }
         if self.operator_name.trim().is_empty() {
             bail!("ESPACE_OPERATOR_NAME ne peut pas être vide");
+        }
+        if self.fpett_name.trim().is_empty() {
+            bail!("ESPACE_FPETT_NAME ne peut pas être vide");
         }
         if self.session_idle_minutes == 0 || self.session_absolute_hours == 0 {
             bail!("ESPACE_SESSION_IDLE_MINUTES et ESPACE_SESSION_ABSOLUTE_HOURS doivent être supérieurs à 0");
@@ -361,7 +369,7 @@ impl Config {
     #[must_use]
     pub fn web(&self, demo: bool) -> web::WebConfig {
         let mut web = web::WebConfig::new(&self.public_url());
-        web.operator_name.clone_from(&self.operator_name);
+        web.names = domain::identity::Names::new(&self.operator_name, &self.fpett_name);
         web.operator_address.clone_from(&self.operator_address);
         web.operator_siren = self.operator_siren.chars().filter(char::is_ascii_digit).collect();
         web.fpett_siren = self.fpett_siren.chars().filter(char::is_ascii_digit).collect();

@@ -142,6 +142,7 @@ impl Worker {
                 Ok(())
             }
             store::company::BANK_CHANGE_JOB => self.apply_bank_changes().await,
+            store::user_token::RESET_REQUEST_JOB => self.answer_reset_request(job).await,
             other => anyhow::bail!("type de travail inconnu : {other}"),
         }
     }
@@ -156,6 +157,63 @@ impl Worker {
         for (company, account) in applied {
             tracing::info!(company.id = company, bank_account.id = account.id, "bank account change in force");
         }
+        Ok(())
+    }
+
+    /// Answers a forgotten-password request queued by the page: an active account with that
+    /// address gets a new single-use link, unless it already received a few this hour (then the
+    /// links already mailed stay valid: a new one would void them); an unknown address gets
+    /// nothing. Retried after a crash, it at most mails one more link, within the same limit.
+    async fn answer_reset_request(&self, job: &Job) -> anyhow::Result<()> {
+        use domain::token::TokenPurpose;
+        let request = store::user_token::ResetRequest::from_payload(&job.payload)
+            .with_context(|| format!("demande de réinitialisation illisible (travail {})", job.id))?;
+        let db = &self.ctx.db;
+        let now = self.ctx.clock.now();
+        let Ok(email) = domain::Email::parse(&request.email) else {
+            return Ok(());
+        };
+        let Some(account) = store::account::find_by_email(db, &email).await?.filter(|a| a.disabled_at.is_none()) else {
+            return Ok(());
+        };
+        let to = account.email.as_str();
+        let limit = domain::mail_limit::MailLimit::default();
+        if !store::outbox::may_queue(db, to, documents::mail::kind::PASSWORD_RESET, &limit, now).await? {
+            return Ok(());
+        }
+        let config = &self.ctx.config;
+        let public_url = config.public_url();
+        let txn = store::db::write(db).await?;
+        let token = store::user_token::issue(&txn, account.id, TokenPurpose::PasswordReset, now).await?;
+        let link = format!("{public_url}/reinitialisation?jeton={}", token.plain);
+        let sender = documents::mail::Sender { operator: &config.operator_name, portal_url: &public_url };
+        let mail = documents::mail::password_reset(
+            &sender,
+            &account.display_name(),
+            &link,
+            TokenPurpose::PasswordReset.expires_at(now),
+        )?;
+        let outgoing = store::outbox::OutgoingMail {
+            to: to.to_owned(),
+            kind: mail.kind,
+            subject: mail.subject,
+            text: mail.text,
+            html: mail.html,
+        };
+        store::outbox::enqueue(&txn, outgoing, &limit, now).await?;
+        let origin = store::audit::Origin {
+            ip: Some(request.ip).filter(|ip| !ip.is_empty()),
+            request_id: Some(request.request_id).filter(|id| !id.is_empty()),
+        };
+        let entry = store::audit::Entry {
+            actor: &store::audit::Actor::system("anonyme"),
+            action: "password.reset_requested",
+            subject: Some(("user", account.id.to_string())),
+            origin: &origin,
+            detail: None,
+        };
+        store::audit::record(&txn, entry, now).await?;
+        txn.commit().await?;
         Ok(())
     }
 
@@ -358,7 +416,11 @@ impl Worker {
         let policy = self.ctx.config.web(false).sessions;
         let sessions = store::session::purge_expired(&self.ctx.db, now, now - policy.idle).await?;
         let attempts = store::login_attempt::purge_before(&self.ctx.db, now - chrono::Duration::days(30)).await?;
-        tracing::info!(sessions, attempts, "housekeeping done");
+        // The addresses typed on the forgotten-password page, known or not, are kept a day.
+        let reset_requests =
+            store::job::purge_done(&self.ctx.db, store::user_token::RESET_REQUEST_JOB, now - chrono::Duration::days(1))
+                .await?;
+        tracing::info!(sessions, attempts, reset_requests, "housekeeping done");
         Ok(())
     }
 }

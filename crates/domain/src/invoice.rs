@@ -6,7 +6,7 @@ use crate::money::Money;
 /// What the proforma expects of the invoice.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Expected {
-    /// `AKTO` or `FPETT`: who the invoice must be addressed to.
+    /// The payer's name, as the message names it.
     pub payer: String,
     /// The names accepted for that payer (case and accents ignored).
     pub payer_names: Vec<String>,
@@ -159,8 +159,8 @@ mod tests {
 
     fn expected() -> Expected {
         Expected {
-            payer: "AKTO".into(),
-            payer_names: vec!["AKTO".into(), "OPCO Démo".into()],
+            payer: "OPCO Démo".into(),
+            payer_names: vec!["OPCO Démo".into()],
             siren: "732829320".into(),
             net: Money::from_cents(280_000),
             vat: Money::from_cents(56_000),
@@ -171,7 +171,7 @@ mod tests {
     fn good() -> Found {
         Found {
             number: "F-2026-0042".into(),
-            buyer_name: "Akto — Opérateur de compétences".into(),
+            buyer_name: "Opco démo — Opérateur de compétences".into(),
             seller_siren: Some("732 829 320".into()),
             net: Money::from_cents(280_000),
             vat: Money::from_cents(56_000),
@@ -205,7 +205,14 @@ mod tests {
             mismatches[3].to_string(),
             "Montant HT : 2\u{202f}800,01\u{a0}€ sur la facture, 2\u{202f}800,00\u{a0}€ sur la pro forma (écart de 0,01\u{a0}€)."
         );
-        assert!(mismatches[1].to_string().contains("elle doit l’être à AKTO"));
+        assert!(mismatches[1].to_string().contains("elle doit l’être à OPCO Démo"));
         assert_eq!(check(&expected(), &Found { seller_siren: None, ..good() })[0], Mismatch::NoSiren);
+    }
+
+    #[test]
+    fn an_invoice_addressed_to_another_operator_is_refused() {
+        let to_other = Found { buyer_name: "AKTO".into(), ..good() };
+        let mismatches = check(&expected(), &to_other);
+        assert_eq!(mismatches.iter().map(Mismatch::field).collect::<Vec<_>>(), ["buyer_name"]);
     }
 }

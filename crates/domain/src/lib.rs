@@ -13,6 +13,7 @@ pub mod email;
 pub mod habilitation;
 pub mod help;
 pub mod ident;
+pub mod identity;
 pub mod invoice;
 pub mod legacy;
 pub mod mail_limit;

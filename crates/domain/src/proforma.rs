@@ -71,7 +71,7 @@ pub enum SelectionError {
     #[error("Une demande choisie figure déjà sur une facture pro forma.")]
     AlreadyInvoiced,
     /// F6.
-    #[error("Une facture s’adresse à un seul financeur : l’OPCO ou le FPETT, jamais les deux.")]
+    #[error("Une facture s’adresse à un seul financeur, jamais les deux : faites-en une par financeur.")]
     MixedPayers,
     /// F5.
     #[error("Une facture ne mélange pas salariés permanents et intérimaires : faites-en une par public.")]

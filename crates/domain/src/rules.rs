@@ -123,13 +123,20 @@ pub enum Payer {
 }
 
 impl Payer {
-    /// The name shown.
+    /// The code stored on dossiers and proformas: an internal key, never shown to people (they
+    /// read the names of `identity::Names`).
     #[must_use]
-    pub fn label(self) -> &'static str {
+    pub fn code(self) -> &'static str {
         match self {
             Payer::Akto => "AKTO",
             Payer::Fpett => "FPETT",
         }
+    }
+
+    /// The payer stored as `code`.
+    #[must_use]
+    pub fn from_code(code: &str) -> Option<Self> {
+        [Payer::Akto, Payer::Fpett].into_iter().find(|p| p.code() == code)
     }
 }
 

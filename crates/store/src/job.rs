@@ -101,6 +101,21 @@ pub async fn complete(conn: &impl ConnectionTrait, id: i64, now: DateTime<Utc>) 
     Ok(())
 }
 
+/// Deletes the finished jobs of `kind` done before `before`; returns how many. For jobs whose
+/// payload holds personal data of no further use (an address typed on a public page).
+///
+/// # Errors
+/// The driver's error.
+pub async fn purge_done(conn: &impl ConnectionTrait, kind: &str, before: DateTime<Utc>) -> Result<u64, DbErr> {
+    let deleted = Entity::delete_many()
+        .filter(Column::Kind.eq(kind))
+        .filter(Column::Status.eq("done"))
+        .filter(Column::FinishedAt.lt(before))
+        .exec(conn)
+        .await?;
+    Ok(deleted.rows_affected)
+}
+
 /// Records a failure: the job runs again later (1, 2, 4… minutes), or stops as `failed` after
 /// [`MAX_ATTEMPTS`].
 ///

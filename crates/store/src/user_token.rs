@@ -10,6 +10,38 @@ use crate::secret::{self, Secret};
 /// A token row.
 pub type UserToken = Model;
 
+/// The kind of the job that answers a forgotten-password request: the page only queues it, so
+/// that it answers known and unknown addresses after the same work.
+pub const RESET_REQUEST_JOB: &str = "password.reset_request";
+
+/// A forgotten-password request as queued: the address typed and where the request came from,
+/// for the audit journal.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ResetRequest {
+    /// The address typed (valid, maybe unknown).
+    pub email: String,
+    /// The client's address.
+    pub ip: String,
+    /// The request id found in the logs.
+    pub request_id: String,
+}
+
+impl ResetRequest {
+    /// As a job payload.
+    #[must_use]
+    pub fn to_payload(&self) -> serde_json::Value {
+        serde_json::json!({ "email": self.email, "ip": self.ip, "request_id": self.request_id })
+    }
+
+    /// Read back from a job payload.
+    ///
+    /// # Errors
+    /// When the payload is not a request.
+    pub fn from_payload(payload: &str) -> Result<Self, serde_json::Error> {
+        serde_json::from_str(payload)
+    }
+}
+
 /// Why a token could not be issued.
 #[derive(Debug, thiserror::Error)]
 pub enum IssueError {

@@ -13,8 +13,8 @@ use crate::state::AppState;
 /// The frame of a page.
 #[derive(Debug, Clone, Default)]
 pub struct Chrome {
-    /// The operator's name.
-    pub operator: String,
+    /// The operator's and FPE-TT's names, for the header and every text naming a payer.
+    pub names: domain::identity::Names,
     /// The signed-in person, if any.
     pub user: Option<UserChip>,
     /// A confirmation to show at the top of the page.
@@ -164,7 +164,7 @@ impl FromRequestParts<AppState> for Chrome {
         };
         Ok(Chrome {
             unread,
-            operator: state.config.operator_name.clone(),
+            names: state.config.names.clone(),
             user: user.as_ref().map(UserChip::from),
             notice,
             path: parts.uri.path().to_owned(),

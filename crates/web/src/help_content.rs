@@ -45,7 +45,7 @@ pub const FAQ: &[(&str, &str)] = &[
         include_str!("../../../content/help/faq/19-salaries-permanents-et-interimaires.md"),
     ),
     ("20-facturer-par-entreprise.md", include_str!("../../../content/help/faq/20-facturer-par-entreprise.md")),
-    ("21-facture-akto-ou-fpett.md", include_str!("../../../content/help/faq/21-facture-akto-ou-fpett.md")),
+    ("21-facture-operateur-ou-fpett.md", include_str!("../../../content/help/faq/21-facture-operateur-ou-fpett.md")),
     ("22-subrogation-de-paiement.md", include_str!("../../../content/help/faq/22-subrogation-de-paiement.md")),
     ("23-periodicite-des-paiements.md", include_str!("../../../content/help/faq/23-periodicite-des-paiements.md")),
     ("24-avis-de-virement.md", include_str!("../../../content/help/faq/24-avis-de-virement.md")),

@@ -15,7 +15,7 @@ use crate::state::AppState;
 /// Who signs the e-mails of this portal.
 #[must_use]
 pub fn sender(state: &AppState) -> Sender<'_> {
-    Sender { operator: &state.config.operator_name, portal_url: &state.config.public_url }
+    Sender { operator: &state.config.names.operator, portal_url: &state.config.public_url }
 }
 
 /// Queues `mail` for `to` in the caller's transaction, unless `to` already received a few of

@@ -43,8 +43,8 @@ pub struct WebConfig {
     /// The address people use to reach the portal (`https://formation.exemple.fr`), without a
     /// trailing slash; links in e-mails start with it and it is a trusted origin for CSRF checks.
     pub public_url: String,
-    /// The operator's name in the header, the e-mails and the documents.
-    pub operator_name: String,
+    /// The operator's and FPE-TT's names in the header, the e-mails, the help and the documents.
+    pub names: domain::identity::Names,
     /// The operator's postal address, printed on proformas addressed to it.
     pub operator_address: Vec<String>,
     /// The operator's SIREN (buyer on proformas addressed to it).
@@ -85,7 +85,7 @@ impl WebConfig {
     pub fn new(public_url: &str) -> Self {
         Self {
             public_url: public_url.trim_end_matches('/').to_owned(),
-            operator_name: "OPCO".to_owned(),
+            names: domain::identity::Names::default(),
             operator_address: Vec::new(),
             operator_siren: String::new(),
             fpett_siren: String::new(),

@@ -801,8 +801,8 @@ async fn two_reimbursements_become_one_proforma_whose_invoice_is_approved_in_a_r
     for checkbox in client.find_all(Locator::Css("input[name=reimbursements]")).await.unwrap() {
         checkbox.click().await.unwrap();
     }
-    // One payer and one public only: the form is for « OPCO — intérimaires », nothing else is offered.
-    assert!(body_text(&client).await.contains("Financeur : OPCO — public : intérimaires"));
+    // One payer and one public only: the form is for « OPCO Démo — intérimaires », nothing else is offered.
+    assert!(body_text(&client).await.contains("Financeur : OPCO Démo — public : intérimaires"));
     submit(&client, "main form").await;
     let proforma = wait_for_heading_starting(&client, "Facture pro forma PF-").await;
     let text = body_text(&client).await;

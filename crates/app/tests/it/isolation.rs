@@ -372,7 +372,7 @@ async fn setup(app: &TestApp) -> (Victims, TestClient) {
         company_id: nord.id,
         number: "FACT-VICTIME".into(),
         syntax: "pdf",
-        buyer_name: "AKTO".into(),
+        buyer_name: "OPCO Démo".into(),
         seller_siren: Some("732829320".into()),
         net: domain::Money::from_cents(432_198),
         vat: domain::Money::from_cents(86_440),

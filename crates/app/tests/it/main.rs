@@ -11,6 +11,7 @@ mod companies;
 mod concurrency;
 mod dossiers;
 mod help;
+mod identity;
 mod imports;
 mod isolation;
 mod payment_status;

@@ -643,12 +643,31 @@ pub fn codes_in(text: &str) -> Vec<String> {
 /// what a payment run pays.
 pub async fn approved_invoice(
     ctx: &Context,
-    (company, establishment): (i64, i64),
+    company: (i64, i64),
     user: i64,
     net_cents: i64,
     iban: Option<&str>,
     approved_at: chrono::DateTime<Utc>,
 ) -> i64 {
+    let (_, invoice) = stored_invoice(ctx, company, user, net_cents, iban, "OPCO Démo").await;
+    assert!(
+        store::invoice::decide(&ctx.db, invoice, 0, store::invoice::status::APPROVED, None, user, approved_at)
+            .await
+            .unwrap()
+    );
+    invoice
+}
+
+/// A submitted invoice addressed to `buyer_name`, stored as it is (no upload check) for the
+/// operator's proforma of a new accepted dossier of the company: (proforma, invoice).
+pub async fn stored_invoice(
+    ctx: &Context,
+    (company, establishment): (i64, i64),
+    user: i64,
+    net_cents: i64,
+    iban: Option<&str>,
+    buyer_name: &str,
+) -> (i64, i64) {
     use domain::reimbursement::DrStatus;
     let staff = domain::scope::Scope::Staff { user_id: 0, role: domain::Role::PlatformAdmin };
     let start = chrono::NaiveDate::from_ymd_opt(2026, 1, 12).unwrap();
@@ -720,8 +739,10 @@ pub async fn approved_invoice(
         company_id: company,
         number: format!("FA-{}", proforma.number),
         syntax: "pdf",
-        buyer_name: "AKTO".into(),
-        seller_siren: None,
+        buyer_name: buyer_name.into(),
+        seller_siren: Some(
+            store::company::get_unscoped(&ctx.db, company).await.unwrap().unwrap().siren.as_str().to_owned(),
+        ),
         net: domain::Money::from_cents(proforma.net_cents),
         vat: domain::Money::from_cents(proforma.vat_cents),
         gross: domain::Money::from_cents(proforma.gross_cents),
@@ -730,13 +751,7 @@ pub async fn approved_invoice(
         rib_document_id: None,
         uploaded_by: user,
     };
-    let invoice = store::invoice::create(&ctx.db, invoice, now).await.unwrap();
-    assert!(
-        store::invoice::decide(&ctx.db, invoice.id, 0, store::invoice::status::APPROVED, None, user, approved_at)
-            .await
-            .unwrap()
-    );
-    invoice.id
+    (proforma.id, store::invoice::create(&ctx.db, invoice, now).await.unwrap().id)
 }
 
 /// A copy of the built-in rules file changed by `edit`, written in a temporary file kept for the

@@ -234,3 +234,49 @@ async fn ten_forgotten_password_requests_send_three_mails_whose_links_all_work()
     assert!(last.subject.starts_with("Réinitialisation de votre mot de passe"), "{}", last.subject);
     assert_eq!(app.mails().await.len(), 5);
 }
+
+/// The single number `sql` counts.
+async fn count(app: &TestApp, sql: &str) -> i64 {
+    use sea_orm::ConnectionTrait;
+    let backend = app.ctx.db.get_database_backend();
+    let row = app.ctx.db.query_one_raw(sea_orm::Statement::from_string(backend, sql)).await.unwrap().unwrap();
+    row.try_get::<i64>("", "n").unwrap()
+}
+
+/// Rows of each table a forgotten-password request could touch.
+async fn footprint(app: &TestApp) -> Vec<i64> {
+    let mut counts = Vec::new();
+    for table in ["job", "user_token", "outbox_message", "audit_event"] {
+        counts.push(count(app, &format!("SELECT COUNT(*) AS n FROM {table}")).await);
+    }
+    counts
+}
+
+#[tokio::test]
+async fn a_forgotten_password_request_does_the_same_work_for_known_and_unknown_addresses() {
+    let app = TestApp::spawn().await;
+    app.account("marie@exemple.fr", PASSWORD, Role::CompanyUser).await;
+    // The page's own work is the same for both: one queued request, nothing else (no lookup
+    // whose cost or writes depend on the address), so its answer time tells nothing.
+    let before = footprint(&app).await;
+    let known = app.client().post("/mot-de-passe-oublie", &[("email", "marie@exemple.fr")]).await;
+    let after_known = footprint(&app).await;
+    let unknown = app.client().post("/mot-de-passe-oublie", &[("email", "personne@exemple.fr")]).await;
+    let after_unknown = footprint(&app).await;
+    assert_eq!((known.status, known.location()), (unknown.status, unknown.location()));
+    assert_eq!(known.body, unknown.body);
+    let delta = |a: &[i64], b: &[i64]| a.iter().zip(b).map(|(x, y)| y - x).collect::<Vec<_>>();
+    assert_eq!(delta(&before, &after_known), [1, 0, 0, 0], "job, token, mail, audit after a known address");
+    assert_eq!(delta(&after_known, &after_unknown), [1, 0, 0, 0], "the same after an unknown one");
+    // The worker then mails the known address only, and journals it with the requester's origin.
+    let mails = app.mails().await;
+    assert_eq!(mails.iter().map(|m| m.to.as_str()).collect::<Vec<_>>(), ["marie@exemple.fr"]);
+    assert!(mails[0].subject.starts_with("Réinitialisation de votre mot de passe"), "{}", mails[0].subject);
+    assert!(app.audit_actions().await.contains(&"password.reset_requested".to_owned()));
+    // The typed addresses are not kept beyond a day.
+    app.advance(chrono::Duration::hours(25));
+    espace_app::worker::Worker::new(app.ctx.clone()).unwrap().schedule_housekeeping().await;
+    app.run_jobs().await;
+    let kept = count(&app, "SELECT COUNT(*) AS n FROM job WHERE kind = 'password.reset_request'").await;
+    assert_eq!(kept, 0, "the requests' jobs, with the addresses typed, are purged after a day");
+}

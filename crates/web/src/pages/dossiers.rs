@@ -434,7 +434,7 @@ async fn check_form(
             scheme: scheme.code.clone(),
             sub_scheme,
             kind: domain,
-            payer: scheme.payer.label().to_owned(),
+            payer: scheme.payer.code().to_owned(),
             public: public.code().to_owned(),
             title,
             provider_name: provider.name,
@@ -653,7 +653,7 @@ async fn show_page(
         public: Public::from_code(&dossier.public).map_or("", Public::label),
         timeline: timeline_lines(
             store::dossier::timeline(&state.db, Some(dossier.id), None).await?,
-            &state.config.operator_name,
+            &state.config.names.operator,
             false,
         ),
         reimbursements: reimbursements

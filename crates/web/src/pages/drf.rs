@@ -263,7 +263,7 @@ pub async fn show(
             .map(|e| e.to_string()),
         timeline: timeline_lines(
             store::dossier::timeline(&state.db, None, Some(id)).await?,
-            &state.config.operator_name,
+            &state.config.names.operator,
             false,
         ),
         chrome,
@@ -294,7 +294,7 @@ pub async fn to_dossier(
         scheme: drf.scheme.clone(),
         sub_scheme: None,
         kind: Domain::Training,
-        payer: scheme.payer.label().to_owned(),
+        payer: scheme.payer.code().to_owned(),
         public: Public::Temporary.code().to_owned(),
         title: format!("{} – {}", drf.scheme, drf.trainee_name),
         provider_name: drf.provider_name.clone(),

@@ -6,6 +6,7 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use domain::identity::Names;
 use pulldown_cmark::{Event, LinkType, Options, Parser, Tag};
 use serde::Deserialize;
 use store::help::HelpEntry;
@@ -103,25 +104,27 @@ pub fn markdown_to_blocks(markdown: &str) -> Vec<documents::guide::Block> {
     blocks
 }
 
-/// A stored entry as the domain's search sees it.
-fn to_domain(row: &HelpEntry) -> domain::help::Entry {
+/// A stored entry as the domain's search sees it, and as people read it: with this deployment's
+/// names in place of `{{operateur}}` and `{{fpett}}`.
+fn to_domain(row: &HelpEntry, names: &Names) -> domain::help::Entry {
     domain::help::Entry {
         slug: row.slug.clone(),
-        question: row.question.clone(),
+        question: names.fill(&row.question),
         theme: row.theme.clone(),
         order: row.position,
         updated: domain::clock::paris_day(row.updated_at),
-        answer_markdown: row.answer.clone(),
+        answer_markdown: names.fill(&row.answer),
     }
 }
 
-/// The shipped guides, parsed (checked by the tests at build time of the content).
-fn guides() -> Vec<domain::help::Guide> {
+/// The shipped guides with this deployment's names, parsed (checked by the tests at build time
+/// of the content).
+fn guides(names: &Names) -> Vec<domain::help::Guide> {
     crate::help_content::GUIDES
         .iter()
         .filter_map(|(file, text)| {
             let slug = file.trim_end_matches(".md");
-            domain::help::parse_guide(slug, text).ok()
+            domain::help::parse_guide(slug, &names.fill(text)).ok()
         })
         .collect()
 }
@@ -183,8 +186,12 @@ pub async fn index(
             }
         }
     }
-    let entries: Vec<domain::help::Entry> =
-        store::help::all(&state.db).await?.iter().filter(|e| e.published).map(to_domain).collect();
+    let entries: Vec<domain::help::Entry> = store::help::all(&state.db)
+        .await?
+        .iter()
+        .filter(|e| e.published)
+        .map(|e| to_domain(e, &state.config.names))
+        .collect();
     let (query_branch_raw, region_raw) = (query.branche.clone(), query.region.clone());
     let query: String = query.q.trim().chars().take(200).collect();
     let results = (!query.is_empty()).then(|| domain::help::rank(&entries, &query).into_iter().cloned().collect());
@@ -197,7 +204,7 @@ pub async fn index(
         })
         .filter(|t| !t.entries.is_empty())
         .collect();
-    let intro = domain::help::parse_guide("intro", crate::help_content::INTRO)
+    let intro = domain::help::parse_guide("intro", &state.config.names.fill(crate::help_content::INTRO))
         .map(|g| markdown_to_html(&g.body_markdown))
         .unwrap_or_default();
     let branch = query_branch(&query_branch_raw);
@@ -207,7 +214,7 @@ pub async fn index(
         query,
         results,
         themes,
-        guides: guides(),
+        guides: guides(&state.config.names),
         announcements: crate::pages::announcements::for_visitor(&state, branch, region_of(&region_raw)).await?,
         branch: branch.unwrap_or_default().to_owned(),
         region: region_of(&region_raw).unwrap_or_default().to_owned(),
@@ -245,11 +252,12 @@ pub async fn entry(
     chrome: Chrome,
     Path(slug): Path<String>,
 ) -> Result<Response, AppError> {
-    let entry = store::help::by_slug(&state.db, &slug).await?.filter(|e| e.published).ok_or(AppError::NotFound)?;
+    let mut entry = store::help::by_slug(&state.db, &slug).await?.filter(|e| e.published).ok_or(AppError::NotFound)?;
+    entry.question = state.config.names.fill(&entry.question);
     let page = EntryPage {
         chrome,
         theme: domain::help::theme_label(&entry.theme).unwrap_or(""),
-        answer: markdown_to_html(&entry.answer),
+        answer: markdown_to_html(&state.config.names.fill(&entry.answer)),
         updated: domain::clock::paris_day(entry.updated_at).format("%d/%m/%Y").to_string(),
         entry,
     };
@@ -267,8 +275,12 @@ pub struct GuidePage {
 }
 
 /// `GET /aide/guides/{slug}`: a guide, printable from the browser.
-pub async fn guide(chrome: Chrome, Path(slug): Path<String>) -> Result<Response, AppError> {
-    let guide = guides().into_iter().find(|g| g.slug == slug).ok_or(AppError::NotFound)?;
+pub async fn guide(
+    State(state): State<AppState>,
+    chrome: Chrome,
+    Path(slug): Path<String>,
+) -> Result<Response, AppError> {
+    let guide = guides(&state.config.names).into_iter().find(|g| g.slug == slug).ok_or(AppError::NotFound)?;
     let page = GuidePage {
         chrome,
         body: markdown_to_html(&guide.body_markdown),
@@ -280,12 +292,12 @@ pub async fn guide(chrome: Chrome, Path(slug): Path<String>) -> Result<Response,
 
 /// `GET /aide/guides/{slug}/guide.pdf`: the guide to print.
 pub async fn guide_pdf(State(state): State<AppState>, Path(slug): Path<String>) -> Result<Response, AppError> {
-    let guide = guides().into_iter().find(|g| g.slug == slug).ok_or(AppError::NotFound)?;
+    let guide = guides(&state.config.names).into_iter().find(|g| g.slug == slug).ok_or(AppError::NotFound)?;
     let document = documents::guide::GuideDocument {
         title: guide.title.clone(),
         summary: guide.summary.clone(),
         updated: guide.updated,
-        operator: state.config.operator_name.clone(),
+        operator: state.config.names.operator.clone(),
         blocks: markdown_to_blocks(&guide.body_markdown),
     };
     let bytes = tokio::task::spawn_blocking(move || documents::guide::render_guide(&document))
@@ -503,7 +515,7 @@ mod tests {
 
     #[test]
     fn every_shipped_guide_and_faq_entry_reads() {
-        assert_eq!(guides().len(), crate::help_content::GUIDES.len());
+        assert_eq!(guides(&Names::default()).len(), crate::help_content::GUIDES.len());
         for (file, text) in crate::help_content::FAQ {
             let slug = domain::help::slug_from_file_name(file).unwrap();
             domain::help::parse_entry(slug, text).unwrap();

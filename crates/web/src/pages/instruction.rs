@@ -168,7 +168,7 @@ async fn dossier_page(
         public: Public::from_code(&dossier.public).map_or("", Public::label),
         timeline: timeline_lines(
             store::dossier::timeline(&state.db, Some(id), None).await?,
-            &state.config.operator_name,
+            &state.config.names.operator,
             true,
         ),
         can_decide: user.require(Permission::Instruct).is_ok() && status.awaits_staff(),
@@ -396,7 +396,7 @@ async fn drf_page(
         amount: Money::from_cents(drf.amount_cents),
         timeline: timeline_lines(
             store::dossier::timeline(&state.db, None, Some(id)).await?,
-            &state.config.operator_name,
+            &state.config.names.operator,
             true,
         ),
         can_decide: user.require(Permission::Instruct).is_ok() && status == DrfStatus::Submitted,

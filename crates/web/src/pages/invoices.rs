@@ -23,7 +23,7 @@ use crate::extract::{Form, MultipartForm, UploadedFile};
 use crate::forms::FormErrors;
 use crate::notify::audit;
 use crate::pages::filing::tell_company;
-use crate::pages::proformas::{payer_name, proforma_of, show_page};
+use crate::pages::proformas::{proforma_of, show_page};
 use crate::pages::reimbursements::QueueQuery;
 use crate::policy::Permission;
 use crate::render;
@@ -62,17 +62,11 @@ impl UploadValues {
     }
 }
 
-/// What the proforma expects of its invoice.
+/// What the proforma expects of its invoice: addressed to the payer's configured name only.
 fn expected(state: &AppState, proforma: &Proforma, siren: &str) -> Expected {
-    let mut payer_names = vec![proforma.payer.clone(), payer_name(&state.config, &proforma.payer)];
-    if proforma.payer == "FPETT" {
-        payer_names.push("FPE-TT".to_owned());
-    } else {
-        payer_names.push(state.config.operator_name.clone());
-    }
     Expected {
-        payer: payer_name(&state.config, &proforma.payer),
-        payer_names,
+        payer: state.config.names.payer(&proforma.payer).to_owned(),
+        payer_names: state.config.names.addressees(&proforma.payer),
         siren: siren.to_owned(),
         net: Money::from_cents(proforma.net_cents),
         vat: Money::from_cents(proforma.vat_cents),
@@ -368,12 +362,30 @@ pub struct StaffPage {
     company: String,
     proforma: Proforma,
     payer: String,
+    /// How the stored invoice differs from its proforma, checked again on this page with the
+    /// rules of the upload (an invoice stored before a rule changed is judged by today's rule):
+    /// approval is refused while there is any.
+    mismatches: Vec<String>,
     net: Money,
     vat: Money,
     gross: Money,
     can_decide: bool,
     errors: FormErrors,
     conflict: Option<String>,
+}
+
+/// What a stored invoice says, as the upload read it.
+fn found_in(invoice: &Invoice) -> Found {
+    Found {
+        number: invoice.number.clone(),
+        buyer_name: invoice.buyer_name.clone(),
+        seller_siren: invoice.seller_siren.clone(),
+        net: Money::from_cents(invoice.net_cents),
+        vat: Money::from_cents(invoice.vat_cents),
+        gross: Money::from_cents(invoice.gross_cents),
+        iban: invoice.iban.clone(),
+        rib_attached: invoice.rib_document_id.is_some(),
+    }
 }
 
 async fn staff_page(
@@ -392,13 +404,19 @@ async fn staff_page(
         .remove(&invoice.id)
         .filter(|_| invoice.status == status::APPROVED);
     let shown = status::shown(&invoice.status, settlement.as_ref());
+    let company = store::company::get_unscoped(&state.db, invoice.company_id).await?.ok_or(AppError::NotFound)?;
+    let mismatches = domain::invoice::check(&expected(state, &proforma, company.siren.as_str()), &found_in(&invoice))
+        .iter()
+        .map(ToString::to_string)
+        .collect();
     Ok(StaffPage {
         chrome,
         shown,
         label: status::label(shown),
         money: crate::pages::payments::money_note(&scope, settlement.as_ref()),
-        company: store::company::get_unscoped(&state.db, invoice.company_id).await?.map(|c| c.name).unwrap_or_default(),
-        payer: payer_name(&state.config, &proforma.payer),
+        company: company.name,
+        payer: state.config.names.payer(&proforma.payer).to_owned(),
+        mismatches,
         net: Money::from_cents(invoice.net_cents),
         vat: Money::from_cents(invoice.vat_cents),
         gross: Money::from_cents(invoice.gross_cents),
@@ -444,6 +462,15 @@ pub async fn decide(
     let page = staff_page(&state, chrome.clone(), &user, id, FormErrors::new(), None).await?;
     let reason = form.reason.trim().to_owned();
     let (to, reason) = match form.decision.as_str() {
+        "approve" if !page.mismatches.is_empty() => {
+            let mut errors = FormErrors::new();
+            errors.add(
+                "decision",
+                "Cette facture ne correspond pas à sa pro forma (voir les écarts) : refusez-la avec un motif, elle ne peut pas être approuvée.",
+            );
+            let page = staff_page(&state, chrome, &user, id, errors, None).await?;
+            return render::page_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
+        }
         "approve" => (status::APPROVED, None),
         "reject" if !reason.is_empty() => (status::REJECTED, Some(reason)),
         "reject" => {

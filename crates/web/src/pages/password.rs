@@ -43,7 +43,10 @@ pub async fn forgot_form(chrome: Chrome) -> Result<Response, AppError> {
     Ok(render::page(&forgot_page(chrome, String::new(), FormErrors::new()))?.into_response())
 }
 
-/// `POST /mot-de-passe-oublie`: same answer whether the address is known or not.
+/// `POST /mot-de-passe-oublie`: the same answer, after the same work, whether the address is known
+/// or not. The request is only queued here; the worker looks the address up and mails the link
+/// (`store::user_token::RESET_REQUEST_JOB`), so the answer's time does not tell who has an
+/// account (issue 11 point 7).
 pub async fn forgot(
     State(state): State<AppState>,
     chrome: Chrome,
@@ -54,28 +57,15 @@ pub async fn forgot(
     let Some(email) = errors.check("email", Email::parse(&form.email)) else {
         return render::page_with_status(StatusCode::UNPROCESSABLE_ENTITY, &forgot_page(chrome, form.email, errors));
     };
-    let now = state.now();
-    if let Some(account) = store::account::find_by_email(&state.db, &email).await?.filter(|a| a.disabled_at.is_none())
-        && notify::may_mail(&state.db, account.email.as_str(), documents::mail::kind::PASSWORD_RESET, now).await?
-    {
-        // (When it may not, the links already mailed this hour stay valid: a new one would void them.)
-        let txn = store::db::write(&state.db).await?;
-        let token = store::user_token::issue(&txn, account.id, TokenPurpose::PasswordReset, now).await?;
-        let link = format!("{}/reinitialisation?jeton={}", state.config.public_url, token.plain);
-        let expires = TokenPurpose::PasswordReset.expires_at(now);
-        let mail = documents::mail::password_reset(&notify::sender(&state), &account.display_name(), &link, expires)?;
-        queue_mail(&txn, account.email.as_str(), mail, now).await?;
-        audit(
-            &txn,
-            &Actor::system("anonyme"),
-            "password.reset_requested",
-            Some(("user", account.id.to_string())),
-            &client,
-            now,
-        )
+    let origin = client.origin();
+    let request = store::user_token::ResetRequest {
+        email: email.as_str().to_owned(),
+        ip: origin.ip.unwrap_or_default(),
+        request_id: origin.request_id.unwrap_or_default(),
+    };
+    let key = uuid::Uuid::new_v4().simple().to_string();
+    store::job::enqueue(&state.db, store::user_token::RESET_REQUEST_JOB, &key, &request.to_payload(), state.now())
         .await?;
-        txn.commit().await?;
-    }
     Ok(Redirect::to("/mot-de-passe-oublie/envoye").into_response())
 }
 

@@ -106,7 +106,7 @@ pub async fn advice_pdf(db: &store::Db, config: &WebConfig, payment: &Payment, r
     let items = store::payment::items_of(db, &[payment.id]).await?.remove(&payment.id).unwrap_or_default();
     let advice = documents::advice::RemittanceAdvice {
         reference: payment.end_to_end_id.clone(),
-        operator_name: config.operator_name.clone(),
+        operator_name: config.names.operator.clone(),
         operator_address: config.operator_address.clone(),
         payee_name: payment.payee_name.clone(),
         payee_iban: payment.payee_iban.clone(),

@@ -24,11 +24,12 @@ use crate::pages::filing::establishments_for;
 use crate::render;
 use crate::state::AppState;
 
-/// The payers a proforma may be addressed to (F6), with their names on the document.
+/// The payers a proforma may be addressed to (F6), with their names on the document, from the
+/// configuration.
 pub(crate) fn payer_name(config: &crate::state::WebConfig, payer: &str) -> String {
-    match payer {
-        "FPETT" => "FPE-TT — Fonds professionnel pour l’emploi dans le travail temporaire".to_owned(),
-        _ => config.operator_name.clone(),
+    match domain::rules::Payer::from_code(payer) {
+        Some(domain::rules::Payer::Fpett) => config.names.fpett_on_documents(),
+        _ => config.names.operator.clone(),
     }
 }
 

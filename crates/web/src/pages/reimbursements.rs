@@ -81,11 +81,7 @@ async fn facts(
 /// The budgets (C5, C6) a DR on this dossier may be charged to: (code, label).
 fn budgets(state: &AppState, dossier: &Dossier) -> Vec<(String, String)> {
     let payer = state.rules.scheme(&dossier.scheme).map(|s| s.payer);
-    let payer = match dossier.payer.as_str() {
-        "FPETT" => Some(domain::rules::Payer::Fpett),
-        "AKTO" => Some(domain::rules::Payer::Akto),
-        _ => payer,
-    };
+    let payer = domain::rules::Payer::from_code(&dossier.payer).or(payer);
     payer.map_or_else(Vec::new, |payer| {
         state
             .rules
@@ -401,7 +397,7 @@ async fn show_page(
         documents,
         timeline: timeline_lines(
             store::dossier::timeline(&state.db, Some(dossier.id), None).await?,
-            &state.config.operator_name,
+            &state.config.names.operator,
             staff,
         ),
         can_answer: !staff && status == DrStatus::InfoRequested,
