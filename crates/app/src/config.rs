@@ -106,6 +106,12 @@ pub struct Config {
     /// Hours before a new bank account of a company takes effect (SPEC Q3): its administrators
     /// and its advisor are told at once and any administrator may cancel it meanwhile.
     pub bank_change_delay_hours: u32,
+    /// At start-up, how long to wait for a database that cannot serve yet (0: do not wait).
+    pub database_wait_secs: u64,
+    /// How long a connection may take to send a request's head before it is closed.
+    pub header_read_timeout_secs: u64,
+    /// After a shutdown is requested, how long requests in flight and the current job get.
+    pub shutdown_grace_secs: u64,
 }
 
 impl Default for Config {
@@ -117,6 +123,9 @@ impl Default for Config {
             public_url: None,
             operator_name: "OPCO Démo".to_owned(),
             fpett_name: "FPE-TT".to_owned(),
+            database_wait_secs: 60,
+            header_read_timeout_secs: 10,
+            shutdown_grace_secs: 20,
             environment: Environment::Development,
             secure_cookies: None,
             trust_forwarded_for: false,
@@ -169,6 +178,10 @@ impl std::fmt::Debug for Config {
     }
 }
 
+/// `ESPACE_` variables that are not settings of this file: the log filter (read by the logger)
+/// and the test suite's switches, which a shell running both may export.
+const NOT_SETTINGS: &[&str] = &["log", "test_postgres", "require_browser", "require_xmllint"];
+
 /// Overrides from the command line.
 #[derive(Debug, Default, Clone)]
 pub struct Overrides {
@@ -186,7 +199,7 @@ impl Config {
     pub fn load(file: Option<&Path>, overrides: &Overrides) -> anyhow::Result<Self> {
         let file = file.map_or_else(|| PathBuf::from("espace-formation.toml"), Path::to_path_buf);
         let mut figment = Figment::from(Serialized::defaults(Config::default())).merge(Toml::file(&file));
-        figment = figment.merge(Env::prefixed("ESPACE_"));
+        figment = figment.merge(Env::prefixed("ESPACE_").ignore(NOT_SETTINGS));
         if let Some(url) = std::env::var("DATABASE_URL").ok().filter(|url| !url.trim().is_empty()) {
             figment = figment.merge(Serialized::default("database_url", url));
         }
@@ -251,6 +264,9 @@ impl Config {
         }
         if self.mail_from.parse::<lettre::message::Mailbox>().is_err() {
             bail!("ESPACE_MAIL_FROM « {} » n’est pas une adresse d’expéditeur valide", self.mail_from);
+        }
+        if self.header_read_timeout_secs == 0 || self.shutdown_grace_secs == 0 {
+            bail!("ESPACE_HEADER_READ_TIMEOUT_SECS et ESPACE_SHUTDOWN_GRACE_SECS doivent être supérieurs à 0");
         }
         if !(1..=720).contains(&self.bank_change_delay_hours) {
             bail!(

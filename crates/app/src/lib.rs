@@ -45,8 +45,7 @@ impl Context {
         config.rules()?;
         std::fs::create_dir_all(&config.data_dir)
             .with_context(|| format!("impossible de créer le répertoire de données {}", config.data_dir.display()))?;
-        let url = config.database_url();
-        let db = store::db::connect(&url)
+        let db = connect_waiting(&config)
             .await
             .with_context(|| format!("impossible d’ouvrir la base de données ({})", config.database_label()))?;
         let applied = store::migrate(&db).await.context("échec d’une migration de la base de données")?;
@@ -63,6 +62,35 @@ impl Context {
             None => Arc::new(SystemClock),
         };
         Ok(Self { config: Arc::new(config), db, clock, rules })
+    }
+}
+
+/// Opens the database, waiting for it while it cannot serve yet (a server starting with its
+/// database, a restart) up to `database_wait_secs`, with each new try in the log; an error that
+/// waiting cannot cure (a wrong URL, a refused password) stops at once.
+async fn connect_waiting(config: &Config) -> Result<Db, store::DbErr> {
+    let url = config.database_url();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(config.database_wait_secs);
+    let mut pause = std::time::Duration::from_millis(500);
+    let mut attempt = 1_u32;
+    loop {
+        match store::db::connect(&url).await {
+            Ok(db) => return Ok(db),
+            Err(err) if store::db::is_unavailable(&err) && std::time::Instant::now() + pause < deadline => {
+                let left = deadline.saturating_duration_since(std::time::Instant::now()).as_secs();
+                tracing::warn!(
+                    attempt,
+                    error = %err,
+                    "base de données injoignable ({}) : nouvel essai dans {} ms, abandon dans {left} s",
+                    config.database_label(),
+                    pause.as_millis()
+                );
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(std::time::Duration::from_secs(5));
+                attempt += 1;
+            }
+            Err(err) => return Err(err),
+        }
     }
 }
 

@@ -34,13 +34,17 @@ pub fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
     Some(options.get_filename().to_path_buf())
 }
 
+/// How long a request waits for a connection before it is told to come back (503): a person
+/// waiting longer learns nothing more, and a database that is down is not up 15 s later.
+pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
+
 /// Opens a pool on `url` (`sqlite://…` or `postgres://…`).
 ///
 /// # Errors
 /// The driver's error when the database cannot be reached or the URL is not understood.
 pub async fn connect(url: &str) -> Result<Db, DbErr> {
     let mut options = ConnectOptions::new(url.to_owned());
-    options.sqlx_logging(false).connect_timeout(Duration::from_secs(10)).acquire_timeout(Duration::from_secs(15));
+    options.sqlx_logging(false).connect_timeout(Duration::from_secs(10)).acquire_timeout(ACQUIRE_TIMEOUT);
     if url.starts_with("sqlite:") {
         // One writer at a time is SQLite's nature; a few connections let pages read while a
         // transaction writes.
@@ -129,6 +133,48 @@ pub fn backend_name(db: &Db) -> &'static str {
         DbBackend::Postgres => "postgresql",
         DbBackend::Sqlite => "sqlite",
         _ => "other",
+    }
+}
+
+/// Whether an error says the database cannot serve for now, whatever the request: unreachable
+/// or restarting, no connection free in time, out of disk space, read-only, or busy beyond the
+/// wait (SPEC Q4). Callers answer « try again shortly » (503) rather than « our fault » (500).
+#[must_use]
+pub fn is_unavailable(err: &DbErr) -> bool {
+    use sea_orm::RuntimeErr;
+    use sea_orm::sqlx::Error;
+    let cause = match err {
+        DbErr::ConnectionAcquire(_) => return true,
+        DbErr::Conn(RuntimeErr::SqlxError(e))
+        | DbErr::Exec(RuntimeErr::SqlxError(e))
+        | DbErr::Query(RuntimeErr::SqlxError(e)) => e,
+        DbErr::Conn(_) => return true,
+        _ => return false,
+    };
+    match cause.as_ref() {
+        Error::Io(_) | Error::PoolTimedOut | Error::PoolClosed | Error::WorkerCrashed | Error::Tls(_) => true,
+        Error::Database(db) => db.code().is_some_and(|code| unavailable_code(&code)),
+        _ => false,
+    }
+}
+
+/// SQLite result codes (primary code in the low byte) and PostgreSQL SQLSTATEs of a database
+/// that cannot serve for now.
+fn unavailable_code(code: &str) -> bool {
+    const SQLITE_BUSY: i64 = 5;
+    const SQLITE_LOCKED: i64 = 6;
+    const SQLITE_READONLY: i64 = 8;
+    const SQLITE_IOERR: i64 = 10;
+    const SQLITE_FULL: i64 = 13;
+    const SQLITE_CANTOPEN: i64 = 14;
+    match code.parse::<i64>() {
+        Ok(sqlite) => matches!(
+            sqlite & 0xff,
+            SQLITE_BUSY | SQLITE_LOCKED | SQLITE_READONLY | SQLITE_IOERR | SQLITE_FULL | SQLITE_CANTOPEN
+        ),
+        // Connection exceptions (08…), insufficient resources such as a full disk (53…), an
+        // administrator's shutdown or a server starting up (57P01–57P03), a read-only standby.
+        Err(_) => code.starts_with("08") || code.starts_with("53") || code.starts_with("57P") || code == "25006",
     }
 }
 

@@ -12,6 +12,9 @@ use serde::Serialize;
 
 use crate::render;
 
+/// Seconds a client is asked to wait when the database cannot serve (`Retry-After`).
+pub const UNAVAILABLE_RETRY_SECS: u64 = 5;
+
 /// Everything a handler may fail with.
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -64,6 +67,10 @@ pub enum AppError {
         /// What happened and what to do.
         message: String,
     },
+    /// The database cannot serve for now (down, restarting, out of space, saturated): nothing
+    /// was saved; the request may be sent again shortly.
+    #[error("service momentanément indisponible")]
+    Unavailable,
     /// Something failed on our side.
     #[error("erreur interne")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -102,6 +109,7 @@ impl AppError {
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Http { status, .. } => *status,
+            AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -118,6 +126,7 @@ impl AppError {
             AppError::BadRequest(_) => "bad_request",
             AppError::TooManyRequests { .. } => "too_many_requests",
             AppError::Http { code, .. } => code,
+            AppError::Unavailable => "unavailable",
             AppError::Internal(_) => "internal_error",
         }
     }
@@ -129,6 +138,9 @@ impl AppError {
             AppError::NotFound => "Cette page n’existe pas, ou vous n’y avez pas accès.".to_owned(),
             AppError::LoginRequired { .. } => "Connectez-vous pour accéder à cette page.".to_owned(),
             AppError::Forbidden => "Vous n’avez pas accès à cette page.".to_owned(),
+            AppError::Unavailable => format!(
+                "Le service est momentanément indisponible : rien n’a été enregistré. Réessayez dans {UNAVAILABLE_RETRY_SECS} secondes."
+            ),
             AppError::Internal(_) => {
                 "Une erreur est survenue de notre côté. Réessayez dans quelques instants ; si elle se répète, \
                  communiquez l’heure à votre conseiller."
@@ -146,15 +158,20 @@ impl AppError {
     }
 
     fn log(&self) {
-        if let AppError::Internal(source) = self {
-            tracing::error!(error = %source, details = ?source, "request failed");
+        match self {
+            AppError::Internal(source) => tracing::error!(error = %source, details = ?source, "request failed"),
+            AppError::Unavailable => tracing::warn!("request refused: the database cannot serve for now"),
+            _ => {}
         }
     }
 
     fn retry_after(&self, response: &mut Response) {
-        if let AppError::TooManyRequests { retry_after_secs, .. } = self {
-            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
-        }
+        let secs = match self {
+            AppError::TooManyRequests { retry_after_secs, .. } => *retry_after_secs,
+            AppError::Unavailable => UNAVAILABLE_RETRY_SECS,
+            _ => return,
+        };
+        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
     }
 }
 
@@ -173,6 +190,10 @@ macro_rules! internal_from {
 /// conflict, not a failure of ours.
 impl From<store::DbErr> for AppError {
     fn from(err: store::DbErr) -> Self {
+        if store::db::is_unavailable(&err) {
+            tracing::warn!(error = %err, "database unavailable");
+            return Self::Unavailable;
+        }
         if store::db::is_unique_violation(&err) {
             tracing::info!(error = %err, "duplicate refused by a unique constraint");
             return Self::Conflict {

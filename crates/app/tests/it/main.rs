@@ -10,6 +10,7 @@ mod browser;
 mod companies;
 mod concurrency;
 mod dossiers;
+mod faults;
 mod help;
 mod identity;
 mod imports;
