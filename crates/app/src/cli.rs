@@ -298,10 +298,8 @@ async fn payments_command(ctx: &Context, command: PaymentsCommand) -> anyhow::Re
             let progress = |done: u64, total: u64| eprintln!("virements enregistrés : {done}/{total}");
             let hooks = crate::payments::Hooks { progress: &progress, stop: &stop };
             let report = crate::payments::run_due(ctx, at, &hooks).await?;
+            // Another process preparing the run is not a failure of this command (exit 0).
             println!("{}", report.summary());
-            if matches!(report.outcome, crate::payments::Outcome::Busy { .. }) {
-                anyhow::bail!("un autre paiement est en cours");
-            }
             Ok(())
         }
         PaymentsCommand::List => {

@@ -25,9 +25,6 @@ use crate::Context;
 /// back-office).
 pub use web::pages::payments::RUN_JOB;
 
-/// A run still preparing after this long was interrupted: the next run finishes it first.
-const STALE: chrono::Duration = chrono::Duration::minutes(15);
-
 /// Payees recorded per transaction.
 const PAYEES_PER_COMMIT: usize = 100;
 
@@ -95,15 +92,19 @@ pub enum Outcome {
     },
     /// The slot's run was done before: nothing changed.
     AlreadyDone,
-    /// Another run is being prepared: nothing was done.
-    Busy {
-        /// That run's slot.
-        other: String,
-    },
+    /// Another process is preparing a run right now: nothing was done here; that process takes
+    /// it to its end (and a job for this slot is simply tried again later).
+    InProgress,
     /// No approved invoice awaited a payment: no run was made, so none offers an empty SEPA file
     /// (issue 11 point 8); a slot with nothing to pay is done with nothing.
     Nothing,
 }
+
+/// The sentence that says another process is preparing a run.
+pub const IN_PROGRESS: &str = "Un paiement est déjà en cours de préparation par un autre processus : rien n’a été fait ici, il sera mené à son terme.";
+
+/// The name of the right to prepare payment runs (`store::lock`).
+const RUN_LOCK: &str = "payment-run";
 
 /// The sentence that says a run had nothing to pay.
 pub use web::pages::payments::NOTHING_TO_PAY;
@@ -121,6 +122,9 @@ impl Report {
     /// One line in French for the command line and the logs.
     #[must_use]
     pub fn summary(&self) -> String {
+        if self.outcome == Outcome::InProgress {
+            return IN_PROGRESS.to_owned();
+        }
         let Some(run) = &self.run else {
             return NOTHING_TO_PAY.to_owned();
         };
@@ -136,9 +140,7 @@ impl Report {
             Outcome::Performed { resumed: false } => format!("{what}."),
             Outcome::Performed { resumed: true } => format!("{what} (reprise d’un paiement interrompu)."),
             Outcome::AlreadyDone => format!("Déjà effectué, rien n’a changé — {what}."),
-            Outcome::Busy { other } => {
-                format!("Refusé : le paiement {other} est en cours de préparation ; relancez quand il sera terminé.")
-            }
+            Outcome::InProgress => IN_PROGRESS.to_owned(),
             Outcome::Nothing => format!("{NOTHING_TO_PAY} — {what}."),
         }
     }
@@ -178,6 +180,20 @@ impl Hooks<'_> {
 /// # Errors
 /// The database's, or an interruption asked by the hooks.
 pub async fn perform(ctx: &Context, request: NewRun, hooks: &Hooks<'_>) -> anyhow::Result<Report> {
+    // One process prepares runs at a time (SPEC Q4): held for the whole run, released even by a
+    // crash, so that a run found preparing while we hold it was interrupted, and only then is
+    // it « resumed ».
+    let Some(exclusive) = store::lock::try_acquire(&ctx.db, RUN_LOCK).await? else {
+        tracing::info!(slot = %request.slot_key, "payment run: another process is preparing one");
+        return Ok(Report { run: None, outcome: Outcome::InProgress });
+    };
+    let report = perform_alone(ctx, request, hooks).await;
+    exclusive.release().await;
+    report
+}
+
+/// [`perform`], once this process holds the right to prepare runs.
+async fn perform_alone(ctx: &Context, request: NewRun, hooks: &Hooks<'_>) -> anyhow::Result<Report> {
     let db = &ctx.db;
     // A run performed late (the portal was stopped at the slot) asks for execution today.
     let today = business_day(domain::clock::paris_day(ctx.clock.now()));
@@ -192,15 +208,15 @@ pub async fn perform(ctx: &Context, request: NewRun, hooks: &Hooks<'_>) -> anyho
                 advise(ctx, &run, hooks).await?;
                 return Ok(Report { run: Some(run), outcome: Outcome::AlreadyDone });
             }
-            Begin::Busy(other) if !resumed_other && ctx.clock.now() - other.started_at > STALE => {
-                // Interrupted long ago (a crash): finish it first, then ours.
+            Begin::Busy(other) if !resumed_other => {
+                // Nobody else may be preparing it (we hold the right): it was interrupted. Finish
+                // it first, then ours.
                 tracing::warn!(run.id = other.id, slot = %other.slot_key, "resuming an interrupted payment run");
-                Box::pin(perform(ctx, resuming(&other), hooks)).await?;
+                Box::pin(perform_alone(ctx, resuming(&other), hooks)).await?;
                 resumed_other = true;
             }
             Begin::Busy(other) => {
-                let other_key = other.slot_key.clone();
-                return Ok(Report { run: Some(other), outcome: Outcome::Busy { other: other_key } });
+                anyhow::bail!("le paiement {} est toujours en préparation après sa reprise", other.slot_key);
             }
             Begin::Nothing => {
                 tracing::info!(slot = %new.slot_key, "payment run: nothing to pay, no run made");
@@ -407,9 +423,9 @@ pub async fn run_job(ctx: &Context, key: &str, payload: &str) -> anyhow::Result<
         scheduled(Slot { local, at })
     };
     let report = perform(ctx, request, &Hooks::none()).await?;
-    if let Outcome::Busy { other } = &report.outcome {
-        // Retried by the job queue once the other run is frozen.
-        anyhow::bail!("le paiement {other} est en cours de préparation");
+    if report.outcome == Outcome::InProgress {
+        // Maybe this very slot, maybe another: tried again shortly, without counting a failure.
+        return Err(crate::worker::Postpone(chrono::Duration::minutes(1)).into());
     }
     Ok(report)
 }

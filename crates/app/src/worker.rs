@@ -22,6 +22,19 @@ pub const OVERDUE: &str = "dossier.overdue";
 /// The kind of a reminder for one overdue information request (key: dossier and due date).
 pub const REMINDER: &str = "dossier.reminder";
 
+/// A job that cannot run yet for a reason that is not a failure (another process is doing the
+/// same work): it goes back to the queue for after the given time, its attempt not counted.
+#[derive(Debug, Clone, Copy)]
+pub struct Postpone(pub chrono::Duration);
+
+impl std::fmt::Display for Postpone {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "à reprendre dans {} min", self.0.num_minutes())
+    }
+}
+
+impl std::error::Error for Postpone {}
+
 /// A worker bound to a database and a mailer.
 #[derive(Debug, Clone)]
 pub struct Worker {
@@ -117,6 +130,11 @@ impl Worker {
         match outcome {
             Ok(()) => {
                 store::job::complete(&self.ctx.db, job.id, now).await?;
+                Ok(true)
+            }
+            Err(ref err) if let Some(&Postpone(after)) = err.downcast_ref::<Postpone>() => {
+                tracing::info!(job.id = job.id, job.kind = %job.kind, "job postponed: another process is doing it");
+                store::job::postpone(&self.ctx.db, job, now + after, now).await?;
                 Ok(true)
             }
             Err(err) => {

@@ -101,6 +101,29 @@ pub async fn complete(conn: &impl ConnectionTrait, id: i64, now: DateTime<Utc>) 
     Ok(())
 }
 
+/// Puts a claimed job back in the queue for `run_at`, its attempt not counted: it could not run
+/// yet for a reason that is no failure.
+///
+/// # Errors
+/// The driver's error.
+pub async fn postpone(
+    conn: &impl ConnectionTrait,
+    job: &Job,
+    run_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    Entity::update_many()
+        .col_expr(Column::Status, "pending".into())
+        .col_expr(Column::Attempts, (job.attempts - 1).max(0).into())
+        .col_expr(Column::RunAt, run_at.into())
+        .col_expr(Column::LockedUntil, Expr::value(Option::<DateTime<Utc>>::None))
+        .col_expr(Column::UpdatedAt, now.into())
+        .filter(Column::Id.eq(job.id))
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
 /// Deletes the finished jobs of `kind` done before `before`; returns how many. For jobs whose
 /// payload holds personal data of no further use (an address typed on a public page).
 ///

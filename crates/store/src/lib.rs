@@ -24,6 +24,7 @@ pub mod history;
 pub mod invoice;
 pub mod job;
 pub mod legacy;
+pub mod lock;
 pub mod login_attempt;
 pub mod migration;
 pub mod notification;

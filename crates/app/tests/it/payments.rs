@@ -415,25 +415,97 @@ async fn with_nothing_to_pay_a_run_says_so_and_no_empty_run_is_made_manual_or_sc
 }
 
 #[tokio::test]
-async fn a_run_started_while_another_is_being_prepared_is_refused_until_that_one_is_stale() {
+async fn an_interrupted_run_is_finished_first_by_the_next_run_at_once() {
     let app = TestApp::spawn().await;
     let (nord, alice) = payee(&app, app.company_nord().await, "alice@interim-nord.fr", Some(NORD_IBAN)).await;
     approved_invoice(&app.ctx, (nord.id, nord.head_office), alice, 10_000, None, paris(2026, 1, 5, 10)).await;
     let stop = |s: &str| s == "held";
     let hooks = Hooks { progress: &|_, _| {}, stop: &stop };
     payments::run_due(&app.ctx, paris(2026, 1, 6, 8), &hooks).await.unwrap_err();
-    let busy = payments::perform(&app.ctx, payments::manual(app.ctx.clock.now(), None), &Hooks::none()).await.unwrap();
-    assert_eq!(busy.outcome, Outcome::Busy { other: "2026-01-06T06:00".into() });
-    assert!(busy.summary().starts_with("Refusé"), "{}", busy.summary());
-    // Later, the interrupted run is finished first, then the new one.
-    app.advance(chrono::Duration::hours(1));
-    let report = payments::run_due(&app.ctx, paris(2026, 1, 9, 8), &Hooks::none()).await.unwrap();
+    // Nobody holds the right to prepare runs any more: the next run (here a manual one, a
+    // minute later) finishes the interrupted one first, then finds nothing left to pay.
+    app.advance(chrono::Duration::minutes(1));
+    let report =
+        payments::perform(&app.ctx, payments::manual(app.ctx.clock.now(), None), &Hooks::none()).await.unwrap();
     let first = store::payment::by_key(&app.ctx.db, "2026-01-06T06:00").await.unwrap().unwrap();
     assert_eq!((first.status.as_str(), first.payment_count), ("frozen", 1));
-    // Then nothing is left to pay: the new slot is done with nothing, no empty run (issue 11 point 8).
     assert_eq!(report.outcome, Outcome::Nothing, "{}", report.summary());
-    assert!(store::payment::by_key(&app.ctx.db, "2026-01-09T06:00").await.unwrap().is_none());
     check_invariants(&app).await;
+}
+
+#[tokio::test]
+async fn runs_started_at_once_in_one_process_make_one_run_and_the_others_say_so() {
+    let app = TestApp::spawn().await;
+    let (nord, alice) = payee(&app, app.company_nord().await, "alice@interim-nord.fr", Some(NORD_IBAN)).await;
+    let (btp, bea) = payee(&app, app.company_btp().await, "bea@btp-emploi.fr", Some(BTP_IBAN)).await;
+    for n in 0..20 {
+        let (company, user) = if n % 2 == 0 { (&nord, alice) } else { (&btp, bea) };
+        approved_invoice(&app.ctx, (company.id, company.head_office), user, 10_000 + n, None, paris(2026, 1, 5, 10))
+            .await;
+    }
+    let at = paris(2026, 1, 6, 8);
+    let runs = (0..6).map(|_| {
+        let ctx = app.ctx.clone();
+        tokio::spawn(async move { payments::run_due(&ctx, at, &Hooks::none()).await })
+    });
+    let mut outcomes = Vec::new();
+    for run in runs.collect::<Vec<_>>() {
+        outcomes.push(run.await.unwrap().expect("no run fails").outcome);
+    }
+    let performed = outcomes.iter().filter(|o| **o == Outcome::Performed { resumed: false }).count();
+    assert_eq!(performed, 1, "{outcomes:?}");
+    assert!(
+        outcomes
+            .iter()
+            .all(|o| matches!(o, Outcome::Performed { resumed: false } | Outcome::InProgress | Outcome::AlreadyDone)),
+        "{outcomes:?}"
+    );
+    let paid = check_invariants(&app).await;
+    assert_eq!(paid.len(), 20);
+}
+
+/// Several processes (a CLI run launched twice by cron, beside a portal's worker) on the same
+/// database: one prepares the slot, the others say so in French and exit 0; nothing is resumed.
+#[tokio::test]
+async fn runs_started_at_once_by_several_processes_make_one_run_and_all_exit_cleanly() {
+    let app = TestApp::spawn().await;
+    let (nord, alice) = payee(&app, app.company_nord().await, "alice@interim-nord.fr", Some(NORD_IBAN)).await;
+    let (btp, bea) = payee(&app, app.company_btp().await, "bea@btp-emploi.fr", Some(BTP_IBAN)).await;
+    for n in 0..40 {
+        let (company, user) = if n % 2 == 0 { (&nord, alice) } else { (&btp, bea) };
+        approved_invoice(&app.ctx, (company.id, company.head_office), user, 10_000 + n, None, paris(2026, 1, 5, 10))
+            .await;
+    }
+    let at = paris(2026, 1, 6, 8).to_rfc3339();
+    let children: Vec<_> = (0..4)
+        .map(|_| {
+            let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_espace-formation"));
+            for (name, _) in std::env::vars() {
+                if name.starts_with("ESPACE_") || name == "DATABASE_URL" {
+                    command.env_remove(name);
+                }
+            }
+            command.env("DATABASE_URL", &app.db.url).arg("--data-dir").arg(app._dir.path());
+            command.args(["payments", "run", "--at", &at]);
+            command.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
+            command.spawn().unwrap()
+        })
+        .collect();
+    let mut summaries = Vec::new();
+    for child in children {
+        let output = child.wait_with_output().unwrap();
+        let (out, err) = (String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+        assert!(output.status.success(), "{out}\n{err}");
+        assert!(!out.contains("reprise") && !err.contains("ERROR"), "{out}\n{err}");
+        summaries.push(out.trim().to_owned());
+    }
+    let performed = summaries.iter().filter(|s| s.contains("2 virement(s)") && !s.starts_with("Déjà")).count();
+    assert_eq!(performed, 1, "{summaries:#?}");
+    assert!(
+        summaries.iter().all(|s| s.contains("2 virement(s)") || s.as_str() == payments::IN_PROGRESS),
+        "{summaries:#?}"
+    );
+    assert_eq!(check_invariants(&app).await.len(), 40);
 }
 
 /// What the model-based test does next.
