@@ -325,11 +325,15 @@ async fn payments_command(ctx: &Context, command: PaymentsCommand) -> anyhow::Re
     }
 }
 
+/// Prints the report; fails (non-zero exit) when not a row of the file is in the portal.
 fn print_report(report: &crate::import::Report, json: bool) -> anyhow::Result<()> {
     if json {
         println!("{}", serde_json::to_string_pretty(report)?);
     } else {
         println!("{}", report.human());
+    }
+    if report.nothing_imported() {
+        anyhow::bail!(report.nothing_imported_message());
     }
     Ok(())
 }

@@ -8,7 +8,9 @@ use std::path::Path;
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::Money;
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Statement, Value,
+};
 
 use crate::entity::legacy_dossier::{ActiveModel, Column, Entity, Model};
 
@@ -53,8 +55,61 @@ pub struct LegacyDossierInput {
 /// Rows per statement: well under SQLite's 32 766 bound variables (16 columns each).
 pub const ROWS_PER_STATEMENT: usize = 500;
 
-/// Writes a batch: new numbers are inserted, changed ones updated, identical ones left alone.
-/// Returns how many rows were written (inserted or updated).
+/// A row left out because its number is already a dossier of another company: a number names one
+/// dossier, which an import never moves from a company to another.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OtherCompany {
+    /// The dossier number.
+    pub number: String,
+    /// The SIREN of the company the dossier belongs to.
+    pub siren: String,
+}
+
+/// What writing a batch did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Upserted {
+    /// Rows inserted or updated.
+    pub written: u64,
+    /// Rows left out (see [`OtherCompany`]).
+    pub other_company: Vec<OtherCompany>,
+}
+
+/// The statement finding, among `rows` (number, company) pairs, the numbers already held by
+/// another company. Built from placeholders only.
+fn other_company_sql(backend: sea_orm::DbBackend, rows: usize) -> String {
+    if backend == sea_orm::DbBackend::Postgres {
+        let values =
+            (0..rows).map(|i| format!("(${}::text, ${}::bigint)", 2 * i + 1, 2 * i + 2)).collect::<Vec<_>>().join(",");
+        format!(
+            "SELECT d.number, c.siren FROM (VALUES {values}) AS v(number, company_id) \
+             JOIN legacy_dossier d ON d.number = v.number AND d.company_id <> v.company_id \
+             JOIN company c ON c.id = d.company_id"
+        )
+    } else {
+        let values = vec!["(?, ?)"; rows].join(",");
+        format!(
+            "SELECT d.number, c.siren FROM (VALUES {values}) AS v \
+             JOIN legacy_dossier d ON d.number = v.column1 AND d.company_id <> v.column2 \
+             JOIN company c ON c.id = d.company_id"
+        )
+    }
+}
+
+/// The rows of `rows` whose number is a dossier of another company already.
+async fn other_company(conn: &impl ConnectionTrait, rows: &[LegacyDossierInput]) -> Result<Vec<OtherCompany>, DbErr> {
+    let backend = conn.get_database_backend();
+    let values: Vec<Value> = rows.iter().flat_map(|r| [r.number.clone().into(), r.company_id.into()]).collect();
+    let found = conn
+        .query_all_raw(Statement::from_sql_and_values(backend, other_company_sql(backend, rows.len()), values))
+        .await?;
+    found
+        .into_iter()
+        .map(|row| Ok(OtherCompany { number: row.try_get("", "number")?, siren: row.try_get("", "siren")? }))
+        .collect()
+}
+
+/// Writes a batch: new numbers are inserted, changed ones updated, identical ones left alone,
+/// numbers of another company's dossiers left out (and returned).
 ///
 /// # Errors
 /// The driver's error.
@@ -62,10 +117,20 @@ pub async fn upsert(
     conn: &impl ConnectionTrait,
     rows: &[LegacyDossierInput],
     now: DateTime<Utc>,
-) -> Result<u64, DbErr> {
-    let mut written = 0;
+) -> Result<Upserted, DbErr> {
+    let mut done = Upserted::default();
     for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-        let models = chunk.iter().map(|r| ActiveModel {
+        let refused = other_company(conn, chunk).await?;
+        let kept: Vec<&LegacyDossierInput> = if refused.is_empty() {
+            chunk.iter().collect()
+        } else {
+            chunk.iter().filter(|r| !refused.iter().any(|o| o.number == r.number)).collect()
+        };
+        done.other_company.extend(refused);
+        if kept.is_empty() {
+            continue;
+        }
+        let models = kept.into_iter().map(|r| ActiveModel {
             number: Set(r.number.clone()),
             company_id: Set(r.company_id),
             establishment_id: Set(r.establishment_id),
@@ -115,13 +180,15 @@ pub async fn upsert(
         } else {
             differs
         };
+        // Never moved to another company, even by a row that went in between.
+        let condition = format!("legacy_dossier.company_id = excluded.company_id AND ({differs})");
         let on_conflict = OnConflict::column(Column::Number)
             .update_columns(updated)
-            .action_and_where(sea_orm::sea_query::Expr::cust(differs))
+            .action_and_where(sea_orm::sea_query::Expr::cust(condition))
             .to_owned();
-        written += Entity::insert_many(models).on_conflict(on_conflict).exec_without_returning(conn).await?;
+        done.written += Entity::insert_many(models).on_conflict(on_conflict).exec_without_returning(conn).await?;
     }
-    Ok(written)
+    Ok(done)
 }
 
 const COLUMNS: [&str; 16] = [
@@ -153,7 +220,8 @@ enum OnExisting {
     /// Leaves them (and any other failing row) out: the fast path of new rows, since a statement
     /// that cannot abort half-way needs no statement journal of the pages it touches.
     Skip,
-    /// Updates a number only when its content changed, and fails loudly on anything else.
+    /// Updates a number only when its content changed and its company is the same, and fails
+    /// loudly on anything else.
     Update,
 }
 
@@ -171,7 +239,8 @@ fn sqlite_statement(rows: usize, existing: OnExisting) -> String {
     let differs =
         updated.iter().map(|c| format!("legacy_dossier.{c} IS NOT excluded.{c}")).collect::<Vec<_>>().join(" OR ");
     format!(
-        "INSERT INTO legacy_dossier ({columns}) VALUES {values} ON CONFLICT(number) DO UPDATE SET {set} WHERE {differs}"
+        "INSERT INTO legacy_dossier ({columns}) VALUES {values} ON CONFLICT(number) DO UPDATE SET {set} \
+         WHERE legacy_dossier.company_id = excluded.company_id AND ({differs})"
     )
 }
 
@@ -264,13 +333,14 @@ impl SqliteBulkWriter {
     }
 
     /// Writes a batch in one transaction: new numbers inserted, changed ones updated, identical
-    /// ones left alone. Returns how many rows were written (inserted or updated).
+    /// ones left alone, numbers of another company's dossiers left out (and returned).
     ///
     /// # Errors
     /// SQLite's error; nothing of the batch is written then.
-    pub fn upsert(&mut self, rows: &[LegacyDossierInput], now: DateTime<Utc>) -> Result<u64, DbErr> {
+    pub fn upsert(&mut self, rows: &[LegacyDossierInput], now: DateTime<Utc>) -> Result<Upserted, DbErr> {
         let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(sqlite_error)?;
         let mut written = 0u64;
+        let mut refused = Vec::new();
         // As the async driver writes a UTC timestamp, so that the portal reads it back.
         let imported_at = now.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false);
         for chunk in rows.chunks(ROWS_PER_SQLITE_STATEMENT) {
@@ -284,6 +354,9 @@ impl SqliteBulkWriter {
                 chunk_written = execute_chunk(&tx, chunk, OnExisting::Skip, &imported_at)?;
             }
             if chunk_written < chunk.len() as u64 {
+                // Only chunks with known numbers can name another company's dossier; the upsert
+                // leaves those alone, this says which they are.
+                refused.extend(other_company_sqlite(&tx, chunk)?);
                 chunk_written += execute_chunk(&tx, chunk, OnExisting::Update, &imported_at)?;
             }
             self.expect_new = chunk_written == chunk.len() as u64;
@@ -291,7 +364,7 @@ impl SqliteBulkWriter {
         }
         check_companies_exist(&tx, rows)?;
         tx.commit().map_err(sqlite_error)?;
-        Ok(written)
+        Ok(Upserted { written, other_company: refused })
     }
 }
 
@@ -315,6 +388,28 @@ fn check_companies_exist(tx: &rusqlite::Transaction<'_>, rows: &[LegacyDossierIn
         }
     }
     Ok(())
+}
+
+/// [`other_company`] on the bulk writer's connection.
+fn other_company_sqlite(
+    tx: &rusqlite::Transaction<'_>,
+    chunk: &[LegacyDossierInput],
+) -> Result<Vec<OtherCompany>, DbErr> {
+    let sql = other_company_sql(sea_orm::DbBackend::Sqlite, chunk.len());
+    let mut statement = tx.prepare_cached(&sql).map_err(sqlite_error)?;
+    let mut index = 0;
+    for r in chunk {
+        statement.raw_bind_parameter(index + 1, &r.number).map_err(sqlite_error)?;
+        statement.raw_bind_parameter(index + 2, r.company_id).map_err(sqlite_error)?;
+        index += 2;
+    }
+    let mut found = Vec::new();
+    let mut rows = statement.raw_query();
+    while let Some(row) = rows.next().map_err(sqlite_error)? {
+        found
+            .push(OtherCompany { number: row.get(0).map_err(sqlite_error)?, siren: row.get(1).map_err(sqlite_error)? });
+    }
+    Ok(found)
 }
 
 /// Runs one statement over `chunk`; returns the rows SQLite changed.

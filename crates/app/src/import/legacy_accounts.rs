@@ -4,12 +4,13 @@
 use std::path::Path;
 
 use domain::habilitation::Domain;
+use domain::legacy::RowFault;
 use domain::{Email, Siren, Siret};
 use store::company::{Address, CompanyInput, EstablishmentInput};
 use store::legacy::{LegacyAccount, Stored};
 
 use super::source::{Row, Source};
-use super::{Report, drive, yes_no};
+use super::{Keys, Report, drive, yes_no};
 use crate::Context;
 
 /// Options of the import.
@@ -19,8 +20,10 @@ pub struct Options {
     pub create_companies: bool,
 }
 
-/// Reads a row into a legacy account, or says which column is wrong.
-fn parse(source: &Source, row: &Row) -> Result<LegacyAccount, (&'static str, String)> {
+/// Reads a row into a legacy account, or says which column is wrong. `keys` holds the (address,
+/// company, establishment) triples read so far: a triple read again would make the second row
+/// undo the first at every run, so it is refused.
+fn parse(source: &Source, row: &Row, keys: &mut Keys) -> Result<LegacyAccount, (&'static str, String)> {
     let email = Email::parse(source.get(row, "email")).map_err(|e| ("email", e.to_string()))?;
     let siren = Siren::parse(source.get(row, "siren")).map_err(|e| ("siren", e.to_string()))?;
     let siret = match source.get(row, "siret") {
@@ -33,6 +36,10 @@ fn parse(source: &Source, row: &Row) -> Result<LegacyAccount, (&'static str, Str
             Some(siret)
         }
     };
+    let key = format!("{} ; {} ; {}", email.as_str().to_lowercase(), siren, siret.as_ref().map_or("", Siret::as_str));
+    if let Err(first_line) = keys.first(&key, row.line) {
+        return Err(("email", RowFault::Duplicate { key, first_line }.to_string()));
+    }
     let is_admin = yes_no(source.get(row, "administrateur")).map_err(|e| ("administrateur", e))?;
     let domains =
         Domain::parse_legacy_list(source.get(row, "habilitations")).map_err(|e| ("habilitations", e.to_string()))?;
@@ -54,6 +61,8 @@ fn parse(source: &Source, row: &Row) -> Result<LegacyAccount, (&'static str, Str
 /// again to finish).
 pub async fn run(ctx: &Context, path: &Path, options: Options) -> anyhow::Result<Report> {
     let mut source = Source::open(path, &["email", "siren", "siret", "administrateur", "habilitations"])?;
+    let mut keys = Keys::default();
+    let parse = |source: &Source, row: &Row| parse(source, row, &mut keys);
     drive(&mut source, "Comptes de l’ancien portail", parse, async |batch, report| {
         write(ctx, batch, options, report).await
     })

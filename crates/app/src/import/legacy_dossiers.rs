@@ -1,21 +1,23 @@
 //! `import legacy-dossiers`: the history of the legacy portal's dossiers (SPEC D7, M2, M3).
 //!
-//! Streams the file in bounded memory, keeps open dossiers and closed ones with a movement on or
-//! after 1 January 2022, and writes 100 000 rows per transaction by the backend's fastest path
+//! Streams the file in bounded memory, refuses a number read twice, training dates out of order,
+//! a payment above the commitment and a number already held by another company, keeps open
+//! dossiers and closed ones with a movement on or after 1 January 2022, and writes 100 000 rows per transaction by the backend's fastest path
 //! while the next batch is read (two batches at most in memory). Running again on the same file
 //! changes nothing.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::path::Path;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use domain::legacy::{SCHEMES, keep_dossier};
+use domain::legacy::{RowFault, SCHEMES, amounts_agree, dates_in_order, keep_dossier};
 use domain::{Money, Siren, Siret};
 use store::company::{Address, CompanyInput, EstablishmentInput};
-use store::history::LegacyDossierInput;
+use store::history::{LegacyDossierInput, OtherCompany, Upserted};
 
 use super::source::{Row, Source};
-use super::{Report, drive_in_batches, yes_no};
+use super::{Keys, Report, drive_in_batches, yes_no};
 use crate::Context;
 
 /// Rows per transaction.
@@ -79,11 +81,15 @@ fn truncated(text: &str, max: usize) -> &str {
     text.char_indices().nth(max).map_or(text, |(at, _)| &text[..at])
 }
 
-/// Reads a row; an error names the column.
-fn parse(source: &Source, row: &Row) -> Result<Parsed, (&'static str, String)> {
+/// Reads a row; an error names the column. `numbers` holds the numbers read so far: a number
+/// read again refuses its row whatever the rest of it, so the dossier keeps its first row.
+fn parse(source: &Source, row: &Row, numbers: &mut Keys) -> Result<Parsed, (&'static str, String)> {
     let number = source.get(row, "numero");
     if number.is_empty() || number.chars().count() > 50 {
         return Err(("numero", "numéro de dossier vide ou trop long".to_owned()));
+    }
+    if let Err(first_line) = numbers.first(number, row.line) {
+        return Err(("numero", RowFault::Duplicate { key: number.to_owned(), first_line }.to_string()));
     }
     let siren = Siren::parse(source.get(row, "siren")).map_err(|e| ("siren", e.to_string()))?;
     let siret = match source.get(row, "siret") {
@@ -119,6 +125,12 @@ fn parse(source: &Source, row: &Row) -> Result<Parsed, (&'static str, String)> {
     let closed = yes_no(source.get(row, "clos")).map_err(|e| ("clos", e))?;
     let last_movement_on = date(source, row, "date_dernier_mouvement", true)?
         .ok_or(("date_dernier_mouvement", "date obligatoire".to_owned()))?;
+    let training_start = date(source, row, "date_debut", false)?;
+    let training_end = date(source, row, "date_fin", false)?;
+    dates_in_order(training_start, training_end).map_err(|fault| ("date_fin", fault.to_string()))?;
+    let committed = money(source, row, "montant_engage")?;
+    let paid = money(source, row, "montant_regle")?;
+    amounts_agree(committed, paid).map_err(|fault| ("montant_regle", fault.to_string()))?;
     let parsed = LegacyDossierInput {
         number: number.to_owned(),
         company_id: 0,
@@ -129,11 +141,11 @@ fn parse(source: &Source, row: &Row) -> Result<Parsed, (&'static str, String)> {
         payer,
         title: truncated(source.get(row, "intitule"), 300).to_owned(),
         provider_siret,
-        training_start: date(source, row, "date_debut", false)?,
-        training_end: date(source, row, "date_fin", false)?,
+        training_start,
+        training_end,
         trainees,
-        committed: money(source, row, "montant_engage")?,
-        paid: money(source, row, "montant_regle")?,
+        committed,
+        paid,
         closed,
         last_movement_on,
     };
@@ -256,12 +268,28 @@ pub async fn run(ctx: &Context, path: &Path, options: Options) -> anyhow::Result
     let required = ["numero", "siren", "siret", "dispositif", "financeur", "clos", "date_dernier_mouvement"];
     let mut source = Source::open(path, &required)?;
     let mut directory = Directory::default();
-    let mut pipeline =
-        Pipeline { idle: Some(Sink::open(ctx).await?), busy: None, rows: 0, written: 0, now: ctx.clock.now() };
-    let read = drive_in_batches(&mut source, "Historique des dossiers", BATCH, parse, async |batch, report| {
-        let rows = resolve(ctx, batch, options, &mut directory, report).await?;
-        pipeline.push(rows).await
-    })
+    let mut pipeline = Pipeline {
+        idle: Some(Sink::open(ctx).await?),
+        busy: None,
+        rows: 0,
+        written: 0,
+        refused: Vec::new(),
+        now: ctx.clock.now(),
+    };
+    // Read by the parser, then by the report of rows refused at writing (for their line).
+    let numbers = RefCell::new(Keys::default());
+    let read = drive_in_batches(
+        &mut source,
+        "Historique des dossiers",
+        BATCH,
+        |source, row| parse(source, row, &mut numbers.borrow_mut()),
+        async |batch, report| {
+            let rows = resolve(ctx, batch, options, &mut directory, report).await?;
+            pipeline.push(rows).await?;
+            report_other_company(report, &numbers.borrow(), pipeline.refused.drain(..));
+            Ok(())
+        },
+    )
     .await;
     // The batch in flight is written (or fails) before anything is reported.
     pipeline.settle().await?;
@@ -269,13 +297,30 @@ pub async fn run(ctx: &Context, path: &Path, options: Options) -> anyhow::Result
         sink.finish().await?;
     }
     let mut report = read?;
+    report_other_company(&mut report, &numbers.borrow(), pipeline.refused.drain(..));
     report.imported += pipeline.written;
     report.unchanged += pipeline.rows - pipeline.written;
     Ok(report)
 }
 
-/// A sink back from writing a batch, the batch, and how many of its rows were written.
-type Written = (Sink, Vec<LegacyDossierInput>, u64);
+/// Reports the rows left out because their number is another company's dossier.
+fn report_other_company(report: &mut Report, numbers: &Keys, refused: impl Iterator<Item = OtherCompany>) {
+    for other in refused {
+        let line = numbers.line_of(&other.number).unwrap_or(0);
+        report.error(
+            line,
+            "siren",
+            format!(
+                "le dossier {} appartient déjà à l’entreprise de SIREN {} dans le portail : il n’est pas déplacé \
+                 (corrigez le SIREN de la ligne, ou demandez le transfert du dossier)",
+                other.number, other.siren
+            ),
+        );
+    }
+}
+
+/// A sink back from writing a batch, the batch, and what was written.
+type Written = (Sink, Vec<LegacyDossierInput>, Upserted);
 
 /// Where history rows are written: a connection of its own on a SQLite file (the fast path),
 /// otherwise the pool.
@@ -317,9 +362,9 @@ impl Sink {
             }
             Self::Pool(db) => {
                 let txn = store::db::write(&db).await?;
-                let written = store::history::upsert(&txn, &rows, now).await?;
+                let done = store::history::upsert(&txn, &rows, now).await?;
                 txn.commit().await?;
-                Ok((Self::Pool(db), rows, written))
+                Ok((Self::Pool(db), rows, done))
             }
         }
     }
@@ -330,8 +375,11 @@ impl Sink {
 struct Pipeline {
     idle: Option<Sink>,
     busy: Option<tokio::task::JoinHandle<anyhow::Result<Written>>>,
+    /// Rows handed to the sink, and written of them.
     rows: u64,
     written: u64,
+    /// Rows of the batches written so far that name another company's dossier, to report.
+    refused: Vec<OtherCompany>,
     now: DateTime<Utc>,
 }
 
@@ -339,10 +387,13 @@ impl Pipeline {
     /// Waits for the batch in flight.
     async fn settle(&mut self) -> anyhow::Result<()> {
         if let Some(busy) = self.busy.take() {
-            let (sink, rows, written) =
+            let (sink, rows, done) =
                 busy.await.map_err(|e| anyhow::anyhow!("écriture de l’historique interrompue : {e}"))??;
             drop(rows);
-            self.written += written;
+            self.written += done.written;
+            // Refused rows are neither written nor unchanged.
+            self.rows -= done.other_company.len() as u64;
+            self.refused.extend(done.other_company);
             self.idle = Some(sink);
         }
         Ok(())

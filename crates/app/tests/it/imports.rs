@@ -188,3 +188,230 @@ async fn legacy_dossiers_keep_open_ones_and_closed_ones_moved_since_2022_once() 
         legacy_dossiers::run(&app.ctx, &paid_since, legacy_dossiers::Options { create_companies: true }).await.unwrap();
     assert_eq!((created.imported, created.unchanged), (1, 3), "{created:?}");
 }
+
+const DOSSIER_HEADER: &str = "numero;siren;siret;dispositif;financeur;intitule;organisme_siret;date_debut;date_fin;nb_stagiaires;montant_engage;montant_regle;clos;date_dernier_mouvement\n";
+
+/// A legacy dossier row with the given number, SIREN and title (open, 2025).
+fn dossier_row(number: &str, siren: &str, title: &str) -> String {
+    format!("{number};{siren};;PDC50;AKTO;{title};;10/01/2025;28/06/2025;2;1 800,00;900,00;non;14/12/2025\n")
+}
+
+fn write_file(app: &TestApp, name: &str, bytes: impl AsRef<[u8]>) -> PathBuf {
+    let path = app._dir.path().join(name);
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+fn errors_of(report: &espace_app::import::Report) -> Vec<(u64, &str)> {
+    report.errors.iter().map(|e| (e.line, e.column.as_str())).collect()
+}
+
+#[tokio::test]
+async fn a_dossier_number_read_twice_is_refused_and_no_dossier_moves_to_another_company() {
+    use espace_app::import::legacy_dossiers::{self, Options};
+    let app = TestApp::spawn().await;
+    let nord = app.company_nord().await;
+    let btp = app.company_btp().await;
+    let text = [
+        DOSSIER_HEADER.to_owned(),
+        dossier_row("MDA-2025-000001", nord.siren, "Cariste"),
+        dossier_row("MDA-2025-000002", nord.siren, "Soudeur"),
+        dossier_row("MDA-2025-000001", btp.siren, "Cariste (doublon)"),
+    ]
+    .concat();
+    let file = write_file(&app, "twice.csv", text);
+    let report = legacy_dossiers::run(&app.ctx, &file, Options::default()).await.unwrap();
+    assert_eq!((report.imported, report.error_count), (2, 1), "{report:?}");
+    assert_eq!(errors_of(&report), [(4, "numero")]);
+    assert!(report.errors[0].reason.contains("figure déjà à la ligne 2"), "{report:?}");
+    let history = store::history::for_company(&app.ctx.db, nord.id, None).await.unwrap();
+    assert_eq!(history.len(), 2);
+    assert!(history.iter().any(|h| h.number == "MDA-2025-000001" && h.title == "Cariste"));
+    assert!(store::history::for_company(&app.ctx.db, btp.id, None).await.unwrap().is_empty());
+
+    // Again, the same file: the first rows unchanged, the duplicate refused again.
+    let again = legacy_dossiers::run(&app.ctx, &file, Options::default()).await.unwrap();
+    assert_eq!((again.imported, again.unchanged, again.error_count), (0, 2, 1), "{again:?}");
+
+    // Another file naming the same number for another company: refused, not moved.
+    let other = write_file(
+        &app,
+        "other.csv",
+        [
+            DOSSIER_HEADER.to_owned(),
+            dossier_row("MDA-2025-000001", btp.siren, "Cariste"),
+            dossier_row("MDA-2025-000003", btp.siren, "Grutier"),
+        ]
+        .concat(),
+    );
+    let moved = legacy_dossiers::run(&app.ctx, &other, Options::default()).await.unwrap();
+    assert_eq!((moved.imported, moved.unchanged, moved.error_count), (1, 0, 1), "{moved:?}");
+    assert_eq!(errors_of(&moved), [(2, "siren")]);
+    assert!(
+        moved.errors[0].reason.contains("SIREN 732829320") && moved.errors[0].reason.contains("pas déplacé"),
+        "{moved:?}"
+    );
+    let history = store::history::for_company(&app.ctx.db, nord.id, None).await.unwrap();
+    assert_eq!(history.len(), 2, "still Intérim Nord's");
+    let btp_history = store::history::for_company(&app.ctx.db, btp.id, None).await.unwrap();
+    assert_eq!(btp_history.iter().map(|h| h.number.as_str()).collect::<Vec<_>>(), ["MDA-2025-000003"]);
+}
+
+#[tokio::test]
+async fn a_nul_byte_refuses_its_row_and_the_rest_is_imported() {
+    use espace_app::import::legacy_dossiers::{self, Options};
+    let app = TestApp::spawn().await;
+    let nord = app.company_nord().await;
+    let text = [
+        DOSSIER_HEADER.to_owned(),
+        dossier_row("MDA-2025-000001", nord.siren, "Cariste"),
+        dossier_row("MDA-2025-000002", nord.siren, "Sou\0deur"),
+        dossier_row("MDA-2025-000003", nord.siren, "Grutier"),
+    ]
+    .concat();
+    let report = legacy_dossiers::run(&app.ctx, &write_file(&app, "nul.csv", text), Options::default()).await.unwrap();
+    assert_eq!((report.imported, report.error_count), (2, 1), "{report:?}");
+    assert_eq!(errors_of(&report), [(3, "intitule")]);
+    assert!(report.errors[0].reason.contains("caractère de contrôle"), "{report:?}");
+    assert_eq!(store::history::for_company(&app.ctx.db, nord.id, None).await.unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn a_windows_1252_export_is_imported_whole_with_its_accents_and_says_so() {
+    use espace_app::import::legacy_dossiers::{self, Options};
+    let app = TestApp::spawn().await;
+    let nord = app.company_nord().await;
+    // As Excel writes it: one byte per accented letter, accents in the header too.
+    let text = [
+        DOSSIER_HEADER.replace("numero", "Numéro").replace("intitule", "Intitulé"),
+        dossier_row("MDA-2025-000001", nord.siren, "Habilitation électrique"),
+        dossier_row("MDA-2025-000002", nord.siren, "Préparateur de commandes – CACES®"),
+        dossier_row("MDA-2025-000003", nord.siren, "Grutier"),
+    ]
+    .concat();
+    let bytes = encoding_rs::WINDOWS_1252.encode(&text).0.into_owned();
+    assert!(std::str::from_utf8(&bytes).is_err());
+    let report =
+        legacy_dossiers::run(&app.ctx, &write_file(&app, "cp1252.csv", bytes), Options::default()).await.unwrap();
+    assert_eq!((report.imported, report.error_count), (3, 0), "{report:?}");
+    assert_eq!(report.encoding, "Windows-1252 (converti en UTF-8)");
+    assert!(report.human().starts_with("Fichier lu en Windows-1252"), "{}", report.human());
+    let titles: Vec<String> =
+        store::history::for_company(&app.ctx.db, nord.id, None).await.unwrap().into_iter().map(|h| h.title).collect();
+    assert!(titles.contains(&"Habilitation électrique".to_owned()), "{titles:?}");
+    assert!(titles.contains(&"Préparateur de commandes – CACES®".to_owned()), "{titles:?}");
+
+    // The same in UTF-8 with a BOM: the same rows, unchanged, and named so.
+    let utf8 = write_file(&app, "utf8.csv", ["\u{feff}", text.as_str()].concat());
+    let again = legacy_dossiers::run(&app.ctx, &utf8, Options::default()).await.unwrap();
+    assert_eq!((again.imported, again.unchanged), (0, 3), "{again:?}");
+    assert_eq!(again.encoding, "UTF-8 avec BOM");
+}
+
+#[tokio::test]
+async fn header_problems_are_told_in_french() {
+    use espace_app::import::legacy_dossiers::{self, Options};
+    let app = TestApp::spawn().await;
+    let nord = app.company_nord().await;
+    // An accent in a header name (UTF-8) is read as the column it names.
+    let accented = write_file(
+        &app,
+        "accent.csv",
+        [
+            DOSSIER_HEADER.replace("numero", "Numéro").replace("date_dernier_mouvement", "Date dernier mouvement"),
+            dossier_row("MDA-2025-000001", nord.siren, "Cariste"),
+        ]
+        .concat(),
+    );
+    let report = legacy_dossiers::run(&app.ctx, &accented, Options::default()).await.unwrap();
+    assert_eq!((report.imported, report.error_count), (1, 0), "{report:?}");
+
+    // A missing column is named, with the columns read.
+    let missing = write_file(&app, "missing.csv", DOSSIER_HEADER.replace("numero;", "num;"));
+    let err = legacy_dossiers::run(&app.ctx, &missing, Options::default()).await.unwrap_err().to_string();
+    assert!(
+        err.starts_with("colonne(s) absente(s) de l’en-tête (ligne 1) : numero ; colonnes lues : num, siren"),
+        "{err}"
+    );
+    let empty = write_file(&app, "empty.csv", "");
+    let err = legacy_dossiers::run(&app.ctx, &empty, Options::default()).await.unwrap_err().to_string();
+    assert!(err.starts_with("fichier vide ou sans en-tête"), "{err}");
+}
+
+#[tokio::test]
+async fn dates_out_of_order_and_contradicting_amounts_are_refused_row_by_row() {
+    use espace_app::import::legacy_dossiers::{self, Options};
+    let app = TestApp::spawn().await;
+    let nord = app.company_nord().await;
+    let text = [
+        DOSSIER_HEADER.to_owned(),
+        dossier_row("MDA-2025-000001", nord.siren, "Cariste"),
+        dossier_row("MDA-2025-000002", nord.siren, "Fin avant début")
+            .replace("10/01/2025;28/06/2025", "28/06/2025;10/01/2025"),
+        dossier_row("MDA-2025-000003", nord.siren, "Trop réglé").replace("1 800,00;900,00", "900,00;1 800,00"),
+        // Committed before the training starts: a last movement before the start is normal.
+        dossier_row("MDA-2025-000004", nord.siren, "Engagé avant").replace("14/12/2025", "02/01/2025"),
+    ]
+    .concat();
+    let report =
+        legacy_dossiers::run(&app.ctx, &write_file(&app, "order.csv", text), Options::default()).await.unwrap();
+    assert_eq!((report.imported, report.error_count), (2, 2), "{report:?}");
+    assert_eq!(errors_of(&report), [(3, "date_fin"), (4, "montant_regle")]);
+    assert!(report.errors[0].reason.contains("finit le 10/01/2025 avant d’avoir commencé"), "{report:?}");
+    assert!(report.errors[1].reason.contains("dépasse le montant engagé"), "{report:?}");
+}
+
+#[tokio::test]
+async fn a_legacy_account_row_read_twice_is_refused() {
+    let app = TestApp::spawn().await;
+    app.company_nord().await;
+    let text = "email;nom;prenom;siren;siret;administrateur;habilitations\n\
+                paul.leroy@interim-nord.fr;Leroy;Paul;732829320;;non;FORMATION\n\
+                Paul.Leroy@interim-nord.fr;Leroy;Paul;732 829 320;;oui;FACTURATION\n";
+    let file = write_file(&app, "accounts.csv", text);
+    let report = legacy_accounts::run(&app.ctx, &file, legacy_accounts::Options::default()).await.unwrap();
+    assert_eq!((report.imported, report.error_count), (1, 1), "{report:?}");
+    assert_eq!(errors_of(&report), [(3, "email")]);
+    let again = legacy_accounts::run(&app.ctx, &file, legacy_accounts::Options::default()).await.unwrap();
+    assert_eq!((again.imported, again.unchanged), (0, 1), "the first row is not undone by the second: {again:?}");
+}
+
+/// The command, on the test's database.
+fn command(app: &TestApp, args: &[&str]) -> std::process::Output {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_espace-formation"));
+    for (name, _) in std::env::vars() {
+        if name.starts_with("ESPACE_") || name == "DATABASE_URL" {
+            command.env_remove(name);
+        }
+    }
+    command.env("DATABASE_URL", &app.db.url).arg("--data-dir").arg(app._dir.path()).args(args);
+    command.output().unwrap()
+}
+
+#[tokio::test]
+async fn an_import_that_imports_nothing_fails_with_a_french_message() {
+    let app = TestApp::spawn().await;
+    let nord = app.company_nord().await;
+    let bad = write_file(
+        &app,
+        "bad.csv",
+        [DOSSIER_HEADER.to_owned(), dossier_row("MDA-2025-000001", "732829321", "Mauvais SIREN")].concat(),
+    );
+    let out = command(&app, &["import", "legacy-dossiers", bad.to_str().unwrap(), "--json"]);
+    assert!(!out.status.success(), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("aucune ligne importée (1 en erreur"), "{out:?}");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((json["imported"].as_u64(), json["error_count"].as_u64()), (Some(0), Some(1)), "{json}");
+    assert_eq!(json["encoding"], "UTF-8");
+
+    let good = write_file(
+        &app,
+        "good.csv",
+        [DOSSIER_HEADER.to_owned(), dossier_row("MDA-2025-000001", nord.siren, "Cariste")].concat(),
+    );
+    let out = command(&app, &["import", "legacy-dossiers", good.to_str().unwrap()]);
+    assert!(out.status.success(), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("1 ligne(s) importée(s)"), "{out:?}");
+    // Run again: everything already there is not a failure.
+    assert!(command(&app, &["import", "legacy-dossiers", good.to_str().unwrap()]).status.success());
+}
