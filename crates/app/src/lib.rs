@@ -52,6 +52,15 @@ impl Context {
         for name in &applied {
             tracing::info!(migration = %name, "migration applied");
         }
+        // A database or a directory that answers reads but refuses writes (read-only, full) would
+        // serve pages and fail every form: refuse to start instead (SPEC Q4).
+        store::db::probe_write(&db).await.with_context(|| {
+            format!(
+                "la base de données ({}) refuse l’écriture : fichier ou répertoire en lecture seule, ou disque plein ?",
+                config.database_label()
+            )
+        })?;
+        check_writable(&config.data_dir)?;
         seed_help(&db).await?;
         let rules = Arc::new(config.rules()?);
         let clock: Arc<dyn Clock> = match config.start_instant()? {
@@ -63,6 +72,21 @@ impl Context {
         };
         Ok(Self { config: Arc::new(config), db, clock, rules })
     }
+}
+
+/// Fails unless a file can be created, written and synced in `dir` (documents and e-mails go
+/// there).
+fn check_writable(dir: &std::path::Path) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let probe = dir.join(".ecriture-possible");
+    let written = std::fs::File::create(&probe).and_then(|mut file| {
+        file.write_all(b"ok")?;
+        file.sync_all()
+    });
+    let _ = std::fs::remove_file(&probe);
+    written.with_context(|| {
+        format!("le répertoire de données {} refuse l’écriture (lecture seule ou disque plein ?)", dir.display())
+    })
 }
 
 /// Opens the database, waiting for it while it cannot serve yet (a server starting with its

@@ -48,16 +48,52 @@ pub async fn connect(url: &str) -> Result<Db, DbErr> {
     if url.starts_with("sqlite:") {
         // One writer at a time is SQLite's nature; a few connections let pages read while a
         // transaction writes.
-        options.max_connections(4).min_connections(1).map_sqlx_sqlite_opts(|opts| {
-            opts.journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Full)
-                .foreign_keys(true)
-                .busy_timeout(Duration::from_secs(10))
-        });
+        options
+            .max_connections(4)
+            .min_connections(1)
+            .map_sqlx_sqlite_opts(|opts| {
+                opts.journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Full)
+                    .foreign_keys(true)
+                    .busy_timeout(Duration::from_secs(10))
+            })
+            .map_sqlx_sqlite_pool_opts(|pool| pool.after_release(|conn, _| Box::pin(reusable(conn))));
     } else {
-        options.max_connections(16).min_connections(1);
+        options
+            .max_connections(16)
+            .min_connections(1)
+            .map_sqlx_postgres_pool_opts(|pool| pool.after_release(|conn, _| Box::pin(reusable(conn))));
     }
     sea_orm::Database::connect(options).await
+}
+
+/// Whether a connection given back to the pool may serve again: not if it is still inside a
+/// transaction. After a failed COMMIT or ROLLBACK (a full disk, an I/O error) the driver keeps
+/// counting a transaction that may or may not still be open; reused, its next BEGIN becomes a
+/// SAVEPOINT (or is refused), and a later « commit » only releases that savepoint inside a
+/// transaction that is never committed: acknowledged writes lost, and the write lock held. Such
+/// a connection is closed instead (which rolls back whatever it held) and a fresh one opened.
+async fn reusable<C: sea_orm::sqlx::Connection>(conn: &mut C) -> Result<bool, sea_orm::sqlx::Error> {
+    // The rollback of a dropped transaction is queued on the connection: the ping runs after it.
+    if conn.ping().await.is_err() {
+        return Ok(false);
+    }
+    let clean = !conn.is_in_transaction();
+    if !clean {
+        tracing::warn!("a connection left inside a failed transaction is closed, not reused");
+    }
+    Ok(clean)
+}
+
+/// Writes to the one-row `health_probe` table, in a write transaction: whether the database
+/// can store anything now (a full disk or a read-only file answer reads but not this).
+///
+/// # Errors
+/// The driver's error.
+pub async fn probe_write(db: &Db) -> Result<(), DbErr> {
+    let txn = write(db).await?;
+    txn.execute_unprepared("UPDATE health_probe SET writes = writes + 1 WHERE id = 1").await?;
+    txn.commit().await
 }
 
 /// Begins a transaction that will write. On SQLite it is `BEGIN IMMEDIATE`, so two writers queue
@@ -120,12 +156,6 @@ pub async fn lock(conn: &impl ConnectionTrait, row: Locked, id: i64) -> Result<(
     Ok(())
 }
 
-/// Whether the database answers a trivial query.
-pub async fn ping(db: &Db) -> bool {
-    let backend = db.get_database_backend();
-    db.query_one_raw(Statement::from_string(backend, "SELECT 1")).await.is_ok()
-}
-
 /// A short name for the backend, for health checks and logs.
 #[must_use]
 pub fn backend_name(db: &Db) -> &'static str {
@@ -182,4 +212,40 @@ fn unavailable_code(code: &str) -> bool {
 #[must_use]
 pub fn is_unique_violation(err: &DbErr) -> bool {
     matches!(err.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_)))
+}
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::sqlx::Connection as _;
+
+    use super::*;
+
+    /// A connection handed back while the driver still counts a transaction on it (what a failed
+    /// COMMIT leaves behind) is closed: the next write gets a clean connection and really commits.
+    #[tokio::test]
+    async fn a_connection_left_inside_a_transaction_is_never_reused() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db = connect(&sqlite_url(dir.path())).await.expect("open");
+        db.execute_unprepared("CREATE TABLE t (x INTEGER)").await.expect("create");
+        let pool = db.get_sqlite_connection_pool();
+        {
+            let mut conn = pool.acquire().await.expect("acquire");
+            let left = conn.begin().await.expect("begin");
+            // As after a COMMIT that failed: the transaction is neither committed nor rolled back.
+            std::mem::forget(left);
+            assert!(conn.is_in_transaction());
+        }
+        for n in 0..8 {
+            let txn = write(&db).await.expect("a write transaction begins on a clean connection");
+            txn.execute_unprepared(&format!("INSERT INTO t VALUES ({n})")).await.expect("insert");
+            txn.commit().await.expect("commit");
+        }
+        let other = connect(&sqlite_url(dir.path())).await.expect("a second pool");
+        let counted = other
+            .query_one_raw(Statement::from_string(DbBackend::Sqlite, "SELECT COUNT(*) AS n FROM t"))
+            .await
+            .expect("count")
+            .expect("a row");
+        assert_eq!(counted.try_get::<i64>("", "n").expect("n"), 8, "every acknowledged write is stored");
+    }
 }

@@ -220,3 +220,27 @@ async fn a_database_outage_is_a_quick_french_503_and_the_portal_recovers_by_itse
     assert!(output.status.success(), "{stderr}");
     assert!(stderr.contains("base de données injoignable") && stderr.contains("nouvel essai"), "{stderr}");
 }
+
+#[tokio::test]
+async fn a_database_that_cannot_write_refuses_to_start_and_health_reports_writes() {
+    let app = TestApp::spawn().await;
+    // A healthy portal says it can write.
+    let health = app.client().get("/healthz").await;
+    assert_eq!(health.status, http::StatusCode::OK);
+    assert_eq!(health.json()["writes"], "ok", "{}", health.body);
+    // The same SQLite database opened read-only (as on a read-only data directory): reads work,
+    // so without the write probe the portal would start and then fail every sign-in.
+    if app.db.is_postgres() {
+        return;
+    }
+    let file = app._dir.path().join("test.db");
+    let read_only = format!("sqlite://{}?mode=ro", file.display());
+    let output = binary(&app, &[("ESPACE_DATABASE_WAIT_SECS", "0")])
+        .env("DATABASE_URL", &read_only)
+        .args(["serve", "--no-worker", "--addr", &format!("127.0.0.1:{}", free_port())])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "it must not start: {stderr}");
+    assert!(stderr.contains("refuse l’écriture"), "{stderr}");
+}
