@@ -4,7 +4,7 @@
 //! then approved by a case manager, which makes it payable, or refused with a reason.
 
 use askama::Template;
-use axum::extract::{FromRequest as _, Path, Query, Request, State};
+use axum::extract::{FromRequest as _, Path, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use domain::Money;
@@ -19,7 +19,7 @@ use crate::auth::{Filer, Scoped, Staff};
 use crate::chrome::Chrome;
 use crate::client::Client;
 use crate::error::AppError;
-use crate::extract::{Form, MultipartForm, UploadedFile};
+use crate::extract::{Form, MultipartForm, Query, UploadedFile};
 use crate::forms::FormErrors;
 use crate::notify::audit;
 use crate::pages::filing::tell_company;
@@ -326,7 +326,7 @@ pub async fn queue(
     let statut = query.statut.unwrap_or_else(|| status::SUBMITTED.to_owned());
     let filter =
         [status::SUBMITTED, status::APPROVED, status::PAID, status::REJECTED].into_iter().find(|s| *s == statut);
-    let (rows, total) = store::invoice::queue(&state.db, filter, query.page.unwrap_or(1).max(1), 50).await?;
+    let (rows, total) = store::invoice::queue(&state.db, filter, query.page.get(), 50).await?;
     let settlements = store::payment::settlements(&state.db, &rows.iter().map(|i| i.id).collect::<Vec<_>>()).await?;
     let mut lines = Vec::with_capacity(rows.len());
     for invoice in rows {

@@ -7,7 +7,7 @@
 //! only enqueues one.
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{DateTime, Utc};
@@ -21,7 +21,7 @@ use crate::auth::{Scoped, Staff};
 use crate::chrome::Chrome;
 use crate::client::Client;
 use crate::error::AppError;
-use crate::extract::MultipartForm;
+use crate::extract::{MultipartForm, Query};
 use crate::forms::FormErrors;
 use crate::notify::audit;
 use crate::pages::reimbursements::attachment;
