@@ -2,12 +2,13 @@
 //! text, files that only pretend to be PDFs, bodies sent to routes the caller may not use. Each
 //! is refused in French with the right status, the same way on SQLite and PostgreSQL.
 
+use chrono::{NaiveDate, TimeZone, Utc};
 use domain::Role;
 use domain::habilitation::Domain;
 use http::{Method, StatusCode};
 use serde_json::json;
 
-use crate::support::{PASSWORD, TestApp};
+use crate::support::{PASSWORD, TestApp, accepted_dossier, sample_pdf};
 
 /// Every paginated list, with the role that may see it.
 const LISTS: [(&str, Role); 7] = [
@@ -106,4 +107,68 @@ async fn a_nul_byte_in_free_text_is_a_french_422_naming_the_field() {
         .post("/entreprises/rattachement", &[("siren", "732829320"), ("sirets", ""), ("message", "RH\r\ndu siège")])
         .await;
     assert_eq!(fine.status, StatusCode::SEE_OTHER, "{}", fine.body);
+}
+
+/// The sample PDF with a script run on opening.
+fn pdf_with_script() -> Vec<u8> {
+    use lopdf::{Object, dictionary};
+    let mut document = lopdf::Document::load_mem(&sample_pdf()).unwrap();
+    let catalog = document.trailer.get(b"Root").unwrap().as_reference().unwrap();
+    let action = dictionary! { "S" => "JavaScript", "JS" => Object::string_literal("app.alert('x')") };
+    document.get_object_mut(catalog).unwrap().as_dict_mut().unwrap().set("OpenAction", action);
+    let mut out = Vec::new();
+    document.save_to(&mut out).unwrap();
+    out
+}
+
+#[tokio::test]
+async fn uploads_must_start_as_a_pdf_run_nothing_and_are_stored_as_pdf() {
+    let app = TestApp::spawn().await;
+    app.clock.set(Utc.with_ymd_and_hms(2026, 2, 9, 9, 0, 0).unwrap());
+    let nord = app.company_nord().await;
+    let mut company = app.signed_in("rh@interim-nord.fr", Role::CompanyUser).await;
+    let user = app.user_id("rh@interim-nord.fr").await;
+    app.attach(user, nord.id, None, true, &Domain::ALL).await;
+    let day = |d| NaiveDate::from_ymd_opt(2026, 2, d).unwrap();
+    let dossier = accepted_dossier(
+        &app.ctx,
+        nord.id,
+        nord.agency,
+        "PDC50",
+        "AKTO",
+        Domain::Training,
+        (day(2), day(6)),
+        (300_000, 240_000),
+        user,
+    )
+    .await;
+    let claim = format!("/entreprises/{}/dossiers/{}/remboursements", nord.id, dossier.id);
+    let pdf = sample_pdf();
+
+    let mut html = b"<html><body><script>alert(document.cookie)</script><!--".to_vec();
+    html.extend_from_slice(&pdf);
+    let mut svg = b"<svg xmlns=\"http://www.w3.org/2000/svg\" onload=\"alert(1)\"><!--".to_vec();
+    svg.extend_from_slice(&pdf);
+    for (name, bytes) in [("page.pdf", &html), ("image.pdf", &svg)] {
+        let r = company.multipart(&claim, &[("training_costs", "100,00")], &[("documents", name, bytes)]).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{name}");
+        assert!(r.body.contains(&format!("« {name} » : Le fichier n’est pas un PDF")), "{}", r.body);
+    }
+    let scripted = pdf_with_script();
+    let r = company.multipart(&claim, &[("training_costs", "100,00")], &[("documents", "s.pdf", &scripted)]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("« s.pdf » : Le PDF contient du contenu actif"), "{}", r.body);
+    assert!(store::reimbursement::for_dossier(&app.ctx.db, dossier.id).await.unwrap().is_empty(), "nothing filed");
+
+    // A real PDF sent under another extension is kept, named and served as a PDF.
+    let filed =
+        company.multipart(&claim, &[("training_costs", "100,00")], &[("documents", "attestation.html", &pdf)]).await;
+    assert_eq!(filed.status, StatusCode::SEE_OTHER, "{}", filed.body);
+    let id: i64 = filed.location().rsplit('/').next().unwrap().split('?').next().unwrap().parse().unwrap();
+    let document = store::document::for_reimbursement(&app.ctx.db, id).await.unwrap().remove(0);
+    assert_eq!(document.file_name, "attestation.pdf");
+    let download = company.get(&format!("/entreprises/{}/documents/{}", nord.id, document.id)).await;
+    assert_eq!(download.headers["content-type"], "application/pdf");
+    let disposition = download.headers["content-disposition"].to_str().unwrap();
+    assert!(disposition.contains("filename=\"attestation.pdf\""), "{disposition}");
 }

@@ -260,11 +260,13 @@ pub(crate) async fn file_invoice(
             reimbursement_id: None,
             proforma_id: Some(id),
             kind,
-            file_name: if upload.file_name.is_empty() {
-                format!("{}.{syntax}", kind.code())
-            } else {
-                upload.file_name.clone()
-            },
+            // The extension says what was checked (a PDF, or the XML read), never what the
+            // person's file name claimed.
+            file_name: documents::upload::with_extension(
+                &upload.file_name,
+                kind.code(),
+                if content_type == "application/xml" { "xml" } else { "pdf" },
+            ),
             sha256,
             size: i64::try_from(upload.bytes.len()).unwrap_or(i64::MAX),
             content_type: content_type.to_owned(),

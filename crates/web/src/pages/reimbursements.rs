@@ -199,7 +199,8 @@ async fn store_files(
             reimbursement_id: Some(dr.id),
             proforma_id: None,
             kind: *kind,
-            file_name: if file.file_name.is_empty() { "justificatif.pdf".to_owned() } else { file.file_name.clone() },
+            // Checked as a PDF, so named and served as one whatever the person's name for it.
+            file_name: documents::upload::pdf_file_name(&file.file_name, "justificatif"),
             sha256,
             size: i64::try_from(file.bytes.len()).unwrap_or(i64::MAX),
             content_type: "application/pdf".to_owned(),
