@@ -172,3 +172,75 @@ async fn uploads_must_start_as_a_pdf_run_nothing_and_are_stored_as_pdf() {
     let disposition = download.headers["content-disposition"].to_str().unwrap();
     assert!(disposition.contains("filename=\"attestation.pdf\""), "{disposition}");
 }
+
+#[tokio::test]
+async fn staff_without_the_payment_permission_are_refused_before_their_upload_is_read() {
+    let app = TestApp::spawn().await;
+    let limit = web::pages::payments::RETURNS_BODY_LIMIT;
+    let big = vec![b'x'; limit + 1];
+    for role in [Role::Advisor, Role::CaseManager] {
+        let mut staff = app.signed_in(&format!("{}@opco.fr", role.code()), role).await;
+        // Larger than the route accepts: read first, this was a 413; refused first, a 403.
+        let r = staff.multipart("/gestion/paiements/retours", &[], &[("returns", "retours.csv", &big)]).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{role:?}: {}", r.body);
+    }
+    let mut company = app.signed_in("marie@exemple.fr", Role::CompanyUser).await;
+    let r = company.multipart("/gestion/paiements/retours", &[], &[("returns", "retours.csv", b"x")]).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    // The one allowed still meets the size limit.
+    let mut admin = app.signed_in("admin@opco.fr", Role::PlatformAdmin).await;
+    let r = admin.multipart("/gestion/paiements/retours", &[], &[("returns", "retours.csv", &big)]).await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
+}
+
+#[tokio::test]
+async fn a_database_failure_during_a_returns_import_shows_no_database_text() {
+    use sea_orm::ConnectionTrait as _;
+    let app = TestApp::spawn().await;
+    let mut admin = app.signed_in("admin@opco.fr", Role::PlatformAdmin).await;
+    // The table the import reads first is gone: the database answers with an error of its own.
+    app.ctx.db.execute_unprepared("DROP TABLE bank_return").await.unwrap();
+    let csv = "reference;montant;statut;motif\nE2E-1;10,00;rejete;AC04\n";
+    let r = admin.multipart("/gestion/paiements/retours", &[], &[("returns", "retours.csv", csv.as_bytes())]).await;
+    assert_eq!(r.status, StatusCode::INTERNAL_SERVER_ERROR, "{}", r.body);
+    assert!(r.body.contains("Une erreur est survenue de notre côté"), "{}", r.body);
+    for leak in ["base de données", "bank_return", "no such table", "relation", "SQL"] {
+        assert!(!r.body.contains(leak), "{leak} shown: {}", r.body);
+    }
+}
+
+#[tokio::test]
+async fn the_openapi_document_says_what_the_api_answers() {
+    let app = TestApp::spawn().await;
+    let mut client = app.client();
+    let spec = client.get("/api/openapi.json").await.json();
+    for (path, method) in [
+        ("/api/v1/tokens/{id}", "delete"),
+        ("/api/v1/dossiers/{id}/remboursements", "post"),
+        ("/api/v1/factures/{id}/facture", "post"),
+    ] {
+        let responses = &spec["paths"][path][method]["responses"];
+        assert!(responses["400"].is_object(), "{path}: no 400 for an id beyond 64 bits");
+    }
+    let schemas = &spec["components"]["schemas"];
+    assert_eq!(schemas["CreateTokenIn"]["properties"]["name"]["minLength"], 1);
+    assert_eq!(schemas["CreateTokenIn"]["properties"]["name"]["maxLength"], 80);
+    let required = schemas["CreateTokenIn"]["required"].as_array().unwrap();
+    assert!(required.contains(&json!("expires_in_days")), "a token is refused without a validity");
+    assert_eq!(schemas["ClaimIn"]["properties"]["lines"]["minItems"], 1);
+    assert_eq!(schemas["ClaimIn"]["properties"]["documents"]["minItems"], 1);
+    assert_eq!(schemas["DocumentIn"]["properties"]["content_base64"]["minLength"], 1);
+    assert_eq!(schemas["FileIn"]["properties"]["content_base64"]["minLength"], 1);
+
+    // And the API does answer 400, in the JSON envelope, for an id beyond 64 bits.
+    let user = app.account("script@exemple.fr", PASSWORD, Role::CompanyUser).await;
+    let token = store::api_token::create(&app.ctx.db, user, "script", None, app.ctx.clock.now()).await.unwrap().1.plain;
+    let r = client.api(Method::DELETE, "/api/v1/tokens/18446744073709551616", &token, None).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+    assert_eq!(r.json()["error"]["code"], "bad_request");
+    // And 422 where the document says so.
+    let r = client.api(Method::POST, "/api/v1/tokens", &token, Some(json!({"name": "", "expires_in_days": 30}))).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = client.api(Method::POST, "/api/v1/tokens", &token, Some(json!({"name": "x"}))).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+}
