@@ -318,7 +318,8 @@ async fn payments_command(ctx: &Context, command: PaymentsCommand) -> anyhow::Re
             let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
             let report = web::pages::payments::apply_returns(&ctx.db, &bytes, &name, None, ctx.clock.now())
                 .await
-                .map_err(|refused| anyhow::anyhow!("{refused}"))?;
+                // The operator at the console sees the database's own error as the cause.
+                .map_err(anyhow::Error::new)?;
             println!("{}", report.summary());
             Ok(())
         }

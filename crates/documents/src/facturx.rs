@@ -1730,6 +1730,8 @@ pub(crate) mod tests {
         let (before, after) = (Document::load_mem(&original).unwrap(), Document::load_mem(&pdf).unwrap());
         assert_eq!(after.get_pages().len(), 1);
         assert_eq!(after.trailer.get(b"ID").ok(), before.trailer.get(b"ID").ok(), "PDF/A needs the file identifier");
+        // An attached file is not active content: the company may upload this very PDF.
+        assert_eq!(crate::upload::check_pdf(&pdf), Ok(1));
         // Once is enough: a second embedding is refused.
         let err = embed_in_pdf(&pdf, &xml, &invoice).unwrap_err();
         assert!(err.to_string().contains("factur-x.xml"), "{err}");

@@ -218,7 +218,7 @@ pub async fn queue(
     let rows = query
         .order_by_asc(invoice::Column::UploadedAt)
         .order_by_asc(invoice::Column::Id)
-        .offset(page.saturating_sub(1) * per_page)
+        .offset(page.saturating_sub(1).saturating_mul(per_page))
         .limit(per_page)
         .all(conn)
         .await?;

@@ -199,7 +199,7 @@ pub async fn queue(
     let rows = query
         .order_by_asc(reimbursement::Column::SubmittedOn)
         .order_by_asc(reimbursement::Column::Id)
-        .offset(page.saturating_sub(1) * per_page)
+        .offset(page.saturating_sub(1).saturating_mul(per_page))
         .limit(per_page)
         .all(conn)
         .await?;

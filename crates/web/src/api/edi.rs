@@ -34,7 +34,8 @@ pub struct DocumentIn {
     pub kind: Option<String>,
     /// Its name.
     pub file_name: String,
-    /// The PDF, base64.
+    /// The PDF, base64 (an empty file is refused).
+    #[schema(min_length = 1)]
     pub content_base64: String,
 }
 
@@ -42,12 +43,14 @@ pub struct DocumentIn {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClaimIn {
-    /// Amounts by nature.
+    /// Amounts by nature: at least one.
+    #[schema(min_items = 1)]
     pub lines: Vec<LineIn>,
     /// A budget with deadlines (C5, C6), if one applies.
     #[serde(default)]
     pub budget: Option<String>,
-    /// Supporting documents (PDF).
+    /// Supporting documents (PDF): at least one.
+    #[schema(min_items = 1)]
     pub documents: Vec<DocumentIn>,
 }
 
@@ -111,10 +114,12 @@ fn refused(errors: &crate::forms::FormErrors) -> ApiError {
     request_body = ClaimIn,
     responses(
         (status = 201, description = "Demande déposée", body = ClaimOut),
+        (status = 400, description = "Id illisible (pas un entier signé sur 64 bits) ou corps qui n’est pas du JSON", body = ErrorBody),
         (status = 401, description = "Non authentifié", body = ErrorBody),
-        (status = 403, description = "Entreprise sans EDI", body = ErrorBody),
+        (status = 403, description = "Entreprise sans EDI, ou appelant du personnel de l’opérateur", body = ErrorBody),
         (status = 404, description = "Dossier introuvable", body = ErrorBody),
-        (status = 422, description = "Champ refusé", body = ErrorBody),
+        (status = 413, description = "Corps trop volumineux", body = ErrorBody),
+        (status = 422, description = "Champ refusé (nommé dans `field`)", body = ErrorBody),
     )
 )]
 pub async fn claim(
@@ -171,7 +176,8 @@ pub async fn claim(
 pub struct FileIn {
     /// Its name.
     pub file_name: String,
-    /// Its bytes, base64.
+    /// Its bytes, base64 (an empty file is refused).
+    #[schema(min_length = 1)]
     pub content_base64: String,
 }
 
@@ -211,9 +217,11 @@ pub struct InvoiceOut {
     request_body = InvoiceIn,
     responses(
         (status = 201, description = "Facture déposée", body = InvoiceOut),
+        (status = 400, description = "Id illisible (pas un entier signé sur 64 bits) ou corps qui n’est pas du JSON", body = ErrorBody),
         (status = 401, description = "Non authentifié", body = ErrorBody),
-        (status = 403, description = "Entreprise sans EDI", body = ErrorBody),
+        (status = 403, description = "Entreprise sans EDI, ou appelant du personnel de l’opérateur", body = ErrorBody),
         (status = 404, description = "Pro forma introuvable", body = ErrorBody),
+        (status = 413, description = "Corps trop volumineux", body = ErrorBody),
         (status = 422, description = "Écart avec la pro forma, champ par champ", body = ErrorBody),
     )
 )]

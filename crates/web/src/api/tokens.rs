@@ -48,11 +48,13 @@ pub struct CreatedTokenOut {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateTokenIn {
-    /// A name to recognise it (1–80 characters).
+    /// A name to recognise it (1–80 characters, not only spaces, no control characters).
+    #[schema(min_length = 1, max_length = 80)]
     pub name: String,
     /// Validity in days, required: 30, 90 or 365. A token made with a token never outlives it
     /// (its expiry is capped at the calling token's); no token is made without an expiry.
     #[serde(default)]
+    #[schema(required = true, minimum = 30, maximum = 365, example = 90)]
     pub expires_in_days: Option<u32>,
 }
 
@@ -133,6 +135,7 @@ pub async fn create(
     params(("id" = i64, Path, description = "Id du jeton")),
     responses(
         (status = 204, description = "Jeton révoqué"),
+        (status = 400, description = "Id illisible : pas un entier signé sur 64 bits", body = ErrorBody),
         (status = 401, description = "Non authentifié", body = ErrorBody),
         (status = 404, description = "Aucun jeton actif de l’appelant avec cet id", body = ErrorBody),
     )

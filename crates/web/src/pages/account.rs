@@ -1,7 +1,7 @@
 //! Creating an account and confirming its e-mail address.
 
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{DateTime, Utc};
@@ -16,7 +16,7 @@ use store::audit::Actor;
 use crate::chrome::Chrome;
 use crate::client::Client;
 use crate::error::AppError;
-use crate::extract::Form;
+use crate::extract::{Form, Query};
 use crate::forms::{FormErrors, person_name};
 use crate::notify::{self, audit, queue_mail};
 use crate::state::AppState;

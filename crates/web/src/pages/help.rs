@@ -3,7 +3,7 @@
 //! for platform admins under `/gestion/aide`, the editing, publishing and unpublishing of the FAQ.
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use domain::identity::Names;
@@ -15,7 +15,7 @@ use crate::auth::Staff;
 use crate::chrome::Chrome;
 use crate::client::Client;
 use crate::error::AppError;
-use crate::extract::Form;
+use crate::extract::{Form, Query};
 use crate::forms::FormErrors;
 use crate::notify::audit;
 use crate::policy::Permission;

@@ -2,7 +2,7 @@
 //! the URL, decisions beside the timeline, the rule calendar and the PIC IAE agreement (C7).
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use domain::Money;
@@ -17,7 +17,7 @@ use crate::auth::Staff;
 use crate::chrome::Chrome;
 use crate::client::Client;
 use crate::error::AppError;
-use crate::extract::Form;
+use crate::extract::{Form, PageNumber, Query};
 use crate::forms::FormErrors;
 use crate::notify::audit;
 use crate::pages::filing::{
@@ -65,7 +65,8 @@ pub struct QueueQuery {
     dispositif: String,
     #[serde(default)]
     q: String,
-    page: Option<u64>,
+    #[serde(default)]
+    page: PageNumber,
 }
 
 /// `GET /gestion/dossiers`
@@ -82,7 +83,7 @@ pub async fn queue(
         scheme: Some(query.dispositif.clone()).filter(|s| !s.is_empty()),
         text: Some(query.q.clone()),
     };
-    let page = query.page.unwrap_or(1).max(1);
+    let page = query.page.get();
     let (rows, total) = store::dossier::queue(&state.db, &filter, page, PER_PAGE).await?;
     let shown = shown_statuses(&state.db, &rows).await?;
     let mut lines = Vec::with_capacity(rows.len());
@@ -347,8 +348,7 @@ pub async fn drf_queue(
     Query(query): Query<QueueQuery>,
 ) -> Result<Response, AppError> {
     let statut = query.statut.unwrap_or_else(|| DrfStatus::Submitted.code().to_owned());
-    let (rows, total) =
-        store::drf::queue(&state.db, DrfStatus::from_code(&statut), query.page.unwrap_or(1).max(1), PER_PAGE).await?;
+    let (rows, total) = store::drf::queue(&state.db, DrfStatus::from_code(&statut), query.page.get(), PER_PAGE).await?;
     let mut lines = Vec::with_capacity(rows.len());
     for drf in rows {
         let company =

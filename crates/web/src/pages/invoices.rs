@@ -4,7 +4,7 @@
 //! then approved by a case manager, which makes it payable, or refused with a reason.
 
 use askama::Template;
-use axum::extract::{FromRequest as _, Path, Query, Request, State};
+use axum::extract::{FromRequest as _, Path, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use domain::Money;
@@ -19,7 +19,7 @@ use crate::auth::{Filer, Scoped, Staff};
 use crate::chrome::Chrome;
 use crate::client::Client;
 use crate::error::AppError;
-use crate::extract::{Form, MultipartForm, UploadedFile};
+use crate::extract::{Form, MultipartForm, Query, UploadedFile};
 use crate::forms::FormErrors;
 use crate::notify::audit;
 use crate::pages::filing::tell_company;
@@ -260,11 +260,13 @@ pub(crate) async fn file_invoice(
             reimbursement_id: None,
             proforma_id: Some(id),
             kind,
-            file_name: if upload.file_name.is_empty() {
-                format!("{}.{syntax}", kind.code())
-            } else {
-                upload.file_name.clone()
-            },
+            // The extension says what was checked (a PDF, or the XML read), never what the
+            // person's file name claimed.
+            file_name: documents::upload::with_extension(
+                &upload.file_name,
+                kind.code(),
+                if content_type == "application/xml" { "xml" } else { "pdf" },
+            ),
             sha256,
             size: i64::try_from(upload.bytes.len()).unwrap_or(i64::MAX),
             content_type: content_type.to_owned(),
@@ -326,7 +328,7 @@ pub async fn queue(
     let statut = query.statut.unwrap_or_else(|| status::SUBMITTED.to_owned());
     let filter =
         [status::SUBMITTED, status::APPROVED, status::PAID, status::REJECTED].into_iter().find(|s| *s == statut);
-    let (rows, total) = store::invoice::queue(&state.db, filter, query.page.unwrap_or(1).max(1), 50).await?;
+    let (rows, total) = store::invoice::queue(&state.db, filter, query.page.get(), 50).await?;
     let settlements = store::payment::settlements(&state.db, &rows.iter().map(|i| i.id).collect::<Vec<_>>()).await?;
     let mut lines = Vec::with_capacity(rows.len());
     for invoice in rows {

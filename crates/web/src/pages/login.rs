@@ -1,7 +1,7 @@
 //! Signing in and out.
 
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{AppendHeaders, IntoResponse, Redirect, Response};
 use domain::Email;
@@ -16,7 +16,7 @@ use crate::auth::{CurrentUser, MaybeUser};
 use crate::chrome::Chrome;
 use crate::client::Client;
 use crate::error::AppError;
-use crate::extract::Form;
+use crate::extract::{Form, Query};
 use crate::forms::FormErrors;
 use crate::notify::audit;
 use crate::pages::safe_next;

@@ -1,7 +1,7 @@
 //! The bell: a person's notifications and their e-mail preference.
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use store::notification::Notification;
@@ -10,7 +10,7 @@ use crate::auth::CurrentUser;
 use crate::chrome::Chrome;
 use crate::client::Client;
 use crate::error::AppError;
-use crate::extract::Form;
+use crate::extract::{Form, PageNumber, Query};
 use crate::notify::audit;
 use crate::render;
 use crate::state::AppState;
@@ -29,7 +29,8 @@ pub struct NotificationsPage {
 /// `?page=`.
 #[derive(Debug, Deserialize, Default)]
 pub struct PageQuery {
-    page: Option<u64>,
+    #[serde(default)]
+    page: PageNumber,
 }
 
 const PER_PAGE: u64 = 30;
@@ -41,7 +42,7 @@ pub async fn list(
     user: CurrentUser,
     Query(query): Query<PageQuery>,
 ) -> Result<Response, AppError> {
-    let page = query.page.unwrap_or(1).max(1);
+    let page = query.page.get();
     let (rows, total) = store::notification::list(&state.db, user.account.id, page, PER_PAGE).await?;
     let items = rows.into_iter().map(|n| {
         let when = documents::fr::date_time(n.created_at);

@@ -1,7 +1,7 @@
 //! Forgotten password, reset by e-mailed link, and change while signed in.
 
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use domain::Email;
@@ -16,7 +16,7 @@ use crate::auth::CurrentUser;
 use crate::chrome::Chrome;
 use crate::client::Client;
 use crate::error::AppError;
-use crate::extract::Form;
+use crate::extract::{Form, Query};
 use crate::forms::FormErrors;
 use crate::notify::{self, audit, queue_mail};
 use crate::pages::account::{

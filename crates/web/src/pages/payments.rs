@@ -7,7 +7,7 @@
 //! only enqueues one.
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{FromRequest as _, Path, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{DateTime, Utc};
@@ -21,7 +21,7 @@ use crate::auth::{Scoped, Staff};
 use crate::chrome::Chrome;
 use crate::client::Client;
 use crate::error::AppError;
-use crate::extract::MultipartForm;
+use crate::extract::{MultipartForm, Query};
 use crate::forms::FormErrors;
 use crate::notify::audit;
 use crate::pages::reimbursements::attachment;
@@ -563,21 +563,34 @@ impl ReturnsReport {
 #[error("Le fichier des retours est refusé, rien n’a été appliqué :\n{}", .0.join("\n"))]
 pub struct ReturnsRefused(pub Vec<String>);
 
+/// Why a returns file was not applied: the file's fault (shown line by line), or ours (the
+/// database's text goes to the log; the page says only that something failed).
+#[derive(Debug, thiserror::Error)]
+pub enum ReturnsError {
+    /// The file is refused.
+    #[error(transparent)]
+    Refused(#[from] ReturnsRefused),
+    /// The database failed; nothing was applied (one transaction).
+    #[error("la base de données a échoué, rien n’a été appliqué")]
+    Database(#[source] store::DbErr),
+}
+
 /// Applies a bank's returns file (camt.054 or the documented CSV): every line must name a
 /// transfer the portal sent, for its exact amount, or nothing is applied. A settled transfer is
 /// recorded; a returned one makes its invoices payable again and rings the company's bell. The
 /// same file imported twice changes nothing.
 ///
 /// # Errors
-/// [`ReturnsRefused`] with a message per line at fault; the database's error as a refusal too.
+/// [`ReturnsError::Refused`] with a message per line at fault; [`ReturnsError::Database`] when
+/// the database fails (its text is for the log, never for a page).
 pub async fn apply_returns(
     db: &store::Db,
     bytes: &[u8],
     file_name: &str,
     by: Option<i64>,
     now: DateTime<Utc>,
-) -> Result<ReturnsReport, ReturnsRefused> {
-    let failed = |e: store::DbErr| ReturnsRefused(vec![format!("base de données : {e}")]);
+) -> Result<ReturnsReport, ReturnsError> {
+    let failed = ReturnsError::Database;
     let digest = {
         use sha2::Digest as _;
         sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect::<String>()
@@ -588,7 +601,7 @@ pub async fn apply_returns(
     let lines = documents::bank_return::read_returns(bytes)
         .map_err(|errors| ReturnsRefused(errors.iter().map(ToString::to_string).collect()))?;
     if lines.is_empty() {
-        return Err(ReturnsRefused(vec!["le fichier ne contient aucun virement".to_owned()]));
+        return Err(ReturnsRefused(vec!["le fichier ne contient aucun virement".to_owned()]).into());
     }
     let ids: Vec<String> = lines.iter().map(|l| l.end_to_end_id.clone()).collect();
     let payments = store::payment::by_end_to_end(db, &ids).await.map_err(failed)?;
@@ -619,7 +632,7 @@ pub async fn apply_returns(
         }
     }
     if !problems.is_empty() {
-        return Err(ReturnsRefused(problems));
+        return Err(ReturnsRefused(problems).into());
     }
     let settled = lines.iter().filter(|l| l.outcome == documents::bank_return::Outcome::Settled).count();
     let counts = (i64::try_from(settled).unwrap_or(0), i64::try_from(lines.len() - settled).unwrap_or(0));
@@ -675,9 +688,12 @@ pub async fn returns(
     chrome: Chrome,
     client: Client,
     Staff(user): Staff,
-    form: MultipartForm,
+    request: Request,
 ) -> Result<Response, AppError> {
+    // Decided before the body (up to RETURNS_BODY_LIMIT) is read: other staff are refused at
+    // once, without their upload costing the server anything.
     user.require(Permission::Pay)?;
+    let form = MultipartForm::from_request(request, &state).await?;
     let Some(file) = form.files.iter().find(|f| f.field == "returns") else {
         let mut errors = FormErrors::new();
         errors.add("returns", "Choisissez le fichier des retours de la banque (camt.054 ou CSV).");
@@ -700,7 +716,8 @@ pub async fn returns(
             page.imported = Some(report.summary());
             Ok(render::page(&page)?.into_response())
         }
-        Err(refused) => {
+        Err(ReturnsError::Database(e)) => Err(e.into()),
+        Err(ReturnsError::Refused(refused)) => {
             let mut errors = FormErrors::new();
             errors.add(
                 "returns",

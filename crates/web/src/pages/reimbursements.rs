@@ -4,7 +4,7 @@
 //! who reach the DR, always as a download.
 
 use askama::Template;
-use axum::extract::{FromRequest as _, Path, Query, Request, State};
+use axum::extract::{FromRequest as _, Path, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use domain::Money;
@@ -22,7 +22,7 @@ use crate::auth::{Filer, Scoped, Staff};
 use crate::chrome::Chrome;
 use crate::client::Client;
 use crate::error::AppError;
-use crate::extract::{Form, MultipartForm, UploadedFile};
+use crate::extract::{Form, MultipartForm, PageNumber, Query, UploadedFile};
 use crate::forms::FormErrors;
 use crate::notify::audit;
 use crate::pages::filing::{TimelineLine, actor, parse_date, tell_company, timeline_lines};
@@ -199,7 +199,8 @@ async fn store_files(
             reimbursement_id: Some(dr.id),
             proforma_id: None,
             kind: *kind,
-            file_name: if file.file_name.is_empty() { "justificatif.pdf".to_owned() } else { file.file_name.clone() },
+            // Checked as a PDF, so named and served as one whatever the person's name for it.
+            file_name: documents::upload::pdf_file_name(&file.file_name, "justificatif"),
             sha256,
             size: i64::try_from(file.bytes.len()).unwrap_or(i64::MAX),
             content_type: "application/pdf".to_owned(),
@@ -580,7 +581,8 @@ pub struct QueuePage {
 pub struct QueueQuery {
     #[serde(default)]
     pub(crate) statut: Option<String>,
-    pub(crate) page: Option<u64>,
+    #[serde(default)]
+    pub(crate) page: PageNumber,
 }
 
 /// `GET /gestion/remboursements`
@@ -593,8 +595,7 @@ pub async fn queue(
     let scope = store::attachment::scope(&state.db, user.account.id, user.account.role).await?;
     let statut = query.statut.unwrap_or_else(|| DrStatus::Submitted.code().to_owned());
     let (rows, total) =
-        store::reimbursement::queue(&state.db, DrStatus::from_code(&statut), query.page.unwrap_or(1).max(1), PER_PAGE)
-            .await?;
+        store::reimbursement::queue(&state.db, DrStatus::from_code(&statut), query.page.get(), PER_PAGE).await?;
     let settlements =
         store::payment::reimbursement_settlements(&state.db, &rows.iter().map(|r| r.id).collect::<Vec<_>>()).await?;
     let mut lines = Vec::with_capacity(rows.len());

@@ -1,7 +1,7 @@
 //! The operator's back-office (`/gestion`): staff only.
 
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use documents::fr;
 use serde::Deserialize;
@@ -9,6 +9,7 @@ use serde::Deserialize;
 use crate::auth::Staff;
 use crate::chrome::Chrome;
 use crate::error::AppError;
+use crate::extract::{PageNumber, Query};
 use crate::policy::Permission;
 use crate::render;
 use crate::state::AppState;
@@ -59,7 +60,8 @@ pub struct AuditPage {
 pub struct AuditQuery {
     #[serde(default)]
     action: String,
-    page: Option<u64>,
+    #[serde(default)]
+    page: PageNumber,
 }
 
 const PER_PAGE: u64 = 50;
@@ -72,7 +74,7 @@ pub async fn journal(
     Query(query): Query<AuditQuery>,
 ) -> Result<Response, AppError> {
     user.require(Permission::AuditLog)?;
-    let page = query.page.unwrap_or(1).max(1);
+    let page = query.page.get();
     let action = query.action.trim().to_owned();
     let filter = store::audit::Filter { action_prefix: Some(action.clone()), actor_user_id: None };
     let (rows, total) = store::audit::list(&state.db, &filter, page, PER_PAGE).await?;

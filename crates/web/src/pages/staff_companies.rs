@@ -2,7 +2,7 @@
 //! advisor's help (new activation letter, account created and attached on the company's behalf).
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{DateTime, Utc};
@@ -20,7 +20,7 @@ use crate::auth::Staff;
 use crate::chrome::Chrome;
 use crate::client::Client;
 use crate::error::AppError;
-use crate::extract::Form;
+use crate::extract::{Form, PageNumber, Query};
 use crate::forms::{FormErrors, person_name};
 use crate::notify::{self, audit, queue_mail};
 use crate::pages::companies::{parse_address, parse_headcount};
@@ -46,7 +46,8 @@ pub struct SearchPage {
 pub struct SearchQuery {
     #[serde(default)]
     q: String,
-    page: Option<u64>,
+    #[serde(default)]
+    page: PageNumber,
 }
 
 const PER_PAGE: u64 = 50;
@@ -59,7 +60,7 @@ pub async fn search(
     Query(query): Query<SearchQuery>,
 ) -> Result<Response, AppError> {
     let scope = store::attachment::scope(&state.db, user.account.id, user.account.role).await?;
-    let page = query.page.unwrap_or(1).max(1);
+    let page = query.page.get();
     let (companies, total) = store::company::search(&state.db, &scope, &query.q, page, PER_PAGE).await?;
     let page = SearchPage {
         chrome,
