@@ -5,6 +5,7 @@
 
 mod accounts;
 mod api;
+mod backups;
 mod bank_change;
 mod browser;
 mod companies;
