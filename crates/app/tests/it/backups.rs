@@ -122,12 +122,15 @@ async fn assert_files_of_every_row(db: &store::Db, data_dir: &Path) -> u64 {
     rows
 }
 
+/// Documents stored before the writer starts.
+const SEEDED: usize = 100;
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_backup_taken_under_write_load_restores_every_acknowledged_write_and_document() {
     let app = Arc::new(TestApp::spawn().await);
     let company = app.company_nord().await;
     let user = app.account("depot@interim-nord.fr", crate::support::PASSWORD, domain::Role::CompanyUser).await;
-    for n in 0..300 {
+    for n in 0..SEEDED {
         upload(&app, company.id, user, n).await;
     }
     let (stop, acknowledged, writer) = start_writing(&app, company.id, user);
@@ -183,7 +186,7 @@ async fn a_backup_taken_under_write_load_restores_every_acknowledged_write_and_d
         );
     }
     let rows = assert_files_of_every_row(&db, &data_dir).await;
-    assert!(rows >= 300 + before.len() as u64, "{rows} rows restored");
+    assert!(rows >= SEEDED as u64 + before.len() as u64, "{rows} rows restored");
     db.close().await.unwrap();
 
     // The restored portal finds nothing wrong.
