@@ -52,6 +52,20 @@ pub enum Command {
     },
     /// Seed demonstration accounts into an empty database and exit.
     Demo,
+    /// Verify that every document's file is there, whole and unchanged; exits non-zero otherwise.
+    Check,
+    /// Back up the database, then the documents it names, into a new directory (see
+    /// docs/OPERATIONS.md).
+    Backup {
+        /// The backup directory (absent or empty).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Restore a backup into an empty data directory (and, on PostgreSQL, an empty database).
+    Restore {
+        /// The backup directory (made by `backup --out`).
+        dir: PathBuf,
+    },
     /// Administration.
     #[command(subcommand)]
     Admin(AdminCommand),
@@ -207,6 +221,11 @@ async fn execute(command: Command, config: Config) -> anyhow::Result<()> {
     if matches!(command, Command::Migrate) {
         println!("Base de données : {}", config.database_label());
     }
+    match &command {
+        Command::Backup { out } => return backup(&config, out).await,
+        Command::Restore { dir } => return restore(&config, dir).await,
+        _ => {}
+    }
     let ctx = Context::open(config).await?;
     match command {
         Command::Serve { demo, no_worker, .. } => crate::serve::serve(ctx, ServeOptions { demo, no_worker }).await,
@@ -229,7 +248,8 @@ async fn execute(command: Command, config: Config) -> anyhow::Result<()> {
             handle.await.context("le travailleur s’est arrêté anormalement")?
         }
         Command::Demo => crate::demo::seed_if_empty(&ctx).await.map(|_| ()),
-        Command::Rules(_) => Ok(()),
+        Command::Rules(_) | Command::Backup { .. } | Command::Restore { .. } => Ok(()),
+        Command::Check => check(&ctx).await,
         Command::Proforma(ProformaCommand::List) => {
             for line in crate::proformas::list(&ctx).await? {
                 println!("{line}");
@@ -324,6 +344,45 @@ async fn payments_command(ctx: &Context, command: PaymentsCommand) -> anyhow::Re
             Ok(())
         }
     }
+}
+
+/// Backs up, then says what was written and how long it took.
+async fn backup(config: &Config, out: &std::path::Path) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    let manifest = crate::backup::backup(config, out).await?;
+    println!(
+        "Sauvegarde écrite dans {} en {} ms : {}.",
+        out.display(),
+        started.elapsed().as_millis(),
+        manifest.summary()
+    );
+    Ok(())
+}
+
+/// Restores, then says what was restored.
+async fn restore(config: &Config, dir: &std::path::Path) -> anyhow::Result<()> {
+    let manifest = crate::backup::restore(config, dir).await?;
+    println!(
+        "Sauvegarde du {} restaurée dans {} : {}.",
+        manifest.created_at,
+        config.data_dir.display(),
+        manifest.summary()
+    );
+    Ok(())
+}
+
+/// Prints the report of `check`; fails (non-zero exit) when a document's file is not right.
+async fn check(ctx: &Context) -> anyhow::Result<()> {
+    let report = crate::check::run(ctx).await?;
+    println!("{}", report.human());
+    if !report.problems.is_empty() {
+        anyhow::bail!(
+            "{} document(s) manquant(s) ou abîmé(s) : restaurez leurs fichiers depuis une sauvegarde \
+             (docs/OPERATIONS.md)",
+            report.problems.len()
+        );
+    }
+    Ok(())
 }
 
 /// Prints the report; fails (non-zero exit) when not a row of the file is in the portal.

@@ -2,6 +2,8 @@
 //! mailer. `main.rs` only parses the command line and calls [`cli::run`].
 
 pub mod admin;
+pub mod backup;
+pub mod check;
 pub mod cli;
 pub mod config;
 pub mod demo;
@@ -9,6 +11,7 @@ pub mod import;
 pub mod mailer;
 pub mod payments;
 pub mod proformas;
+pub mod progress;
 pub mod serve;
 pub mod worker;
 

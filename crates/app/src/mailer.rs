@@ -71,11 +71,21 @@ impl Mailer {
                 tokio::fs::write(&temp, email.formatted())
                     .await
                     .with_context(|| format!("impossible d’écrire {}", temp.display()))?;
+                // Flushed before the outbox row is marked sent, as uploads are before their row.
+                sync_file(&temp).await.with_context(|| format!("impossible d’écrire {}", temp.display()))?;
                 tokio::fs::rename(&temp, &path)
                     .await
                     .with_context(|| format!("impossible d’écrire {}", path.display()))?;
+                store::document::sync_dir(dir)
+                    .await
+                    .with_context(|| format!("impossible d’écrire {}", dir.display()))?;
             }
         }
         Ok(())
     }
+}
+
+/// Flushes a file's bytes to disk.
+async fn sync_file(path: &std::path::Path) -> std::io::Result<()> {
+    tokio::fs::File::open(path).await?.sync_all().await
 }

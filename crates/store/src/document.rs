@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use domain::scope::Scope;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect,
 };
 use sha2::{Digest, Sha256};
 
@@ -82,29 +83,50 @@ impl Files {
         Self { root }
     }
 
-    fn path(&self, sha256: &str) -> Option<PathBuf> {
-        // Only our own hex digests name files: nothing from outside reaches the path.
+    /// Where the file of `sha256` lives (`<root>/ab/abcdef…`); `None` for anything but a
+    /// lowercase hex SHA-256, so nothing from outside reaches the path.
+    #[must_use]
+    pub fn path(&self, sha256: &str) -> Option<PathBuf> {
         let valid = sha256.len() == 64 && sha256.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase());
         valid.then(|| self.root.join(&sha256[..2]).join(sha256))
     }
 
-    /// Stores `bytes`; returns their SHA-256 in lowercase hex. Written to a temporary file then
-    /// renamed, so a reader never sees half a file.
+    /// Stores `bytes`; returns their SHA-256 in lowercase hex. Written to a temporary file,
+    /// flushed to disk, renamed, then the directory flushed: when this returns the file survives
+    /// a power cut, so the row that names it may be committed (issue 12 point 6). A reader never
+    /// sees half a file.
     ///
     /// # Errors
     /// The file system's error.
     pub async fn put(&self, bytes: &[u8]) -> std::io::Result<String> {
         let sha256 = hex(&Sha256::digest(bytes));
         let path = self.path(&sha256).ok_or_else(|| std::io::Error::other("empreinte invalide"))?;
-        if tokio::fs::try_exists(&path).await? {
+        // A file cut short (a disk that filled up, a copy gone wrong) is written again.
+        let expected = u64::try_from(bytes.len()).unwrap_or(u64::MAX);
+        if tokio::fs::metadata(&path).await.is_ok_and(|m| m.len() == expected) {
             return Ok(sha256);
         }
         let dir = path.parent().unwrap_or(Path::new("."));
-        tokio::fs::create_dir_all(dir).await?;
+        self.create_durable_dir(dir).await?;
         let tmp = dir.join(format!(".{sha256}.{}", crate::secret::random_u64().map_err(std::io::Error::other)?));
-        tokio::fs::write(&tmp, bytes).await?;
+        write_synced(&tmp, bytes).await?;
         tokio::fs::rename(&tmp, &path).await?;
+        sync_dir(dir).await?;
         Ok(sha256)
+    }
+
+    /// Creates `dir` and, when it is new, flushes the directories that now name it.
+    async fn create_durable_dir(&self, dir: &Path) -> std::io::Result<()> {
+        if tokio::fs::try_exists(dir).await? {
+            return Ok(());
+        }
+        tokio::fs::create_dir_all(dir).await?;
+        for parent in [Some(self.root.as_path()), self.root.parent()].into_iter().flatten() {
+            if !parent.as_os_str().is_empty() {
+                sync_dir(parent).await?;
+            }
+        }
+        Ok(())
     }
 
     /// The bytes stored under `sha256`.
@@ -117,12 +139,99 @@ impl Files {
     }
 }
 
+/// Writes `bytes` to a new file and flushes it to disk.
+async fn write_synced(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use tokio::io::AsyncWriteExt as _;
+    let mut file = tokio::fs::File::create(path).await?;
+    file.write_all(bytes).await?;
+    file.sync_all().await
+}
+
+/// Flushes a directory, so that the names created or renamed in it survive a power cut.
+///
+/// # Errors
+/// The file system's error.
+pub async fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    tokio::fs::File::open(dir).await?.sync_all().await
+}
+
+/// The SHA-256 (lowercase hex) and size of a file, read in blocks so that memory stays bounded.
+///
+/// # Errors
+/// The file system's error (not found included).
+pub fn file_digest(path: &Path) -> std::io::Result<(String, u64)> {
+    let mut file = std::fs::File::open(path)?;
+    let mut hasher = Sha256::new();
+    let size = std::io::copy(&mut file, &mut HashWriter(&mut hasher))?;
+    Ok((hex(&hasher.finalize()), size))
+}
+
+/// Copies `from` to `to` (a new file, flushed to disk) and returns the SHA-256 and size of what
+/// was copied, read once.
+///
+/// # Errors
+/// The file system's error.
+pub fn copy_digest(from: &Path, to: &Path) -> std::io::Result<(String, u64)> {
+    struct Tee<'a>(&'a mut Sha256, std::fs::File);
+    impl std::io::Write for Tee<'_> {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            let written = self.1.write(buf)?;
+            self.0.update(&buf[..written]);
+            Ok(written)
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            self.1.flush()
+        }
+    }
+    let mut source = std::fs::File::open(from)?;
+    let mut hasher = Sha256::new();
+    let mut tee = Tee(&mut hasher, std::fs::File::create_new(to)?);
+    let size = std::io::copy(&mut source, &mut tee)?;
+    tee.1.sync_all()?;
+    Ok((hex(&hasher.finalize()), size))
+}
+
+/// Feeds what is written to a hasher.
+struct HashWriter<'a>(&'a mut Sha256);
+
+impl std::io::Write for HashWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.update(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write as _;
     bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
         let _ = write!(s, "{b:02x}");
         s
     })
+}
+
+/// Up to `limit` document rows after `after_id`, in id order: a long walk over every document
+/// (`check`, `backup`) pages through them with bounded memory.
+///
+/// # Errors
+/// The driver's error.
+pub async fn page_after(conn: &impl ConnectionTrait, after_id: i64, limit: u64) -> Result<Vec<Document>, DbErr> {
+    document::Entity::find()
+        .filter(document::Column::Id.gt(after_id))
+        .order_by_asc(document::Column::Id)
+        .limit(limit)
+        .all(conn)
+        .await
+}
+
+/// How many document rows there are.
+///
+/// # Errors
+/// The driver's error.
+pub async fn count(conn: &impl ConnectionTrait) -> Result<u64, DbErr> {
+    document::Entity::find().count(conn).await
 }
 
 /// A document as uploaded.

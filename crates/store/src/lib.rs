@@ -12,6 +12,7 @@ pub mod announcement;
 pub mod api_token;
 pub mod attachment;
 pub mod audit;
+pub mod backup;
 pub mod company;
 pub mod contact;
 pub mod db;

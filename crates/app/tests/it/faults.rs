@@ -2,15 +2,25 @@
 
 use crate::support::TestApp;
 
-/// The binary with a clean environment but for `vars`, on the test's database and data directory.
-fn binary(app: &TestApp, vars: &[(&str, &str)]) -> std::process::Command {
+/// The binary with a clean environment, on `data_dir` and the database `url` (the SQLite file of
+/// the data directory when `None`).
+pub(crate) fn binary_on(data_dir: &std::path::Path, url: Option<&str>) -> std::process::Command {
     let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_espace-formation"));
     for (name, _) in std::env::vars() {
         if name.starts_with("ESPACE_") || name == "DATABASE_URL" {
             command.env_remove(name);
         }
     }
-    command.env("DATABASE_URL", &app.db.url).arg("--data-dir").arg(app._dir.path());
+    if let Some(url) = url {
+        command.env("DATABASE_URL", url);
+    }
+    command.arg("--data-dir").arg(data_dir);
+    command
+}
+
+/// The binary with a clean environment but for `vars`, on the test's database and data directory.
+pub(crate) fn binary(app: &TestApp, vars: &[(&str, &str)]) -> std::process::Command {
+    let mut command = binary_on(app._dir.path(), Some(&app.db.url));
     for (name, value) in vars {
         command.env(name, value);
     }

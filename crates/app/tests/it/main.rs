@@ -5,6 +5,7 @@
 
 mod accounts;
 mod api;
+mod backups;
 mod bad_input;
 mod bank_change;
 mod browser;
