@@ -16,29 +16,16 @@ full="${1:-25}"
 port="${PORT:-18091}"
 work="$(mktemp -d)"
 data="$work/data"
-pid=""
-cleanup() {
-  [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-  umount "$data" 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-cargo build --release --quiet
+. scripts/lib/portal.sh
+on_exit_extra='umount "$data" 2>/dev/null || true'
 mkdir -p "$data"
 mount -t tmpfs -o size=48m tmpfs "$data"
-ESPACE_TRUST_FORWARDED_FOR=true ESPACE_LOG=warn \
-  target/release/espace-formation --data-dir "$data" serve --no-worker --addr "127.0.0.1:$port" >"$work/portal.log" 2>&1 &
-pid=$!
-for _ in $(seq 1 100); do
-  if curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1; then break; fi
-  sleep 0.2
-done
+start_portal "$port" "$data" --no-worker
 
-python3 - "$port" "$data" "$full" "$pid" <<'PY'
-import collections, http.client, json, os, signal, sqlite3, subprocess, sys, threading, time, urllib.parse
+python3 - "$port" "$data" "$full" "$work/acked.txt" <<'PY'
+import collections, http.client, os, subprocess, sys, threading, time, urllib.parse
 
-port, data, full, pid = int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+port, data, full, acked_file = int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), sys.argv[4]
 phase = ["avant"]
 acked, statuses, health = set(), collections.defaultdict(collections.Counter), collections.defaultdict(collections.Counter)
 first_ok_after = [None]
@@ -91,16 +78,19 @@ phase[0] = "après"
 time.sleep(15)
 stop[0] = True
 for t in threads: t.join()
-os.kill(pid, signal.SIGTERM)
-for _ in range(200):
-    try:
-        os.kill(pid, 0); time.sleep(0.1)
-    except ProcessLookupError:
-        break
-db = sqlite3.connect(f"{data}/espace.db")
-stored = {json.loads(p)["email"] for (p,) in db.execute("SELECT payload FROM job WHERE kind = 'password.reset_request'")}
+with open(acked_file, "w") as f:
+    f.write("\n".join(sorted(acked)))
 for name in ("avant", "disque plein", "après"):
     print(f"{name:13} réponses {dict(statuses[name])}  /healthz {dict(health[name])}")
 print(f"écritures reprises {first_ok_after[0]:.1f} s après la libération" if first_ok_after[0] is not None else "écritures jamais reprises")
+PY
+
+# Stopped (SIGTERM, in-flight requests finish), then every acknowledged write looked for.
+stop_portal
+python3 - "$data/espace.db" "$work/acked.txt" <<'PY'
+import json, sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+stored = {json.loads(p)["email"] for (p,) in db.execute("SELECT payload FROM job WHERE kind = 'password.reset_request'")}
+acked = set(open(sys.argv[2]).read().split())
 print(f"écritures acquittées : {len(acked)} ; perdues : {len(acked - stored)}")
 PY

@@ -16,22 +16,9 @@ bursts="${1:-5}"
 size="${2:-200}"
 port="${PORT:-18090}"
 work="$(mktemp -d)"
-pid=""
-cleanup() {
-  [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-cargo build --release --quiet
-ESPACE_TRUST_FORWARDED_FOR=true ESPACE_LOG=warn \
-  target/release/espace-formation --data-dir "$work" serve --demo --addr "127.0.0.1:$port" >"$work/portal.log" 2>&1 &
-pid=$!
-for _ in $(seq 1 100); do
-  if curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1; then break; fi
-  sleep 0.2
-done
-curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null || { cat "$work/portal.log"; exit 1; }
+. scripts/lib/portal.sh
+start_portal "$port" "$work/data" --demo
+pid="$portal_pid"
 
 python3 - "$port" "$pid" "$bursts" "$size" <<'PY'
 import collections, http.client, sys, threading, time, urllib.parse

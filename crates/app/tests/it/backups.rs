@@ -5,8 +5,8 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-use crate::faults::{binary, binary_on};
 use crate::support::{TestApp, TestDatabase};
+use crate::support::{binary, binary_on};
 
 /// A stored document of `company` (file first, then the row, as the portal does); its bytes are
 /// unique to `n`.

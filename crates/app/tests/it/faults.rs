@@ -1,31 +1,6 @@
 //! Faults and process-level behaviour (issue 12): the binary as an operator runs it.
 
-use crate::support::TestApp;
-
-/// The binary with a clean environment, on `data_dir` and the database `url` (the SQLite file of
-/// the data directory when `None`).
-pub(crate) fn binary_on(data_dir: &std::path::Path, url: Option<&str>) -> std::process::Command {
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_espace-formation"));
-    for (name, _) in std::env::vars() {
-        if name.starts_with("ESPACE_") || name == "DATABASE_URL" {
-            command.env_remove(name);
-        }
-    }
-    if let Some(url) = url {
-        command.env("DATABASE_URL", url);
-    }
-    command.arg("--data-dir").arg(data_dir);
-    command
-}
-
-/// The binary with a clean environment but for `vars`, on the test's database and data directory.
-pub(crate) fn binary(app: &TestApp, vars: &[(&str, &str)]) -> std::process::Command {
-    let mut command = binary_on(app._dir.path(), Some(&app.db.url));
-    for (name, value) in vars {
-        command.env(name, value);
-    }
-    command
-}
+use crate::support::{TestApp, binary};
 
 #[tokio::test]
 async fn espace_log_filters_the_log_as_the_readme_says_and_is_not_taken_for_a_setting() {

@@ -378,14 +378,7 @@ async fn a_legacy_account_row_read_twice_is_refused() {
 
 /// The command, on the test's database.
 fn command(app: &TestApp, args: &[&str]) -> std::process::Output {
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_espace-formation"));
-    for (name, _) in std::env::vars() {
-        if name.starts_with("ESPACE_") || name == "DATABASE_URL" {
-            command.env_remove(name);
-        }
-    }
-    command.env("DATABASE_URL", &app.db.url).arg("--data-dir").arg(app._dir.path()).args(args);
-    command.output().unwrap()
+    crate::support::binary(app, &[]).args(args).output().unwrap()
 }
 
 #[tokio::test]

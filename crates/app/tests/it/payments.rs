@@ -247,13 +247,7 @@ async fn killing_the_process_at_each_step_and_restarting_never_pays_twice_nor_lo
     let (nord, alice) = payee(&app, app.company_nord().await, "alice@interim-nord.fr", Some(NORD_IBAN)).await;
     let (btp, bea) = payee(&app, app.company_btp().await, "bea@btp-emploi.fr", Some(BTP_IBAN)).await;
     let run = |at: &str, crash_at: Option<&str>| {
-        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_espace-formation"));
-        for (name, _) in std::env::vars() {
-            if name.starts_with("ESPACE_") || name == "DATABASE_URL" {
-                command.env_remove(name);
-            }
-        }
-        command.env("DATABASE_URL", &app.db.url).arg("--data-dir").arg(app._dir.path());
+        let mut command = crate::support::binary(&app, &[]);
         command.args(["payments", "run", "--at", at]);
         if let Some(step) = crash_at {
             command.args(["--crash-at", step]);
@@ -479,13 +473,7 @@ async fn runs_started_at_once_by_several_processes_make_one_run_and_all_exit_cle
     let at = paris(2026, 1, 6, 8).to_rfc3339();
     let children: Vec<_> = (0..4)
         .map(|_| {
-            let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_espace-formation"));
-            for (name, _) in std::env::vars() {
-                if name.starts_with("ESPACE_") || name == "DATABASE_URL" {
-                    command.env_remove(name);
-                }
-            }
-            command.env("DATABASE_URL", &app.db.url).arg("--data-dir").arg(app._dir.path());
+            let mut command = crate::support::binary(&app, &[]);
             command.args(["payments", "run", "--at", &at]);
             command.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
             command.spawn().unwrap()

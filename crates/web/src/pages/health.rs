@@ -12,8 +12,9 @@ use serde::Serialize;
 use crate::state::AppState;
 
 /// How long the write probe may wait for SQLite's single writer before it counts as « busy »
-/// (healthy: the database writes, others are writing).
-const WRITE_WAIT: Duration = Duration::from_secs(2);
+/// (healthy: the database writes, others are writing). Longer than the wait for a connection, so
+/// that a database that is down is told apart from one that is busy.
+const WRITE_WAIT: Duration = Duration::from_secs(store::db::ACQUIRE_TIMEOUT.as_secs() + 1);
 
 /// The health answer.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
