@@ -123,20 +123,10 @@ pub async fn create(conn: &impl ConnectionTrait, input: NewInvoice, now: DateTim
 /// # Errors
 /// The driver's error.
 pub async fn awaiting_payment(conn: &impl ConnectionTrait, company_id: i64) -> Result<bool, DbErr> {
-    use crate::entity::payment_item;
-    use sea_orm::sea_query::Query;
     let count = invoice::Entity::find()
         .filter(invoice::Column::CompanyId.eq(company_id))
         .filter(invoice::Column::Status.is_in([status::SUBMITTED, status::APPROVED]))
-        .filter(
-            invoice::Column::Id.not_in_subquery(
-                Query::select()
-                    .column(payment_item::Column::LiveInvoiceId)
-                    .from(payment_item::Entity)
-                    .and_where(payment_item::Column::LiveInvoiceId.is_not_null())
-                    .to_owned(),
-            ),
-        )
+        .filter(invoice::Column::Id.not_in_subquery(crate::payment::transferred_invoice_ids()))
         .count(conn)
         .await?;
     Ok(count > 0)

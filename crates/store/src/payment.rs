@@ -95,6 +95,16 @@ pub enum Begin {
     Nothing,
 }
 
+/// The ids of the invoices a live (not returned) transfer of any run, frozen or still being
+/// prepared, takes: what « awaiting payment » excludes (unlike [`paid_invoice_ids`], frozen only).
+pub(crate) fn transferred_invoice_ids() -> SelectStatement {
+    Query::select()
+        .column(payment_item::Column::LiveInvoiceId)
+        .from(payment_item::Entity)
+        .and_where(payment_item::Column::LiveInvoiceId.is_not_null())
+        .to_owned()
+}
+
 /// Starts the run of a slot, or finds it. Only one run is prepared at a time.
 ///
 /// # Errors
@@ -204,15 +214,7 @@ pub async fn payables(
     invoice::Entity::find()
         .filter(invoice::Column::Status.eq(crate::invoice::status::APPROVED))
         .filter(invoice::Column::DecidedAt.lte(cutoff))
-        .filter(
-            invoice::Column::Id.not_in_subquery(
-                Query::select()
-                    .column(payment_item::Column::LiveInvoiceId)
-                    .from(payment_item::Entity)
-                    .and_where(payment_item::Column::LiveInvoiceId.is_not_null())
-                    .to_owned(),
-            ),
-        )
+        .filter(invoice::Column::Id.not_in_subquery(transferred_invoice_ids()))
         .filter(
             invoice::Column::Id.not_in_subquery(
                 Query::select()
@@ -238,15 +240,7 @@ pub async fn anything_payable(conn: &impl ConnectionTrait, cutoff: DateTime<Utc>
         .column(invoice::Column::Id)
         .filter(invoice::Column::Status.eq(crate::invoice::status::APPROVED))
         .filter(invoice::Column::DecidedAt.lte(cutoff))
-        .filter(
-            invoice::Column::Id.not_in_subquery(
-                Query::select()
-                    .column(payment_item::Column::LiveInvoiceId)
-                    .from(payment_item::Entity)
-                    .and_where(payment_item::Column::LiveInvoiceId.is_not_null())
-                    .to_owned(),
-            ),
-        )
+        .filter(invoice::Column::Id.not_in_subquery(transferred_invoice_ids()))
         .limit(1)
         .into_tuple::<i64>()
         .one(conn)
@@ -544,15 +538,7 @@ pub async fn unpaid_for_company(
     let invoices = invoice::Entity::find()
         .filter(invoice::Column::CompanyId.eq(company_id))
         .filter(invoice::Column::Status.eq(crate::invoice::status::APPROVED))
-        .filter(
-            invoice::Column::Id.not_in_subquery(
-                Query::select()
-                    .column(payment_item::Column::LiveInvoiceId)
-                    .from(payment_item::Entity)
-                    .and_where(payment_item::Column::LiveInvoiceId.is_not_null())
-                    .to_owned(),
-            ),
-        )
+        .filter(invoice::Column::Id.not_in_subquery(transferred_invoice_ids()))
         .order_by_asc(invoice::Column::Id)
         .all(conn)
         .await?;
@@ -581,15 +567,7 @@ pub async fn unpaid_for_company(
 /// The driver's error.
 pub async fn open_holds(conn: &impl ConnectionTrait) -> Result<Vec<Held>, DbErr> {
     let rows = payment_hold::Entity::find()
-        .filter(
-            payment_hold::Column::InvoiceId.not_in_subquery(
-                Query::select()
-                    .column(payment_item::Column::LiveInvoiceId)
-                    .from(payment_item::Entity)
-                    .and_where(payment_item::Column::LiveInvoiceId.is_not_null())
-                    .to_owned(),
-            ),
-        )
+        .filter(payment_hold::Column::InvoiceId.not_in_subquery(transferred_invoice_ids()))
         .order_by_desc(payment_hold::Column::RunId)
         .limit(1000)
         .all(conn)
