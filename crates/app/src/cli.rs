@@ -51,7 +51,12 @@ pub enum Command {
         once: bool,
     },
     /// Seed demonstration accounts into an empty database and exit.
-    Demo,
+    Demo {
+        /// Also add this many generated dossiers over a hundredth as many companies (benchmarks,
+        /// lists at size); a second run adds only what is missing.
+        #[arg(long, value_name = "DOSSIERS")]
+        scale: Option<u64>,
+    },
     /// Verify that every document's file is there, whole and unchanged; exits non-zero otherwise.
     Check,
     /// Back up the database, then the documents it names, into a new directory (see
@@ -247,7 +252,8 @@ async fn execute(command: Command, config: Config) -> anyhow::Result<()> {
             let _ = stop.send(true);
             handle.await.context("le travailleur s’est arrêté anormalement")?
         }
-        Command::Demo => crate::demo::seed_if_empty(&ctx).await.map(|_| ()),
+        Command::Demo { scale: None } => crate::demo::seed_if_empty(&ctx).await.map(|_| ()),
+        Command::Demo { scale: Some(dossiers) } => crate::scale::seed(&ctx, dossiers).await,
         Command::Rules(_) | Command::Backup { .. } | Command::Restore { .. } => Ok(()),
         Command::Check => check(&ctx).await,
         Command::Proforma(ProformaCommand::List) => {

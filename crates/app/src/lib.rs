@@ -12,6 +12,7 @@ pub mod mailer;
 pub mod payments;
 pub mod proformas;
 pub mod progress;
+pub mod scale;
 pub mod serve;
 pub mod worker;
 

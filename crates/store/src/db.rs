@@ -44,7 +44,14 @@ pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
 /// The driver's error when the database cannot be reached or the URL is not understood.
 pub async fn connect(url: &str) -> Result<Db, DbErr> {
     let mut options = ConnectOptions::new(url.to_owned());
-    options.sqlx_logging(false).connect_timeout(Duration::from_secs(10)).acquire_timeout(ACQUIRE_TIMEOUT);
+    // Statements are logged only when asked (`ESPACE_LOG=…,sqlx::query=debug`): how the
+    // benchmark counts the statements of a request.
+    let log_statements = tracing::enabled!(target: "sqlx::query", tracing::Level::DEBUG);
+    options
+        .sqlx_logging(log_statements)
+        .sqlx_logging_level(log::LevelFilter::Debug)
+        .connect_timeout(Duration::from_secs(10))
+        .acquire_timeout(ACQUIRE_TIMEOUT);
     if url.starts_with("sqlite:") {
         // One writer at a time is SQLite's nature; a few connections let pages read while a
         // transaction writes.

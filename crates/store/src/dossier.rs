@@ -498,3 +498,12 @@ pub async fn overdue_information(conn: &impl ConnectionTrait, today: NaiveDate) 
         .all(conn)
         .await
 }
+
+/// How many dossiers have a title starting with `prefix` (a generated dataset counts itself
+/// with it to resume).
+///
+/// # Errors
+/// The driver's error.
+pub async fn count_titled(conn: &impl ConnectionTrait, prefix: &str) -> Result<u64, DbErr> {
+    dossier::Entity::find().filter(dossier::Column::Title.starts_with(prefix)).count(conn).await
+}
