@@ -8,8 +8,8 @@ use domain::habilitation::{AttachmentStatus, Domain};
 use domain::scope::{Grant, Scope};
 use domain::{Email, Role};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, JoinType, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 
 use crate::entity::{app_user, attachment, company, establishment, habilitation};
@@ -38,6 +38,9 @@ impl Source {
     }
 }
 
+/// An attachment (id, company, establishment, administrator) with one of its habilitations.
+type GrantRow = (i64, i64, Option<i64>, bool, Option<String>);
+
 /// Builds the scope of a signed-in person from their role and approved attachments.
 ///
 /// # Errors
@@ -46,23 +49,38 @@ pub async fn scope(conn: &impl ConnectionTrait, user_id: i64, role: Role) -> Res
     if role.is_staff() {
         return Ok(Scope::Staff { user_id, role });
     }
-    let rows = attachment::Entity::find()
+    // One statement for the attachments and their habilitations: every signed-in company page
+    // starts with it.
+    let attachment_of_habilitation = habilitation::Entity::belongs_to(attachment::Entity)
+        .from(habilitation::Column::AttachmentId)
+        .to(attachment::Column::Id)
+        .into();
+    let rows: Vec<GrantRow> = attachment::Entity::find()
+        .select_only()
+        .column(attachment::Column::Id)
+        .column(attachment::Column::CompanyId)
+        .column(attachment::Column::EstablishmentId)
+        .column(attachment::Column::IsAdmin)
+        .column_as(habilitation::Column::Domain, "domain")
+        .join_rev(JoinType::LeftJoin, attachment_of_habilitation)
         .filter(attachment::Column::UserId.eq(user_id))
         .filter(attachment::Column::Status.eq(AttachmentStatus::Approved.code()))
+        .order_by_asc(attachment::Column::Id)
+        .into_tuple()
         .all(conn)
         .await?;
-    let ids: Vec<i64> = rows.iter().map(|a| a.id).collect();
-    let mut domains = domains_of(conn, &ids).await?;
-    let grants = rows
-        .into_iter()
-        .map(|a| Grant {
-            attachment_id: a.id,
-            company_id: a.company_id,
-            establishment_id: a.establishment_id,
-            is_admin: a.is_admin,
-            domains: domains.remove(&a.id).unwrap_or_default(),
-        })
-        .collect();
+    let mut grants: Vec<Grant> = Vec::new();
+    for (attachment_id, company_id, establishment_id, is_admin, domain) in rows {
+        if grants.last().is_none_or(|g| g.attachment_id != attachment_id) {
+            grants.push(Grant { attachment_id, company_id, establishment_id, is_admin, domains: Vec::new() });
+        }
+        if let (Some(grant), Some(code)) = (grants.last_mut(), domain) {
+            grant.domains.push(Domain::from_code(&code).map_err(|e| DbErr::Type(e.to_string()))?);
+        }
+    }
+    for grant in &mut grants {
+        grant.domains.sort();
+    }
     Ok(Scope::Company { user_id, grants })
 }
 

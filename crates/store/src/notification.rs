@@ -73,18 +73,6 @@ pub async fn ring_company(
     Ok(people.len())
 }
 
-/// How many unread notifications a person has.
-///
-/// # Errors
-/// The driver's error.
-pub async fn unread_count(conn: &impl ConnectionTrait, user_id: i64) -> Result<u64, DbErr> {
-    notification::Entity::find()
-        .filter(notification::Column::UserId.eq(user_id))
-        .filter(notification::Column::ReadAt.is_null())
-        .count(conn)
-        .await
-}
-
 /// A person's notifications, newest first, one page.
 ///
 /// # Errors

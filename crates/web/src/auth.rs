@@ -19,6 +19,9 @@ pub struct CurrentUser {
     pub account: Account,
     /// The session row, to mark it in the sessions list or end it.
     pub session_id: i64,
+    /// Unread notifications when the request began, for the page header (read with the
+    /// session, so the header costs no statement of its own).
+    pub unread: u64,
 }
 
 impl CurrentUser {
@@ -54,7 +57,9 @@ async fn resolve(parts: &mut Parts, state: &AppState) -> Result<Option<CurrentUs
 }
 
 async fn lookup(state: &AppState, cookie_secret: &str) -> Result<Option<CurrentUser>, AppError> {
-    let Some(session) = store::session::find_by_digest(&state.db, &secret::digest(cookie_secret)).await? else {
+    let Some(store::session::Caller { session, account, unread }) =
+        store::session::caller(&state.db, &secret::digest(cookie_secret)).await?
+    else {
         return Ok(None);
     };
     let now = state.now();
@@ -66,13 +71,10 @@ async fn lookup(state: &AppState, cookie_secret: &str) -> Result<Option<CurrentU
         SessionState::Active { touch: true } => store::session::touch(&state.db, session.id, now).await?,
         SessionState::Active { touch: false } => {}
     }
-    let Some(account) = store::account::get(&state.db, session.user_id).await? else {
-        return Ok(None);
-    };
     if account.disabled_at.is_some() {
         return Ok(None);
     }
-    Ok(Some(CurrentUser { account, session_id: session.id }))
+    Ok(Some(CurrentUser { account, session_id: session.id, unread }))
 }
 
 /// Where to come back after signing in: the page asked for, when it was a plain GET.

@@ -158,10 +158,7 @@ impl FromRequestParts<AppState> for Chrome {
             .query()
             .and_then(|q| url::form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == "notice"))
             .and_then(|(_, v)| notice_text(&v));
-        let unread = match &user {
-            Some(user) => store::notification::unread_count(&state.db, user.account.id).await?,
-            None => 0,
-        };
+        let unread = user.as_ref().map_or(0, |user| user.unread);
         Ok(Chrome {
             unread,
             names: state.config.names.clone(),

@@ -76,7 +76,7 @@ l’utilisaient avant fin décembre 2025. Déposez vos demandes de remboursement
 async fn filer(state: &AppState, user: &ApiUser) -> Result<Scoped, AppError> {
     let scope = store::attachment::scope(&state.db, user.account.id, user.account.role).await?;
     crate::policy::require_filer(&scope)?;
-    Ok(Scoped { user: CurrentUser { account: user.account.clone(), session_id: 0 }, scope })
+    Ok(Scoped { user: CurrentUser { account: user.account.clone(), session_id: 0, unread: 0 }, scope })
 }
 
 /// 403 unless the company has the EDI flag.
