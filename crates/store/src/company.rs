@@ -696,6 +696,32 @@ pub async fn get_unscoped(conn: &impl ConnectionTrait, id: i64) -> Result<Option
     company::Entity::find_by_id(id).one(conn).await?.map(Company::try_from).transpose()
 }
 
+/// The names of several companies in one statement, for staff lists that show a company on
+/// each line (one query per line would grow with the page).
+///
+/// # Errors
+/// The driver's error.
+pub async fn names_unscoped(
+    conn: &impl ConnectionTrait,
+    ids: &[i64],
+) -> Result<std::collections::HashMap<i64, String>, DbErr> {
+    if ids.is_empty() {
+        return Ok(std::collections::HashMap::new());
+    }
+    let mut ids = ids.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    let rows: Vec<(i64, String)> = company::Entity::find()
+        .select_only()
+        .column(company::Column::Id)
+        .column(company::Column::Name)
+        .filter(company::Column::Id.is_in(ids))
+        .into_tuple()
+        .all(conn)
+        .await?;
+    Ok(rows.into_iter().collect())
+}
+
 /// Locks the company's row until the transaction ends, so that changes that must see every other
 /// change of the company (its last administrator) happen one at a time. SQLite's write
 /// transactions are already serialised.

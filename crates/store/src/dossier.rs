@@ -14,10 +14,11 @@ use sea_orm::ExprTrait as _;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect,
+    QueryFilter, QueryOrder,
 };
 
 use crate::entity::{dossier, dossier_event, trainee};
+use crate::listing::{self, Cursor, Keyset, Listed, Window};
 
 /// A dossier row.
 pub type Dossier = dossier::Model;
@@ -361,7 +362,8 @@ pub async fn get(conn: &impl ConnectionTrait, scope: &Scope, id: i64) -> Result<
     Ok(reached.then_some(row))
 }
 
-/// The dossiers of a company the scope reaches, newest first.
+/// The dossiers of a company the scope reaches, newest first (every one: for checks and tests;
+/// pages use [`company_page`]).
 ///
 /// # Errors
 /// The driver's error.
@@ -370,38 +372,37 @@ pub async fn list_for_company(
     scope: &Scope,
     company_id: i64,
 ) -> Result<Vec<Dossier>, DbErr> {
-    if !scope.reaches_company(company_id) {
+    let Some(query) = company_query(scope, company_id, &DossierFilter::default()) else {
         return Ok(Vec::new());
-    }
-    let mut query = dossier::Entity::find().filter(dossier::Column::CompanyId.eq(company_id));
-    if !scope.is_staff() {
-        query = query.filter(reach(scope, company_id));
-    }
-    query.order_by_desc(dossier::Column::UpdatedAt).order_by_desc(dossier::Column::Id).all(conn).await
+    };
+    NewestFirst.order(query).all(conn).await
 }
 
-/// Filters of the case managers' queue.
+/// Filters of a dossier list, as people look for a dossier: state, scheme, establishment,
+/// training dates, number or title, trainee name.
 #[derive(Debug, Clone, Default)]
-pub struct QueueFilter {
-    /// Only this status.
+pub struct DossierFilter {
+    /// Only this status (paid is derived from the payments, as shown).
     pub status: Option<DossierStatus>,
     /// Only this scheme.
     pub scheme: Option<String>,
+    /// Only this establishment.
+    pub establishment: Option<i64>,
+    /// Training starting on or after this day.
+    pub from: Option<NaiveDate>,
+    /// Training starting on or before this day.
+    pub to: Option<NaiveDate>,
     /// Number or title containing this.
     pub text: Option<String>,
+    /// A trainee whose given or family name contains this.
+    pub trainee: Option<String>,
 }
 
-/// One page of the queue (oldest submission first), and the total.
-///
-/// # Errors
-/// The driver's error.
-pub async fn queue(
-    conn: &impl ConnectionTrait,
-    filter: &QueueFilter,
-    page: u64,
-    per_page: u64,
-) -> Result<(Vec<Dossier>, u64), DbErr> {
-    let mut query = dossier::Entity::find().filter(dossier::Column::Status.ne(DossierStatus::Draft.code()));
+/// The filters of the case managers' queue (the same as any dossier list).
+pub type QueueFilter = DossierFilter;
+
+/// The conditions of `filter` (none of them on the company or the scope).
+fn filtered(mut query: sea_orm::Select<dossier::Entity>, filter: &DossierFilter) -> sea_orm::Select<dossier::Entity> {
     // Paid is what the payments say of an accepted dossier (never stored): every validated DR
     // paid, as `DossierStatus::settled` has it.
     let open = [DossierStatus::Accepted, DossierStatus::InProgress, DossierStatus::Reimbursement];
@@ -420,25 +421,191 @@ pub async fn queue(
         Some(status) => query = query.filter(dossier::Column::Status.eq(status.code())),
         None => {}
     }
-    if let Some(scheme) = &filter.scheme {
-        query = query.filter(dossier::Column::Scheme.eq(scheme.as_str()));
+    if let Some(scheme) = filter.scheme.as_deref().filter(|s| !s.is_empty()) {
+        query = query.filter(dossier::Column::Scheme.eq(scheme));
+    }
+    if let Some(establishment) = filter.establishment {
+        query = query.filter(dossier::Column::EstablishmentId.eq(establishment));
+    }
+    if let Some(from) = filter.from {
+        query = query.filter(dossier::Column::TrainingStart.gte(from));
+    }
+    if let Some(to) = filter.to {
+        query = query.filter(dossier::Column::TrainingStart.lte(to));
     }
     if let Some(text) = filter.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-        query = query.filter(
-            Condition::any()
-                .add(dossier::Column::Number.contains(text.to_uppercase()))
-                .add(dossier::Column::Title.contains(text)),
-        );
+        // Any case on both backends (PostgreSQL's LIKE is case-sensitive): numbers are stored
+        // in capitals, titles compared in lower case.
+        let title = Expr::expr(sea_orm::sea_query::Func::lower(Expr::col(dossier::Column::Title)))
+            .like(format!("%{}%", like_escaped(&text.to_lowercase())));
+        query = query.filter(Condition::any().add(dossier::Column::Number.contains(text.to_uppercase())).add(title));
     }
-    let total = query.clone().count(conn).await?;
-    let rows = query
-        .order_by_asc(dossier::Column::SubmittedOn)
-        .order_by_asc(dossier::Column::Id)
-        .offset(page.saturating_sub(1).saturating_mul(per_page))
-        .limit(per_page)
+    if let Some(name) = filter.trainee.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        // A subquery, not a join: a dossier with two matching trainees is still one line.
+        let mut matching = sea_orm::sea_query::Query::select();
+        // Lower case on both sides: PostgreSQL's LIKE is case-sensitive, SQLite's is not.
+        let name = like_escaped(&name.to_lowercase());
+        if name.is_empty() {
+            // Nothing but wildcards: no trainee is named that.
+            return query.filter(Expr::value(false));
+        }
+        let pattern = format!("%{name}%");
+        let lower = |column: trainee::Column| Expr::expr(sea_orm::sea_query::Func::lower(Expr::col(column)));
+        matching.column(trainee::Column::DossierId).from(trainee::Entity).cond_where(
+            Condition::any()
+                .add(lower(trainee::Column::GivenName).like(pattern.clone()))
+                .add(lower(trainee::Column::FamilyName).like(pattern)),
+        );
+        query = query.filter(dossier::Column::Id.in_subquery(matching));
+    }
+    query
+}
+
+/// `text` without the LIKE wildcards (`%`, `_`): both backends would read them as patterns and
+/// a name typed with them would match everyone.
+fn like_escaped(text: &str) -> String {
+    text.chars().filter(|c| !matches!(c, '%' | '_')).collect()
+}
+
+/// The dossiers of a company the scope reaches, filtered; `None` when the scope does not reach
+/// the company at all.
+fn company_query(scope: &Scope, company_id: i64, filter: &DossierFilter) -> Option<sea_orm::Select<dossier::Entity>> {
+    if !scope.reaches_company(company_id) {
+        return None;
+    }
+    let mut query = dossier::Entity::find().filter(dossier::Column::CompanyId.eq(company_id));
+    if !scope.is_staff() {
+        query = query.filter(reach(scope, company_id));
+    }
+    Some(filtered(query, filter))
+}
+
+/// A company's list order: newest dossier first (by id, which follows creation), so that the
+/// keyset walks the `(company_id, id)` index.
+#[derive(Debug, Clone, Copy)]
+pub struct NewestFirst;
+
+impl Keyset<dossier::Entity> for NewestFirst {
+    fn order(&self, query: sea_orm::Select<dossier::Entity>) -> sea_orm::Select<dossier::Entity> {
+        query.order_by_desc(dossier::Column::Id)
+    }
+    fn after(&self, query: sea_orm::Select<dossier::Entity>, cursor: Cursor) -> sea_orm::Select<dossier::Entity> {
+        query.filter(dossier::Column::Id.lt(cursor.id))
+    }
+    fn cursor(&self, row: &Dossier) -> Cursor {
+        Cursor::id(row.id)
+    }
+}
+
+/// The queue's order: oldest submission first, then by id. Every dossier past draft has its
+/// submission day (set when it leaves draft), so the key is never null.
+#[derive(Debug, Clone, Copy)]
+pub struct OldestSubmitted;
+
+impl Keyset<dossier::Entity> for OldestSubmitted {
+    fn order(&self, query: sea_orm::Select<dossier::Entity>) -> sea_orm::Select<dossier::Entity> {
+        query.order_by_asc(dossier::Column::SubmittedOn).order_by_asc(dossier::Column::Id)
+    }
+    fn after(&self, query: sea_orm::Select<dossier::Entity>, cursor: Cursor) -> sea_orm::Select<dossier::Entity> {
+        match cursor.day {
+            Some(day) => query.filter(Condition::any().add(dossier::Column::SubmittedOn.gt(day)).add(
+                Condition::all().add(dossier::Column::SubmittedOn.eq(day)).add(dossier::Column::Id.gt(cursor.id)),
+            )),
+            // A cursor without a day (hand-written) resumes among the same day's ids only from
+            // the start: read as "after nothing".
+            None => query,
+        }
+    }
+    fn cursor(&self, row: &Dossier) -> Cursor {
+        Cursor { day: row.submitted_on, id: row.id }
+    }
+}
+
+/// One window of a company's dossiers the scope reaches, filtered, newest first, with the count.
+/// Nothing when the scope does not reach the company.
+///
+/// # Errors
+/// The driver's error.
+pub async fn company_page(
+    conn: &impl ConnectionTrait,
+    scope: &Scope,
+    company_id: i64,
+    filter: &DossierFilter,
+    window: Window,
+) -> Result<Listed<Dossier>, DbErr> {
+    match company_query(scope, company_id, filter) {
+        Some(query) => listing::window(conn, query, &NewestFirst, window).await,
+        None => Ok(Listed { rows: Vec::new(), total: 0, next: None }),
+    }
+}
+
+/// One export chunk of a company's dossiers (as [`company_page`], without the count).
+///
+/// # Errors
+/// The driver's error.
+pub async fn company_chunk(
+    conn: &impl ConnectionTrait,
+    scope: &Scope,
+    company_id: i64,
+    filter: &DossierFilter,
+    after: Option<Cursor>,
+) -> Result<(Vec<Dossier>, Option<Cursor>), DbErr> {
+    match company_query(scope, company_id, filter) {
+        Some(query) => listing::chunk(conn, query, &NewestFirst, after, listing::EXPORT_CHUNK).await,
+        None => Ok((Vec::new(), None)),
+    }
+}
+
+fn queue_query(filter: &DossierFilter) -> sea_orm::Select<dossier::Entity> {
+    filtered(dossier::Entity::find().filter(dossier::Column::Status.ne(DossierStatus::Draft.code())), filter)
+}
+
+/// One window of the queue (oldest submission first), with the count.
+///
+/// # Errors
+/// The driver's error.
+pub async fn queue(
+    conn: &impl ConnectionTrait,
+    filter: &DossierFilter,
+    window: Window,
+) -> Result<Listed<Dossier>, DbErr> {
+    listing::window(conn, queue_query(filter), &OldestSubmitted, window).await
+}
+
+/// One export chunk of the queue (as [`queue`], without the count).
+///
+/// # Errors
+/// The driver's error.
+pub async fn queue_chunk(
+    conn: &impl ConnectionTrait,
+    filter: &DossierFilter,
+    after: Option<Cursor>,
+) -> Result<(Vec<Dossier>, Option<Cursor>), DbErr> {
+    listing::chunk(conn, queue_query(filter), &OldestSubmitted, after, listing::EXPORT_CHUNK).await
+}
+
+/// The trainees of several dossiers, in order, in one statement.
+///
+/// # Errors
+/// The driver's error.
+pub async fn trainees_of(
+    conn: &impl ConnectionTrait,
+    dossier_ids: &[i64],
+) -> Result<std::collections::HashMap<i64, Vec<Trainee>>, DbErr> {
+    let mut by_dossier: std::collections::HashMap<i64, Vec<Trainee>> = std::collections::HashMap::new();
+    if dossier_ids.is_empty() {
+        return Ok(by_dossier);
+    }
+    let rows = trainee::Entity::find()
+        .filter(trainee::Column::DossierId.is_in(dossier_ids.iter().copied()))
+        .order_by_asc(trainee::Column::DossierId)
+        .order_by_asc(trainee::Column::Position)
         .all(conn)
         .await?;
-    Ok((rows, total))
+    for row in rows {
+        by_dossier.entry(row.dossier_id).or_default().push(row);
+    }
+    Ok(by_dossier)
 }
 
 /// What a change of state also sets.

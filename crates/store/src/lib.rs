@@ -25,6 +25,7 @@ pub mod history;
 pub mod invoice;
 pub mod job;
 pub mod legacy;
+pub mod listing;
 pub mod lock;
 pub mod login_attempt;
 pub mod migration;

@@ -29,10 +29,12 @@ pub mod chrome;
 pub mod client;
 pub mod cookies;
 pub mod crypto;
+pub mod csv;
 pub mod error;
 pub mod extract;
 pub mod forms;
 pub mod help_content;
+pub mod listing;
 pub mod notify;
 pub mod pages;
 pub mod policy;
@@ -119,6 +121,7 @@ pub fn router(state: AppState) -> Result<Router, RouterError> {
         .route("/entreprises/{id}/utilisateurs/{attachment}/administrateur", post(members::set_admin))
         .route("/entreprises/{id}/utilisateurs/{attachment}/retirer", post(members::withdraw))
         .route("/entreprises/{id}/dossiers", get(dossiers::list))
+        .route("/entreprises/{id}/dossiers.csv", get(dossiers::export))
         .route("/entreprises/{id}/dossiers/nouveau", get(dossiers::new_form).post(dossiers::create))
         .route("/entreprises/{id}/dossiers/{dossier}", get(dossiers::show))
         .route("/entreprises/{id}/dossiers/{dossier}/modifier", get(dossiers::edit_form).post(dossiers::edit))
@@ -149,6 +152,7 @@ pub fn router(state: AppState) -> Result<Router, RouterError> {
         .route("/entreprises/{id}/drf/{drf}", get(drf::show))
         .route("/entreprises/{id}/drf/{drf}/dossier", post(drf::to_dossier))
         .route("/gestion/dossiers", get(instruction::queue))
+        .route("/gestion/dossiers.csv", get(instruction::export))
         .route("/gestion/dossiers/{id}", get(instruction::show))
         .route("/gestion/dossiers/{id}/decision", post(instruction::decide))
         .route("/gestion/drf", get(instruction::drf_queue))

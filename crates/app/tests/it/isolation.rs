@@ -94,6 +94,7 @@ fn routes() -> Vec<Route> {
         route(post.clone(), "/entreprises/{company}/utilisateurs/{member}/administrateur", &[("admin", "oui")], Victim),
         route(post.clone(), "/entreprises/{company}/utilisateurs/{member}/retirer", &[], Victim),
         route(get.clone(), "/entreprises/{company}/dossiers", &[], CompanyWide),
+        route(get.clone(), "/entreprises/{company}/dossiers.csv", &[], CompanyWide),
         route(get.clone(), "/entreprises/{company}/dossiers/nouveau", &[], CompanyWide),
         route(
             post.clone(),
@@ -129,6 +130,7 @@ fn routes() -> Vec<Route> {
         route(get.clone(), "/entreprises/{company}/drf/{drf}", &[], Victim),
         route(post.clone(), "/entreprises/{company}/drf/{drf}/dossier", &[], Victim),
         route(get.clone(), "/gestion/dossiers", &[], Victim),
+        route(get.clone(), "/gestion/dossiers.csv", &[], Victim),
         route(get.clone(), "/gestion/dossiers/{dossier}", &[], Victim),
         route(post.clone(), "/gestion/dossiers/{dossier}/decision", &[("decision", "refuse"), ("reason", "x")], Victim),
         route(get.clone(), "/gestion/drf", &[], Victim),

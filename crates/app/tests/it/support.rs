@@ -111,6 +111,22 @@ impl TestApp {
         Self { ctx, clock, router, _dir: dir, db, next_ip: std::sync::atomic::AtomicU8::new(1) }
     }
 
+    /// Counts the statements the router sends to the database from now on: the router is
+    /// rebuilt on a connection that reports each statement, so clients made after this call
+    /// are counted (sessions and data stay the same database).
+    pub fn count_statements(&mut self) -> Arc<std::sync::atomic::AtomicUsize> {
+        let counter = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let mut ctx = self.ctx.clone();
+        let seen = counter.clone();
+        ctx.db.set_metric_callback(move |_| {
+            seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        });
+        let state = espace_app::serve::app_state(&ctx, false);
+        self.router =
+            web::router(state).expect("router").layer(MockConnectInfo(SocketAddr::from(([10, 0, 0, 1], 40000))));
+        counter
+    }
+
     /// A browser with its own cookies and its own address.
     pub fn client(&self) -> TestClient {
         let n = self.next_ip.fetch_add(1, std::sync::atomic::Ordering::Relaxed);

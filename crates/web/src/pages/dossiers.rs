@@ -26,7 +26,9 @@ use crate::client::Client;
 use crate::error::AppError;
 use crate::extract::{Form, Query};
 use crate::forms::FormErrors;
+use crate::listing::Pager;
 use crate::notify::audit;
+use crate::pages::dossier_lists::{self, DossierQuery};
 use crate::pages::filing::{
     TimelineLine, actor, establishments_for, parse_date, parse_hours, parse_money, parse_provider, parse_text,
     shown_statuses, status_class, timeline_lines,
@@ -57,20 +59,35 @@ pub struct ListPage {
     history: Vec<LegacyDossier>,
     can_training: bool,
     can_work_study: bool,
+    /// Filters as typed, kept in the form.
+    query: DossierQuery,
+    statut: String,
+    statuses: Vec<(&'static str, &'static str)>,
+    schemes: Vec<(String, String)>,
+    establishments: Vec<Establishment>,
+    pager: Pager,
 }
 
-/// `GET /entreprises/{id}/dossiers`
+/// `GET /entreprises/{id}/dossiers`: one page of the company's dossiers, filtered, newest first.
 pub async fn list(
     State(state): State<AppState>,
     chrome: Chrome,
     scoped: Scoped,
     Path(company_id): Path<i64>,
+    Query(query): Query<DossierQuery>,
 ) -> Result<Response, AppError> {
     let company = store::company::get(&state.db, &scoped.scope, company_id).await?.ok_or(AppError::NotFound)?;
     let scope = &scoped.scope;
-    let dossiers = store::dossier::list_for_company(&state.db, scope, company_id).await?;
-    let shown = shown_statuses(&state.db, &dossiers).await?;
-    let dossiers = dossiers
+    let filter = query.filter(None)?;
+    let window = query.window()?;
+    let listed = store::dossier::company_page(&state.db, scope, company_id, &filter, window).await?;
+    let shown = shown_statuses(&state.db, &listed.rows).await?;
+    let statut = filter.status.map_or(String::new(), |s| s.code().to_owned());
+    let path = format!("/entreprises/{company_id}/dossiers");
+    let pager =
+        Pager::new(&path, &query.kept(&statut), window, &listed).with_csv(&format!("{path}.csv"), &query.kept(&statut));
+    let dossiers = listed
+        .rows
         .into_iter()
         .map(|d| {
             let status = shown.get(&d.id).copied().unwrap_or_else(|| store::dossier::status(&d));
@@ -105,8 +122,40 @@ pub async fn list(
         history,
         can_training: scope.establishments_with(company_id, Domain::Training).is_none_or(|ids| !ids.is_empty()),
         can_work_study: scope.establishments_with(company_id, Domain::WorkStudy).is_none_or(|ids| !ids.is_empty()),
+        statut,
+        statuses: DossierStatus::ALL.iter().map(|s| (s.code(), s.label())).collect(),
+        schemes: state.rules.schemes.iter().map(|s| (s.code.clone(), s.label.clone())).collect(),
+        establishments: store::company::establishments(&state.db, scope, company_id).await?,
+        query,
+        pager,
     };
     Ok(render::page(&page)?.into_response())
+}
+
+/// `GET /entreprises/{id}/dossiers.csv`: the same filtered list, whole, streamed as CSV.
+pub async fn export(
+    State(state): State<AppState>,
+    scoped: Scoped,
+    Path(company_id): Path<i64>,
+    Query(query): Query<DossierQuery>,
+) -> Result<Response, AppError> {
+    store::company::get(&state.db, &scoped.scope, company_id).await?.ok_or(AppError::NotFound)?;
+    let filter = query.filter(None)?;
+    // The window does not apply to an export, but a malformed one is refused like on the page.
+    query.window()?;
+    let scope = scoped.scope;
+    let day = domain::clock::paris_day(state.now()).format("%Y-%m-%d");
+    Ok(crate::csv::stream(
+        &format!("dossiers-{company_id}-{day}.csv"),
+        dossier_lists::csv_header(false),
+        move |after| {
+            let (state, scope, filter) = (state.clone(), scope.clone(), filter.clone());
+            async move {
+                let (rows, next) = store::dossier::company_chunk(&state.db, &scope, company_id, &filter, after).await?;
+                Ok((dossier_lists::csv_chunk(&state, &rows, false).await?, next))
+            }
+        },
+    ))
 }
 
 /// The dossier form (new, or editing a draft).

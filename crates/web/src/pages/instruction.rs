@@ -9,7 +9,7 @@ use domain::Money;
 use domain::dossier::{Decision, DossierStatus, DrfStatus};
 use domain::rules::{DrfOrigin, Opening, Public};
 use serde::Deserialize;
-use store::dossier::{Dossier, NewEvent, QueueFilter, StateChange};
+use store::dossier::{Dossier, NewEvent, StateChange};
 use store::drf::Drf;
 use store::notification::NewNotification;
 
@@ -19,7 +19,9 @@ use crate::client::Client;
 use crate::error::AppError;
 use crate::extract::{Form, PageNumber, Query};
 use crate::forms::FormErrors;
+use crate::listing::Pager;
 use crate::notify::audit;
+use crate::pages::dossier_lists::{self, DossierQuery};
 use crate::pages::filing::{
     TimelineLine, actor, parse_date, shown_statuses, status_class, tell_company, timeline_lines,
 };
@@ -49,57 +51,49 @@ pub struct QueuePage {
     statuses: Vec<(&'static str, &'static str)>,
     schemes: Vec<(String, String)>,
     statut: String,
-    dispositif: String,
-    q: String,
-    total: u64,
-    page: u64,
-    pages: u64,
+    query: DossierQuery,
+    pager: Pager,
 }
 
-/// Filters of the queue, kept in the URL.
-#[derive(Debug, Deserialize, Default)]
-pub struct QueueQuery {
-    #[serde(default)]
-    statut: Option<String>,
-    #[serde(default)]
-    dispositif: String,
-    #[serde(default)]
-    q: String,
-    #[serde(default)]
-    page: PageNumber,
+/// The queue's state filter: by default what waits for a case manager.
+fn queue_filter(query: &DossierQuery) -> Result<(store::dossier::DossierFilter, String), AppError> {
+    let filter = query.filter(Some(DossierStatus::Submitted))?;
+    let statut = filter.status.map_or_else(|| "tous".to_owned(), |s| s.code().to_owned());
+    Ok((filter, statut))
 }
 
-/// `GET /gestion/dossiers`
+/// `GET /gestion/dossiers`: one page of the queue, oldest submission first. Companies, statuses
+/// are read for the whole page at once: the statements do not grow with the lines.
 pub async fn queue(
     State(state): State<AppState>,
     chrome: Chrome,
     Staff(_user): Staff,
-    Query(query): Query<QueueQuery>,
+    Query(query): Query<DossierQuery>,
 ) -> Result<Response, AppError> {
-    // By default the queue shows what waits for a case manager.
-    let statut = query.statut.unwrap_or_else(|| DossierStatus::Submitted.code().to_owned());
-    let filter = QueueFilter {
-        status: DossierStatus::from_code(&statut),
-        scheme: Some(query.dispositif.clone()).filter(|s| !s.is_empty()),
-        text: Some(query.q.clone()),
-    };
-    let page = query.page.get();
-    let (rows, total) = store::dossier::queue(&state.db, &filter, page, PER_PAGE).await?;
-    let shown = shown_statuses(&state.db, &rows).await?;
-    let mut lines = Vec::with_capacity(rows.len());
-    for dossier in rows {
-        let company =
-            store::company::get_unscoped(&state.db, dossier.company_id).await?.map(|c| c.name).unwrap_or_default();
-        let status = shown.get(&dossier.id).copied().unwrap_or_else(|| store::dossier::status(&dossier));
-        lines.push(QueueLine {
-            company,
-            status,
-            class: status_class(status),
-            requested: Money::from_cents(dossier.requested_cents),
-            submitted: dossier.submitted_on.map(|d| d.format("%d/%m/%Y").to_string()).unwrap_or_default(),
-            dossier,
-        });
-    }
+    let (filter, statut) = queue_filter(&query)?;
+    let window = query.window()?;
+    let listed = store::dossier::queue(&state.db, &filter, window).await?;
+    let pager = Pager::new("/gestion/dossiers", &query.kept(&statut), window, &listed)
+        .with_csv("/gestion/dossiers.csv", &query.kept(&statut));
+    let shown = shown_statuses(&state.db, &listed.rows).await?;
+    let companies =
+        store::company::names_unscoped(&state.db, &listed.rows.iter().map(|d| d.company_id).collect::<Vec<_>>())
+            .await?;
+    let lines = listed
+        .rows
+        .into_iter()
+        .map(|dossier| {
+            let status = shown.get(&dossier.id).copied().unwrap_or_else(|| store::dossier::status(&dossier));
+            QueueLine {
+                company: companies.get(&dossier.company_id).cloned().unwrap_or_default(),
+                status,
+                class: status_class(status),
+                requested: Money::from_cents(dossier.requested_cents),
+                submitted: dossier.submitted_on.map(|d| d.format("%d/%m/%Y").to_string()).unwrap_or_default(),
+                dossier,
+            }
+        })
+        .collect();
     let page = QueuePage {
         chrome,
         lines,
@@ -110,13 +104,29 @@ pub async fn queue(
             .collect(),
         schemes: state.rules.schemes.iter().map(|s| (s.code.clone(), s.label.clone())).collect(),
         statut,
-        dispositif: query.dispositif,
-        q: query.q.trim().to_owned(),
-        total,
-        page,
-        pages: total.div_ceil(PER_PAGE).max(1),
+        query,
+        pager,
     };
     Ok(render::page(&page)?.into_response())
+}
+
+/// `GET /gestion/dossiers.csv`: the filtered queue, whole, streamed as CSV.
+pub async fn export(
+    State(state): State<AppState>,
+    Staff(_user): Staff,
+    Query(query): Query<DossierQuery>,
+) -> Result<Response, AppError> {
+    let (filter, _) = queue_filter(&query)?;
+    // The window does not apply to an export, but a malformed one is refused like on the page.
+    query.window()?;
+    let day = domain::clock::paris_day(state.now()).format("%Y-%m-%d");
+    Ok(crate::csv::stream(&format!("dossiers-{day}.csv"), dossier_lists::csv_header(true), move |after| {
+        let (state, filter) = (state.clone(), filter.clone());
+        async move {
+            let (rows, next) = store::dossier::queue_chunk(&state.db, &filter, after).await?;
+            Ok((dossier_lists::csv_chunk(&state, &rows, true).await?, next))
+        }
+    }))
 }
 
 /// A dossier in the back-office, with the decision forms.
@@ -340,23 +350,36 @@ pub struct DrfQueuePage {
     total: u64,
 }
 
+/// Filters of the DRF queue, kept in the URL.
+#[derive(Debug, Deserialize, Default)]
+pub struct DrfQueueQuery {
+    #[serde(default)]
+    statut: Option<String>,
+    #[serde(default)]
+    page: PageNumber,
+}
+
 /// `GET /gestion/drf`
 pub async fn drf_queue(
     State(state): State<AppState>,
     chrome: Chrome,
     Staff(_user): Staff,
-    Query(query): Query<QueueQuery>,
+    Query(query): Query<DrfQueueQuery>,
 ) -> Result<Response, AppError> {
     let statut = query.statut.unwrap_or_else(|| DrfStatus::Submitted.code().to_owned());
     let (rows, total) = store::drf::queue(&state.db, DrfStatus::from_code(&statut), query.page.get(), PER_PAGE).await?;
-    let mut lines = Vec::with_capacity(rows.len());
-    for drf in rows {
-        let company =
-            store::company::get_unscoped(&state.db, drf.company_id).await?.map(|c| c.name).unwrap_or_default();
-        let status = store::drf::status(&drf);
-        let amount = Money::from_cents(drf.amount_cents);
-        lines.push((drf, company, status, amount));
-    }
+    // Every company of the page in one statement, not one per line.
+    let companies =
+        store::company::names_unscoped(&state.db, &rows.iter().map(|d| d.company_id).collect::<Vec<_>>()).await?;
+    let lines = rows
+        .into_iter()
+        .map(|drf| {
+            let company = companies.get(&drf.company_id).cloned().unwrap_or_default();
+            let status = store::drf::status(&drf);
+            let amount = Money::from_cents(drf.amount_cents);
+            (drf, company, status, amount)
+        })
+        .collect();
     Ok(render::page(&DrfQueuePage { chrome, lines, statut, total })?.into_response())
 }
 

@@ -4,6 +4,7 @@ pub mod account;
 pub mod announcements;
 pub mod companies;
 pub mod contacts;
+pub mod dossier_lists;
 pub mod dossiers;
 pub mod drf;
 pub mod filing;
