@@ -434,11 +434,13 @@ impl Worker {
         let policy = self.ctx.config.web(false).sessions;
         let sessions = store::session::purge_expired(&self.ctx.db, now, now - policy.idle).await?;
         let attempts = store::login_attempt::purge_before(&self.ctx.db, now - chrono::Duration::days(30)).await?;
+        // Public-form windows last a minute; a day later they are long over.
+        let rate_limits = store::rate_limit::purge_before(&self.ctx.db, now - chrono::Duration::days(1)).await?;
         // The addresses typed on the forgotten-password page, known or not, are kept a day.
         let reset_requests =
             store::job::purge_done(&self.ctx.db, store::user_token::RESET_REQUEST_JOB, now - chrono::Duration::days(1))
                 .await?;
-        tracing::info!(sessions, attempts, reset_requests, "housekeeping done");
+        tracing::info!(sessions, attempts, rate_limits, reset_requests, "housekeeping done");
         Ok(())
     }
 }

@@ -32,6 +32,7 @@ pub mod notification;
 pub mod outbox;
 pub mod payment;
 pub mod proforma;
+pub mod rate_limit;
 pub mod reimbursement;
 pub mod schemes;
 pub mod secret;
