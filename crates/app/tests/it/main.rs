@@ -20,6 +20,7 @@ mod isolation;
 mod payment_status;
 mod payments;
 mod platform;
+mod processes;
 mod reimbursements;
 mod security;
 mod support;
