@@ -196,12 +196,14 @@ impl Worker {
         };
         let to = account.email.as_str();
         let limit = domain::mail_limit::MailLimit::default();
-        if !store::outbox::may_queue(db, to, documents::mail::kind::PASSWORD_RESET, &limit, now).await? {
+        // Asked in the transaction that issues the link: two workers answering requests for one
+        // address take turns there, and a link whose e-mail would be dropped is never issued.
+        let txn = store::db::write(db).await?;
+        if !store::outbox::may_queue(&txn, to, documents::mail::kind::PASSWORD_RESET, &limit, now).await? {
             return Ok(());
         }
         let config = &self.ctx.config;
         let public_url = config.public_url();
-        let txn = store::db::write(db).await?;
         let token = store::user_token::issue(&txn, account.id, TokenPurpose::PasswordReset, now).await?;
         let link = format!("{public_url}/reinitialisation?jeton={}", token.plain);
         let sender = documents::mail::Sender { operator: &config.operator_name, portal_url: &public_url };

@@ -11,9 +11,25 @@
 //! the later ones finding nothing left to do).
 
 use sea_orm::sqlx::{self, Connection as _};
-use sea_orm::{DbBackend, DbErr, RuntimeErr};
+use sea_orm::{ConnectionTrait, DbBackend, DbErr, RuntimeErr, Statement};
 
 use crate::Db;
+
+/// Makes the calling transaction take turns with every other transaction that asks for `name`,
+/// until it ends: a check-then-insert without a row to lock (at most so many e-mails of a kind to
+/// one address). On PostgreSQL a transaction-scoped advisory lock, waited for; SQLite's write
+/// transactions (`BEGIN IMMEDIATE`, see [`crate::db::write`]) already take turns. Outside a
+/// transaction it protects nothing.
+///
+/// # Errors
+/// The driver's error.
+pub async fn for_transaction(conn: &impl ConnectionTrait, name: &str) -> Result<(), DbErr> {
+    if conn.get_database_backend() == DbBackend::Postgres {
+        let sql = "SELECT pg_advisory_xact_lock($1)";
+        conn.execute_raw(Statement::from_sql_and_values(DbBackend::Postgres, sql, [key(name).into()])).await?;
+    }
+    Ok(())
+}
 
 /// A held right; dropping it (or [`Exclusive::release`]) lets go.
 #[derive(Debug)]

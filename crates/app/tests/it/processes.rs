@@ -266,3 +266,30 @@ async fn the_start_up_lock_makes_a_second_holder_wait_its_turn() {
     let second = tokio::time::timeout(Duration::from_secs(5), second).await.expect("its turn comes").unwrap();
     second.release().await;
 }
+
+#[tokio::test]
+async fn two_transactions_queueing_the_last_allowed_e_mail_to_one_address_let_one_through() {
+    let app = TestApp::spawn().await;
+    let limit = domain::mail_limit::MailLimit { per_kind: 1, window: chrono::Duration::hours(1) };
+    let now = crate::support::start_of_test();
+    let mail = || store::outbox::OutgoingMail {
+        to: "marie@exemple.fr".into(),
+        kind: "essai".into(),
+        subject: "Objet".into(),
+        text: "Texte".into(),
+        html: "<p>Texte</p>".into(),
+    };
+    // Two processes' transactions, the second starting before the first commits.
+    let first = store::db::write(&app.ctx.db).await.unwrap();
+    assert!(store::outbox::enqueue(&first, mail(), &limit, now).await.unwrap().is_some());
+    let db = app.ctx.db.clone();
+    let second = tokio::spawn(async move {
+        let txn = store::db::write(&db).await.unwrap();
+        let queued = store::outbox::enqueue(&txn, mail(), &limit, now).await.unwrap();
+        txn.commit().await.unwrap();
+        queued
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    first.commit().await.unwrap();
+    assert_eq!(second.await.unwrap(), None, "the second finds the first's message and drops its own");
+}
