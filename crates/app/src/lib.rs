@@ -52,10 +52,18 @@ impl Context {
         let db = connect_waiting(&config)
             .await
             .with_context(|| format!("impossible d’ouvrir la base de données ({})", config.database_label()))?;
-        let applied = store::migrate(&db).await.context("échec d’une migration de la base de données")?;
+        // Processes started together on a new database take turns to migrate it and to copy the
+        // help centre into it; the later ones find both done.
+        let exclusive = store::lock::acquire(&db, store::STARTUP_LOCK)
+            .await
+            .context("verrou de démarrage de la base de données (répertoire de données en lecture seule ?)")?;
+        let applied = store::migrate_holding_lock(&db).await.context("échec d’une migration de la base de données")?;
         for name in &applied {
             tracing::info!(migration = %name, "migration applied");
         }
+        let seeded = seed_help(&db).await;
+        exclusive.release().await;
+        seeded?;
         // A database or a directory that answers reads but refuses writes (read-only, full) would
         // serve pages and fail every form: refuse to start instead (SPEC Q4).
         store::db::probe_write(&db).await.with_context(|| {
@@ -65,7 +73,6 @@ impl Context {
             )
         })?;
         check_writable(&config.data_dir)?;
-        seed_help(&db).await?;
         let rules = Arc::new(config.rules()?);
         let clock: Arc<dyn Clock> = match config.start_instant()? {
             Some(at) => {

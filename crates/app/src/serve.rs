@@ -35,7 +35,12 @@ pub fn app_state(ctx: &Context, demo: bool) -> web::AppState {
 /// When the address cannot be bound or the server fails.
 pub async fn serve(ctx: Context, options: ServeOptions) -> anyhow::Result<()> {
     if options.demo {
-        crate::demo::seed_if_empty(&ctx).await?;
+        // Under the start-up lock: two `serve --demo` started together would both find the
+        // database empty and seed it twice.
+        let exclusive = store::lock::acquire(&ctx.db, store::STARTUP_LOCK).await?;
+        let seeded = crate::demo::seed_if_empty(&ctx).await;
+        exclusive.release().await;
+        seeded?;
     }
     let listener = tokio::net::TcpListener::bind(ctx.config.addr)
         .await

@@ -196,12 +196,14 @@ impl Worker {
         };
         let to = account.email.as_str();
         let limit = domain::mail_limit::MailLimit::default();
-        if !store::outbox::may_queue(db, to, documents::mail::kind::PASSWORD_RESET, &limit, now).await? {
+        // Asked in the transaction that issues the link: two workers answering requests for one
+        // address take turns there, and a link whose e-mail would be dropped is never issued.
+        let txn = store::db::write(db).await?;
+        if !store::outbox::may_queue(&txn, to, documents::mail::kind::PASSWORD_RESET, &limit, now).await? {
             return Ok(());
         }
         let config = &self.ctx.config;
         let public_url = config.public_url();
-        let txn = store::db::write(db).await?;
         let token = store::user_token::issue(&txn, account.id, TokenPurpose::PasswordReset, now).await?;
         let link = format!("{public_url}/reinitialisation?jeton={}", token.plain);
         let sender = documents::mail::Sender { operator: &config.operator_name, portal_url: &public_url };
@@ -434,11 +436,13 @@ impl Worker {
         let policy = self.ctx.config.web(false).sessions;
         let sessions = store::session::purge_expired(&self.ctx.db, now, now - policy.idle).await?;
         let attempts = store::login_attempt::purge_before(&self.ctx.db, now - chrono::Duration::days(30)).await?;
+        // Public-form windows last a minute; a day later they are long over.
+        let rate_limits = store::rate_limit::purge_before(&self.ctx.db, now - chrono::Duration::days(1)).await?;
         // The addresses typed on the forgotten-password page, known or not, are kept a day.
         let reset_requests =
             store::job::purge_done(&self.ctx.db, store::user_token::RESET_REQUEST_JOB, now - chrono::Duration::days(1))
                 .await?;
-        tracing::info!(sessions, attempts, reset_requests, "housekeeping done");
+        tracing::info!(sessions, attempts, rate_limits, reset_requests, "housekeeping done");
         Ok(())
     }
 }

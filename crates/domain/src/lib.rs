@@ -22,6 +22,7 @@ pub mod password;
 pub mod payment;
 pub mod payout;
 pub mod proforma;
+pub mod rate_limit;
 pub mod reimbursement;
 pub mod role;
 pub mod rules;

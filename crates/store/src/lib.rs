@@ -33,6 +33,7 @@ pub mod notification;
 pub mod outbox;
 pub mod payment;
 pub mod proforma;
+pub mod rate_limit;
 pub mod reimbursement;
 pub mod schemes;
 pub mod secret;
@@ -45,11 +46,31 @@ pub use sea_orm::{ConnectionTrait, DatabaseTransaction, DbErr, TransactionTrait}
 
 use sea_orm_migration::MigratorTrait as _;
 
+/// The right to change the schema (and to seed what a new database starts with), held by one
+/// process at a time.
+pub const STARTUP_LOCK: &str = "startup";
+
 /// Applies the migrations not yet applied and returns their names, in order.
+///
+/// Several processes started together on one database (two web processes and a worker after a
+/// deployment) take turns here: without the lock two would read the same pending list and the
+/// second would fail creating a table the first just made (or, on PostgreSQL, race on
+/// `CREATE TABLE IF NOT EXISTS seaql_migrations`). The later ones find nothing pending.
 ///
 /// # Errors
 /// The first migration's error; that migration is rolled back.
 pub async fn migrate(db: &Db) -> Result<Vec<String>, DbErr> {
+    let exclusive = lock::acquire(db, STARTUP_LOCK).await?;
+    let applied = migrate_holding_lock(db).await;
+    exclusive.release().await;
+    applied
+}
+
+/// [`migrate`] for a caller that already holds [`STARTUP_LOCK`].
+///
+/// # Errors
+/// The first migration's error; that migration is rolled back.
+pub async fn migrate_holding_lock(db: &Db) -> Result<Vec<String>, DbErr> {
     let pending: Vec<String> =
         migration::Migrator::get_pending_migrations(db).await?.iter().map(|m| m.name().to_owned()).collect();
     migration::Migrator::up(db, None).await?;

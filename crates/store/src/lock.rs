@@ -5,12 +5,31 @@
 //! On PostgreSQL it is a session advisory lock on a connection taken out of the pool for the
 //! purpose: the server releases it when that connection closes. On SQLite it is the operating
 //! system's lock on a file beside the database, which the kernel releases with the process.
-//! Both hold across processes on the same database; neither waits.
+//! Both hold across processes on the same database. [`try_acquire`] never waits (a payment run
+//! that finds another one running leaves it be); [`acquire`] waits its turn (migrations at
+//! start-up: several processes started together on a new database apply them one after the other,
+//! the later ones finding nothing left to do).
 
 use sea_orm::sqlx::{self, Connection as _};
-use sea_orm::{DbBackend, DbErr, RuntimeErr};
+use sea_orm::{ConnectionTrait, DbBackend, DbErr, RuntimeErr, Statement};
 
 use crate::Db;
+
+/// Makes the calling transaction take turns with every other transaction that asks for `name`,
+/// until it ends: a check-then-insert without a row to lock (at most so many e-mails of a kind to
+/// one address). On PostgreSQL a transaction-scoped advisory lock, waited for; SQLite's write
+/// transactions (`BEGIN IMMEDIATE`, see [`crate::db::write`]) already take turns. Outside a
+/// transaction it protects nothing.
+///
+/// # Errors
+/// The driver's error.
+pub async fn for_transaction(conn: &impl ConnectionTrait, name: &str) -> Result<(), DbErr> {
+    if conn.get_database_backend() == DbBackend::Postgres {
+        let sql = "SELECT pg_advisory_xact_lock($1)";
+        conn.execute_raw(Statement::from_sql_and_values(DbBackend::Postgres, sql, [key(name).into()])).await?;
+    }
+    Ok(())
+}
 
 /// A held right; dropping it (or [`Exclusive::release`]) lets go.
 #[derive(Debug)]
@@ -56,20 +75,10 @@ pub async fn try_acquire(db: &Db, name: &str) -> Result<Option<Exclusive>, DbErr
             Ok(held.then_some(Exclusive { held: Held::Postgres(conn) }))
         }
         _ => {
-            let options = db.get_sqlite_connection_pool().connect_options();
-            let database = options.get_filename();
-            if database.as_os_str().is_empty() || database.to_string_lossy().contains(":memory:") {
+            let Some(path) = lock_file(db, name) else {
                 return Ok(Some(Exclusive { held: Held::Alone }));
-            }
-            let mut path = database.as_os_str().to_owned();
-            path.push(format!(".{name}.lock"));
-            let path = std::path::PathBuf::from(path);
-            let file = std::fs::File::options()
-                .create(true)
-                .truncate(false)
-                .write(true)
-                .open(&path)
-                .map_err(|e| io_err(&path, &e))?;
+            };
+            let file = open_lock_file(&path)?;
             match file.try_lock() {
                 Ok(()) => Ok(Some(Exclusive { held: Held::File(file) })),
                 Err(std::fs::TryLockError::WouldBlock) => Ok(None),
@@ -77,6 +86,51 @@ pub async fn try_acquire(db: &Db, name: &str) -> Result<Option<Exclusive>, DbErr
             }
         }
     }
+}
+
+/// Takes the right named `name`, waiting as long as another process holds it.
+///
+/// # Errors
+/// The database's, or the lock file's when it cannot be opened or locked.
+pub async fn acquire(db: &Db, name: &str) -> Result<Exclusive, DbErr> {
+    match db.get_database_backend() {
+        DbBackend::Postgres => {
+            let mut conn = db.get_postgres_connection_pool().acquire().await.map_err(sqlx_err)?.detach();
+            sqlx::query("SELECT pg_advisory_lock($1)").bind(key(name)).execute(&mut conn).await.map_err(sqlx_err)?;
+            Ok(Exclusive { held: Held::Postgres(conn) })
+        }
+        _ => {
+            let Some(path) = lock_file(db, name) else {
+                return Ok(Exclusive { held: Held::Alone });
+            };
+            let file = open_lock_file(&path)?;
+            // The kernel's blocking lock, off the async runtime's threads.
+            let locked = tokio::task::spawn_blocking(move || file.lock().map(|()| file))
+                .await
+                .map_err(|e| DbErr::Custom(format!("verrou {} : {e}", path.display())))?;
+            match locked {
+                Ok(file) => Ok(Exclusive { held: Held::File(file) }),
+                Err(e) => Err(io_err(&path, &e)),
+            }
+        }
+    }
+}
+
+/// The file beside a SQLite database whose lock stands for the right `name`; `None` for an
+/// in-memory database, which one process alone can see.
+fn lock_file(db: &Db, name: &str) -> Option<std::path::PathBuf> {
+    let options = db.get_sqlite_connection_pool().connect_options();
+    let database = options.get_filename();
+    if database.as_os_str().is_empty() || database.to_string_lossy().contains(":memory:") {
+        return None;
+    }
+    let mut path = database.as_os_str().to_owned();
+    path.push(format!(".{name}.lock"));
+    Some(std::path::PathBuf::from(path))
+}
+
+fn open_lock_file(path: &std::path::Path) -> Result<std::fs::File, DbErr> {
+    std::fs::File::options().create(true).truncate(false).write(true).open(path).map_err(|e| io_err(path, &e))
 }
 
 impl Exclusive {

@@ -37,6 +37,10 @@ pub struct OutgoingMail {
 /// Whether one more e-mail of `kind` may go to `to` now. A flow that issues a single-use link
 /// asks first: a link whose mail is dropped must not replace the one already mailed.
 ///
+/// Called in a write transaction, it makes the transactions counting for the same address and
+/// kind take turns until they end, so that two processes queueing at once cannot both find room
+/// for the last message (SPEC Q5).
+///
 /// # Errors
 /// The driver's error.
 pub async fn may_queue(
@@ -46,6 +50,7 @@ pub async fn may_queue(
     limit: &MailLimit,
     now: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
+    crate::lock::for_transaction(conn, &format!("mail-limit:{kind}:{to}")).await?;
     let already_queued = Entity::find()
         .filter(Column::ToAddress.eq(to))
         .filter(Column::Kind.eq(kind))

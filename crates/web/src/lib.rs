@@ -5,15 +5,11 @@
 //! transaction (with the audit entry and the e-mails it causes), answer with a page or JSON.
 //! Authentication and authorization are extractors ([`auth`]) over one policy ([`policy`]).
 
-use std::sync::Arc;
-
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::{HeaderName, HeaderValue, Method, Request, StatusCode, Uri, header};
+use axum::http::{HeaderName, HeaderValue, Request, StatusCode, Uri, header};
 use axum::middleware;
 use axum::routing::{get, post};
-use tower_governor::GovernorLayer;
-use tower_governor::governor::GovernorConfigBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
@@ -38,6 +34,7 @@ pub mod listing;
 pub mod notify;
 pub mod pages;
 pub mod policy;
+pub mod rate_limit;
 pub mod render;
 pub mod security;
 pub mod state;
@@ -56,24 +53,24 @@ pub enum RouterError {
     /// The public URL is not an origin usable for CSRF checks.
     #[error("ESPACE_PUBLIC_URL n’est pas une origine valide : {0}")]
     PublicUrl(#[from] tower_http::csrf::ConfigError),
-    /// The rate limit settings are not usable.
-    #[error("réglages de limitation de débit invalides (auth_burst doit être supérieur à 0)")]
+    /// The rate limit settings admit nothing.
+    #[error("réglages de limitation de débit invalides (le nombre d’envois et la fenêtre doivent être positifs)")]
     RateLimit,
 }
 
-/// The forms anyone can post without being signed in, limited per client address.
+/// The forms anyone can post without being signed in, limited per client address across every
+/// process (see [`rate_limit`]).
 fn public_forms(state: &AppState) -> Result<Router<AppState>, RouterError> {
-    let mut builder = GovernorConfigBuilder::default()
-        .key_extractor(RateKey { trust_forwarded_for: state.config.trust_forwarded_for });
-    builder.period(state.config.auth_replenish).burst_size(state.config.auth_burst).methods(vec![Method::POST]);
-    let config = builder.finish().ok_or(RouterError::RateLimit)?;
+    if !state.config.public_form_limit.is_usable() {
+        return Err(RouterError::RateLimit);
+    }
     Ok(Router::new()
         .route("/connexion", get(login::show).post(login::submit))
         .route("/inscription", get(account::show).post(account::submit))
         .route("/inscription/renvoyer", get(account::resend_form).post(account::resend))
         .route("/mot-de-passe-oublie", get(password::forgot_form).post(password::forgot))
         .route("/reinitialisation", get(password::reset_form).post(password::reset))
-        .layer(GovernorLayer::new(Arc::new(config))))
+        .route_layer(middleware::from_fn_with_state(state.clone(), rate_limit::public_form)))
 }
 
 /// The whole application.
@@ -242,20 +239,5 @@ async fn not_found(uri: Uri) -> axum::response::Response {
         error::ApiError(error::AppError::NotFound).into_response()
     } else {
         error::AppError::NotFound.into_response()
-    }
-}
-
-/// The rate-limit key: the client address, as [`client::client_ip`] finds it.
-#[derive(Debug, Clone, Copy)]
-struct RateKey {
-    trust_forwarded_for: bool,
-}
-
-impl tower_governor::key_extractor::KeyExtractor for RateKey {
-    type Key = String;
-
-    fn extract<T>(&self, req: &Request<T>) -> Result<Self::Key, tower_governor::GovernorError> {
-        let peer = req.extensions().get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0);
-        Ok(client::client_ip(req.headers(), peer, self.trust_forwarded_for))
     }
 }

@@ -115,15 +115,7 @@ pub async fn french_errors(request: Request, next: Next) -> Response {
 }
 
 fn retry_after(response: &Response) -> u64 {
-    response
-        .headers()
-        .get(header::RETRY_AFTER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse().ok())
-        .or_else(|| {
-            response.headers().get("x-ratelimit-after").and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok())
-        })
-        .unwrap_or(60)
+    response.headers().get(header::RETRY_AFTER).and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok()).unwrap_or(60)
 }
 
 /// The answer to a panic: logged, and a French 500 page.

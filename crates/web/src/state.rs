@@ -59,10 +59,9 @@ pub struct WebConfig {
     pub request_timeout: Duration,
     /// Largest request body accepted (413 beyond).
     pub body_limit_bytes: usize,
-    /// Requests to the sign-in, registration and reset forms allowed in a burst per address.
-    pub auth_burst: u32,
-    /// Time for one more such request to be allowed.
-    pub auth_replenish: Duration,
+    /// Posts to the sign-in, registration and reset forms allowed per client address, counted
+    /// in the database so that every process shares it.
+    pub public_form_limit: domain::rate_limit::RateLimit,
     /// Lifetimes of sessions.
     pub sessions: SessionPolicy,
     /// Limits on failed sign-ins.
@@ -93,8 +92,7 @@ impl WebConfig {
             trust_forwarded_for: false,
             request_timeout: Duration::from_secs(30),
             body_limit_bytes: 2 * 1024 * 1024,
-            auth_burst: 20,
-            auth_replenish: Duration::from_secs(3),
+            public_form_limit: domain::rate_limit::RateLimit::default(),
             sessions: SessionPolicy::default(),
             throttle: ThrottlePolicy::default(),
             demo: false,

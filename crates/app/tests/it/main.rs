@@ -21,6 +21,7 @@ mod listing;
 mod payment_status;
 mod payments;
 mod platform;
+mod processes;
 mod reimbursements;
 mod security;
 mod support;

@@ -120,11 +120,19 @@ async fn an_address_posting_too_fast_is_slowed_with_a_french_429() {
         statuses.push(r.status);
         if r.status == StatusCode::TOO_MANY_REQUESTS {
             assert!(r.body.contains("Trop de requêtes"), "{}", r.body);
+            assert!(r.body.contains("Patientez 60 secondes"), "the clock stands still: {}", r.body);
             assert!(r.headers.get("content-type").unwrap().to_str().unwrap().starts_with("text/html"));
+            assert_eq!(r.headers.get("retry-after").unwrap(), "60");
         }
     }
     assert!(statuses[..20].iter().all(|s| *s == StatusCode::SEE_OTHER), "{statuses:?}");
     assert!(statuses[20..].iter().all(|s| *s == StatusCode::TOO_MANY_REQUESTS), "{statuses:?}");
+    // The window is counted in the database on the portal's clock: a minute later it is open again.
+    app.advance(Duration::seconds(30));
+    let held = flood.post("/mot-de-passe-oublie", &[("email", "x@exemple.fr")]).await;
+    assert_eq!(held.headers.get("retry-after").unwrap(), "30");
+    app.advance(Duration::seconds(30));
+    assert_eq!(flood.post("/mot-de-passe-oublie", &[("email", "x@exemple.fr")]).await.status, StatusCode::SEE_OTHER);
     // Another address is not affected, and pages still load for the first one.
     let mut neighbour = app.client();
     assert_eq!(
