@@ -112,6 +112,18 @@ pub struct Config {
     pub header_read_timeout_secs: u64,
     /// After a shutdown is requested, how long requests in flight and the current job get.
     pub shutdown_grace_secs: u64,
+    /// Where uploaded documents and kept SEPA files go: `s3://bucket/prefix` for an
+    /// S3-compatible object store; default: `<data_dir>/documents`.
+    pub documents_url: Option<String>,
+    /// The object store's address (`https://s3.exemple.fr`, `http://127.0.0.1:9000`); default:
+    /// AWS's own for the region.
+    pub documents_endpoint: Option<String>,
+    /// The object store's region.
+    pub documents_region: String,
+    /// The object store's access key id.
+    pub documents_access_key: Option<String>,
+    /// The object store's secret key.
+    pub documents_secret_key: Option<String>,
 }
 
 impl Default for Config {
@@ -156,6 +168,11 @@ impl Default for Config {
             debtor_bic: None,
             debtor_name: None,
             bank_change_delay_hours: domain::bank::DEFAULT_DELAY_HOURS,
+            documents_url: None,
+            documents_endpoint: None,
+            documents_region: "us-east-1".to_owned(),
+            documents_access_key: None,
+            documents_secret_key: None,
         }
     }
 }
@@ -174,13 +191,15 @@ impl std::fmt::Debug for Config {
             .field("fpett_name", &self.fpett_name)
             .field("environment", &self.environment)
             .field("smtp", &self.smtp_url.as_ref().map(|_| "***"))
+            .field("documents", &self.documents_label())
             .finish_non_exhaustive()
     }
 }
 
 /// `ESPACE_` variables that are not settings of this file: the log filter (read by the logger)
 /// and the test suite's switches, which a shell running both may export.
-const NOT_SETTINGS: &[&str] = &["log", "test_postgres", "require_browser", "require_xmllint"];
+const NOT_SETTINGS: &[&str] =
+    &["log", "test_postgres", "require_browser", "require_xmllint", "require_s3", "s3_server"];
 
 /// Overrides from the command line.
 #[derive(Debug, Default, Clone)]
@@ -275,6 +294,7 @@ impl Config {
             );
         }
         self.payment_schedule()?;
+        self.files()?;
         let debtor = self.debtor();
         if let Err(err) = domain::Iban::parse(&debtor.iban) {
             bail!("ESPACE_DEBTOR_IBAN : {err}");
@@ -373,6 +393,52 @@ impl Config {
     #[must_use]
     pub fn public_url(&self) -> String {
         self.public_url.clone().unwrap_or_else(|| format!("http://{}", self.addr)).trim_end_matches('/').to_owned()
+    }
+
+    /// The store of documents: the S3 bucket `documents_url` names, or `<data_dir>/documents`.
+    /// Nothing is sent to the store here.
+    ///
+    /// # Errors
+    /// A French message naming the setting at fault.
+    pub fn files(&self) -> anyhow::Result<store::document::Files> {
+        let Some(url) = self.documents_url.as_deref().map(str::trim).filter(|u| !u.is_empty()) else {
+            return Ok(store::document::Files::new(self.data_dir.join("documents")));
+        };
+        let Some(rest) = url.strip_prefix("s3://") else {
+            bail!("ESPACE_DOCUMENTS_URL « {url} » doit commencer par s3:// (s3://seau/préfixe), ou être absent");
+        };
+        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+        if bucket.is_empty() {
+            bail!("ESPACE_DOCUMENTS_URL « {url} » doit nommer un seau : s3://seau/préfixe");
+        }
+        if let Some(endpoint) = &self.documents_endpoint {
+            let parsed = url::Url::parse(endpoint)
+                .with_context(|| format!("ESPACE_DOCUMENTS_ENDPOINT « {endpoint} » n’est pas une adresse valide"))?;
+            if !matches!(parsed.scheme(), "http" | "https") {
+                bail!("ESPACE_DOCUMENTS_ENDPOINT « {endpoint} » doit commencer par http:// ou https://");
+            }
+            if self.environment == Environment::Production && parsed.scheme() != "https" {
+                bail!("en production, ESPACE_DOCUMENTS_ENDPOINT doit être en https://");
+            }
+        }
+        if self.documents_access_key.is_some() != self.documents_secret_key.is_some() {
+            bail!("ESPACE_DOCUMENTS_ACCESS_KEY et ESPACE_DOCUMENTS_SECRET_KEY vont ensemble : donnez les deux");
+        }
+        let settings = store::document::S3Settings {
+            bucket: bucket.to_owned(),
+            prefix: prefix.to_owned(),
+            endpoint: self.documents_endpoint.clone(),
+            region: self.documents_region.clone(),
+            access_key: self.documents_access_key.clone(),
+            secret_key: self.documents_secret_key.clone(),
+        };
+        store::document::Files::s3(&settings).map_err(|e| anyhow::anyhow!("ESPACE_DOCUMENTS_* : {e}"))
+    }
+
+    /// Where documents are, for messages (no secret).
+    #[must_use]
+    pub fn documents_label(&self) -> String {
+        self.files().map_or_else(|_| "(réglages invalides)".to_owned(), |files| files.label())
     }
 
     /// The directory where e-mails are written when no SMTP server is configured.

@@ -17,6 +17,7 @@ mod help;
 mod identity;
 mod imports;
 mod isolation;
+mod object_storage;
 mod payment_status;
 mod payments;
 mod platform;

@@ -20,6 +20,7 @@ mod m20261203_000014_one_winner;
 mod m20261204_000015_bank_change;
 mod m20261204_000017_tokens_and_codes;
 mod m20261204_000018_health_probe;
+mod m20261205_000023_kept_sepa_files;
 mod schema;
 
 /// The ordered list of migrations.
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000015_bank_change::Migration),
             Box::new(m20261204_000017_tokens_and_codes::Migration),
             Box::new(m20261204_000018_health_probe::Migration),
+            Box::new(m20261205_000023_kept_sepa_files::Migration),
         ]
     }
 }
