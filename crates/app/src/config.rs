@@ -201,6 +201,10 @@ impl std::fmt::Debug for Config {
 const NOT_SETTINGS: &[&str] =
     &["log", "test_postgres", "require_browser", "require_xmllint", "require_s3", "s3_server"];
 
+/// Settings read from the environment as the raw text: the generic reader would turn a key made
+/// of digits into a number (and refuse it as a string), or `1e5` into 100000.
+const RAW_TEXT_SETTINGS: &[&str] = &["documents_access_key", "documents_secret_key"];
+
 /// Overrides from the command line.
 #[derive(Debug, Default, Clone)]
 pub struct Overrides {
@@ -218,7 +222,15 @@ impl Config {
     pub fn load(file: Option<&Path>, overrides: &Overrides) -> anyhow::Result<Self> {
         let file = file.map_or_else(|| PathBuf::from("espace-formation.toml"), Path::to_path_buf);
         let mut figment = Figment::from(Serialized::defaults(Config::default())).merge(Toml::file(&file));
-        figment = figment.merge(Env::prefixed("ESPACE_").ignore(NOT_SETTINGS));
+        let skipped: Vec<&str> = NOT_SETTINGS.iter().chain(RAW_TEXT_SETTINGS).copied().collect();
+        figment = figment.merge(Env::prefixed("ESPACE_").ignore(&skipped));
+        for key in RAW_TEXT_SETTINGS {
+            if let Some(value) =
+                std::env::var(format!("ESPACE_{}", key.to_ascii_uppercase())).ok().filter(|v| !v.is_empty())
+            {
+                figment = figment.merge(Serialized::default(key, value));
+            }
+        }
         if let Some(url) = std::env::var("DATABASE_URL").ok().filter(|url| !url.trim().is_empty()) {
             figment = figment.merge(Serialized::default("database_url", url));
         }
@@ -572,6 +584,42 @@ mod tests {
     fn public_url_must_be_an_origin() {
         let config = Config { public_url: Some("https://exemple.fr/portail".into()), ..Config::default() };
         assert!(config.validate().is_err());
+    }
+
+    #[test]
+    fn documents_go_to_the_data_directory_or_to_a_bucket_named_by_an_s3_url() {
+        let local = Config::default().files().unwrap();
+        assert_eq!(local.local_root(), Some(Path::new("data/documents")));
+        let s3 = |url: &str| Config {
+            documents_url: Some(url.into()),
+            documents_endpoint: Some("http://127.0.0.1:9000".into()),
+            documents_access_key: Some("cle".into()),
+            documents_secret_key: Some("tres-secret".into()),
+            ..Config::default()
+        };
+        let files = s3("s3://espace/prod/documents/").files().unwrap();
+        assert!(!files.is_local());
+        assert_eq!(files.label(), "s3://espace/prod/documents (http://127.0.0.1:9000)");
+        s3("s3://espace/prod").validate().unwrap();
+        for (bad, says) in [("/srv/documents", "s3://"), ("s3:///prefixe", "seau"), ("gs://espace", "s3://")] {
+            let err = s3(bad).validate().unwrap_err().to_string();
+            assert!(err.contains("ESPACE_DOCUMENTS_URL") && err.contains(says), "{bad}: {err}");
+        }
+        let half = Config { documents_secret_key: None, ..s3("s3://espace") };
+        assert!(half.validate().unwrap_err().to_string().contains("ESPACE_DOCUMENTS_SECRET_KEY"));
+        let not_a_url = Config { documents_endpoint: Some("s3.exemple.fr".into()), ..s3("s3://espace") };
+        assert!(not_a_url.validate().unwrap_err().to_string().contains("ESPACE_DOCUMENTS_ENDPOINT"));
+        let production = Config {
+            environment: Environment::Production,
+            public_url: Some("https://formation.exemple.fr".into()),
+            smtp_url: Some("smtp://relais".into()),
+            debtor_iban: "FR7630006000011234567890189".into(),
+            ..s3("s3://espace")
+        };
+        let err = production.validate().unwrap_err().to_string();
+        assert!(err.contains("ESPACE_DOCUMENTS_ENDPOINT doit être en https://"), "{err}");
+        let shown = format!("{:?} {:?}", s3("s3://espace"), s3("s3://espace").files().unwrap());
+        assert!(!shown.contains("tres-secret"), "{shown}");
     }
 
     #[test]
