@@ -344,7 +344,8 @@ async fn an_unreachable_store_answers_a_french_503_and_nothing_is_committed() {
         c.documents_secret_key = Some(SECRET_KEY.into());
     })
     .await;
-    let (mut company, claim) = claimant(&app, &app.company_nord().await).await;
+    let nord = app.company_nord().await;
+    let (mut company, claim) = claimant(&app, &nord).await;
     let started = std::time::Instant::now();
     let refused = company.multipart(&claim, &[("training_costs", "100,00")], &[("documents", "c.pdf", &pdf(1))]).await;
     assert_eq!(refused.status, StatusCode::SERVICE_UNAVAILABLE, "{}", refused.body);
@@ -354,4 +355,36 @@ async fn an_unreachable_store_answers_a_french_503_and_nothing_is_committed() {
     assert_eq!(store::document::count(&app.ctx.db).await.unwrap(), 0, "no document row");
     let dossier: i64 = claim.split('/').nth(4).unwrap().parse().unwrap();
     assert!(store::reimbursement::for_dossier(&app.ctx.db, dossier).await.unwrap().is_empty(), "no DR row");
+
+    // A document recorded earlier: its download is the same 503, and `check` fails saying the
+    // store cannot be read, rather than reporting the document missing.
+    let nord = nord.id;
+    let user = app.user_id("rh@interim-nord.fr").await;
+    let bytes = pdf(2);
+    let document = store::document::NewDocument {
+        company_id: nord,
+        dossier_id: Some(dossier),
+        reimbursement_id: None,
+        proforma_id: None,
+        kind: store::document::Kind::Certificate,
+        file_name: "certificat.pdf".into(),
+        sha256: store::document::sha256_hex(&bytes),
+        size: i64::try_from(bytes.len()).unwrap(),
+        content_type: "application/pdf".into(),
+        uploaded_by: user,
+    };
+    let document = store::document::create(&app.ctx.db, document, app.ctx.clock.now()).await.unwrap();
+    let download = company.get(&format!("/entreprises/{nord}/documents/{}", document.id)).await;
+    assert_eq!(download.status, StatusCode::SERVICE_UNAVAILABLE, "{}", download.body);
+    assert!(download.body.contains("Le stockage des documents est indisponible"), "{}", download.body);
+    let mut check = binary_on(app._dir.path(), Some(&app.db.url));
+    check
+        .env("ESPACE_DOCUMENTS_URL", format!("s3://{BUCKET}/{PREFIX}"))
+        .env("ESPACE_DOCUMENTS_ENDPOINT", &endpoint)
+        .env("ESPACE_DOCUMENTS_ACCESS_KEY", ACCESS_KEY)
+        .env("ESPACE_DOCUMENTS_SECRET_KEY", SECRET_KEY);
+    let output = check.arg("check").output().unwrap();
+    let text = output_text(&output);
+    assert!(!output.status.success(), "{text}");
+    assert!(text.contains("stockage des documents illisible") && !text.contains("Manquants : 1"), "{text}");
 }
