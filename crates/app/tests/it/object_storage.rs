@@ -31,6 +31,11 @@ struct S3Server {
 impl S3Server {
     /// Starts the server with an empty bucket, or says why the test is skipped.
     fn start() -> Option<Self> {
+        Self::start_on(free_port())
+    }
+
+    /// The same, on `port`.
+    fn start_on(port: u16) -> Option<Self> {
         let Some(binary) = server_binary() else {
             assert!(
                 std::env::var("ESPACE_REQUIRE_S3").as_deref() != Ok("1"),
@@ -42,7 +47,6 @@ impl S3Server {
         };
         let root = tempfile::tempdir().unwrap();
         std::fs::create_dir(root.path().join(BUCKET)).unwrap();
-        let port = free_port();
         let child = Command::new(&binary)
             .args(["--host", "127.0.0.1", "--port", &port.to_string()])
             .args(["--access-key", ACCESS_KEY, "--secret-key", SECRET_KEY])
@@ -184,8 +188,24 @@ async fn claim_with(
     store::document::for_reimbursement(&app.ctx.db, id).await.unwrap()
 }
 
-/// A frozen payment run of one transfer to Intérim Nord, its SEPA file kept.
-async fn frozen_run(app: &TestApp, nord: &TestCompany) -> store::payment::Run {
+/// An approved invoice of Intérim Nord, whose bank account is registered: what a run pays.
+struct RunSetup<'a> {
+    app: &'a TestApp,
+}
+
+impl RunSetup<'_> {
+    /// Performs Tuesday 6 January's run; returns it as recorded.
+    async fn run(&mut self) -> store::payment::Run {
+        let report = payments::run_due(&self.app.ctx, paris(6, 8), &Hooks::none()).await.unwrap();
+        store::payment::run(&self.app.ctx.db, report.run.unwrap().id).await.unwrap().unwrap()
+    }
+}
+
+fn paris(d: u32, h: u32) -> chrono::DateTime<Utc> {
+    chrono_tz::Europe::Paris.with_ymd_and_hms(2026, 1, d, h, 0, 0).unwrap().with_timezone(&Utc)
+}
+
+async fn frozen_run_setup<'a>(app: &'a TestApp, nord: &TestCompany) -> RunSetup<'a> {
     app.account("alice@interim-nord.fr", crate::support::PASSWORD, Role::CompanyUser).await;
     let alice = app.user_id("alice@interim-nord.fr").await;
     app.attach(alice, nord.id, None, true, &Domain::ALL).await;
@@ -193,11 +213,13 @@ async fn frozen_run(app: &TestApp, nord: &TestCompany) -> store::payment::Run {
     store::company::replace_bank_account(&app.ctx.db, nord.id, &iban, nord.name, alice, app.ctx.clock.now())
         .await
         .unwrap();
-    let paris =
-        |d: u32, h: u32| chrono_tz::Europe::Paris.with_ymd_and_hms(2026, 1, d, h, 0, 0).unwrap().with_timezone(&Utc);
     crate::support::approved_invoice(&app.ctx, (nord.id, nord.head_office), alice, 100_000, None, paris(5, 10)).await;
-    let report = payments::run_due(&app.ctx, paris(6, 8), &Hooks::none()).await.unwrap();
-    store::payment::run(&app.ctx.db, report.run.unwrap().id).await.unwrap().unwrap()
+    RunSetup { app }
+}
+
+/// A frozen payment run of one transfer to Intérim Nord, as recorded (its SEPA file kept).
+async fn frozen_run(app: &TestApp, nord: &TestCompany) -> store::payment::Run {
+    frozen_run_setup(app, nord).await.run().await
 }
 
 #[tokio::test]
@@ -387,4 +409,34 @@ async fn an_unreachable_store_answers_a_french_503_and_nothing_is_committed() {
     let text = output_text(&output);
     assert!(!output.status.success(), "{text}");
     assert!(text.contains("stockage des documents illisible") && !text.contains("Manquants : 1"), "{text}");
+}
+
+#[tokio::test]
+async fn a_run_frozen_while_the_store_is_down_keeps_its_sepa_file_at_the_first_download() {
+    let port = free_port();
+    let app = TestApp::spawn_with(|c| {
+        c.documents_url = Some(format!("s3://{BUCKET}/{PREFIX}"));
+        c.documents_endpoint = Some(format!("http://127.0.0.1:{port}"));
+        c.documents_access_key = Some(ACCESS_KEY.into());
+        c.documents_secret_key = Some(SECRET_KEY.into());
+    })
+    .await;
+    // The invoice's document cannot be stored while the store is down: start it for that.
+    let Some(server) = S3Server::start_on(port) else { return };
+    let nord = app.company_nord().await;
+    let mut setup = frozen_run_setup(&app, &nord).await;
+    drop(server);
+
+    let run = setup.run().await;
+    assert_eq!(run.status, store::payment::run_status::FROZEN, "the run goes on without the store");
+    assert_eq!(run.sepa_sha256, None, "nothing recorded that the store did not take");
+
+    // The store is back (empty): the first download keeps the file, rebuilt from the rows.
+    let server = S3Server::start_on(port).unwrap();
+    let mut staff = app.signed_in("finance@opco.fr", Role::CaseManager).await;
+    let (status, served) = staff.get_bytes(&format!("/gestion/paiements/{}/sepa.xml", run.id)).await;
+    assert_eq!(status, StatusCode::OK);
+    let run = store::payment::run(&app.ctx.db, run.id).await.unwrap().unwrap();
+    let sha256 = run.sepa_sha256.expect("kept at the first download");
+    assert_eq!(std::fs::read(server.object(&sha256)).unwrap(), served);
 }
