@@ -177,9 +177,10 @@ fn no_pg_dump(config: &Config, out: &Path) -> anyhow::Error {
     anyhow::anyhow!(
         "pg_dump est introuvable : la base PostgreSQL se sauvegarde avec pg_dump. Installez-le (paquet \
          postgresql-client, de la version du serveur) pour que cette commande l’appelle, ou lancez vous-même \
-         « pg_dump --format=custom --file {}/{POSTGRES_FILE} \"$DATABASE_URL\" » puis copiez {} après lui",
+         « pg_dump --format=custom --file {}/{POSTGRES_FILE} \"$DATABASE_URL\" » puis copiez les documents de {} \
+         après lui",
         out.display(),
-        config.data_dir.join("documents").display()
+        config.documents_label()
     )
 }
 
