@@ -28,8 +28,8 @@ base_port=18092
 work="$(mktemp -d)"
 data="$work/data"
 baseline_pid=""
-on_exit_extra='[ -n "$baseline_pid" ] && kill "$baseline_pid" 2>/dev/null'
 . scripts/lib/portal.sh
+on_exit_extra='[ -n "$baseline_pid" ] && kill "$baseline_pid" 2>/dev/null'
 
 command -v wrk >/dev/null || { echo "wrk est nécessaire (paquet Debian wrk)" >&2; exit 1; }
 cargo build --release --quiet -p espace-app -p espace-baseline

@@ -10,7 +10,7 @@ use std::time::Instant;
 use anyhow::{Context as _, bail};
 use serde::{Deserialize, Serialize};
 use store::Db;
-use store::document::{Document, Files};
+use store::document::Files;
 
 use crate::config::Config;
 use crate::progress::Progress;
@@ -70,8 +70,11 @@ pub struct DocumentEntry {
 /// A row of the backed-up database whose file could not be copied.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct MissingDocument {
-    /// The document's id.
+    /// The document's id, or the payment run's for a SEPA file.
     pub id: i64,
+    /// `sepa` for the kept SEPA file of payment run `id`; absent for a document.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
     /// The file it names.
     pub sha256: String,
     /// `manquant` or `altéré`.
@@ -143,7 +146,7 @@ pub async fn backup(config: &Config, out: &Path) -> anyhow::Result<Manifest> {
         None => copy_sqlite(&url, out).await?,
     };
     eprintln!("base de données copiée en {} ms", started.elapsed().as_millis());
-    let from = Files::new(config.data_dir.join("documents"));
+    let from = config.files()?;
     let copy = copy_documents(&listing, &from, &out.join("documents")).await?;
     listing.close().await?;
     let (sha256, size) = store::document::file_digest(&out.join(database_file))?;
@@ -174,9 +177,10 @@ fn no_pg_dump(config: &Config, out: &Path) -> anyhow::Error {
     anyhow::anyhow!(
         "pg_dump est introuvable : la base PostgreSQL se sauvegarde avec pg_dump. Installez-le (paquet \
          postgresql-client, de la version du serveur) pour que cette commande l’appelle, ou lancez vous-même \
-         « pg_dump --format=custom --file {}/{POSTGRES_FILE} \"$DATABASE_URL\" » puis copiez {} après lui",
+         « pg_dump --format=custom --file {}/{POSTGRES_FILE} \"$DATABASE_URL\" » puis copiez les documents de {} \
+         après lui",
         out.display(),
-        config.data_dir.join("documents").display()
+        config.documents_label()
     )
 }
 
@@ -240,21 +244,44 @@ async fn copy_documents(listing: &Db, from: &Files, to: &Path) -> anyhow::Result
         let Some(last) = page.last() else { break };
         after = last.id;
         for document in &page {
-            copy_one(from, &to_files, document, &mut copy)?;
+            copy_one(from, &to_files, (document.id, None), &document.sha256, &mut copy).await?;
             seen += 1;
             progress.tick(seen);
         }
     }
     progress.done(seen);
+    // The kept SEPA files of payment runs live in the same store, named the same way.
+    let mut after = 0;
+    loop {
+        let runs = store::payment::kept_sepa_after(listing, after, PAGE).await?;
+        let Some(last) = runs.last() else { break };
+        after = last.id;
+        for run in &runs {
+            if let Some(sha256) = &run.sepa_sha256 {
+                copy_one(from, &to_files, (run.id, Some("sepa")), sha256, &mut copy).await?;
+            }
+        }
+    }
     sync_tree(to).await?;
     Ok(copy)
 }
 
-/// Copies one document's file unless an earlier row already brought it.
-fn copy_one(from: &Files, to: &Files, document: &Document, copy: &mut DocumentCopy) -> anyhow::Result<()> {
-    let missing =
-        |reason: &str| MissingDocument { id: document.id, sha256: document.sha256.clone(), reason: reason.to_owned() };
-    let (Some(source), Some(target)) = (from.path(&document.sha256), to.path(&document.sha256)) else {
+/// Copies the file of `sha256` (named by the row `(id, kind)`) unless an earlier row already
+/// brought it.
+async fn copy_one(
+    from: &Files,
+    to: &Files,
+    (id, kind): (i64, Option<&str>),
+    sha256: &str,
+    copy: &mut DocumentCopy,
+) -> anyhow::Result<()> {
+    let missing = |reason: &str| MissingDocument {
+        id,
+        kind: kind.map(str::to_owned),
+        sha256: sha256.to_owned(),
+        reason: reason.to_owned(),
+    };
+    let Some(target) = to.path(sha256) else {
         copy.missing.push(missing("manquant"));
         return Ok(());
     };
@@ -264,18 +291,46 @@ fn copy_one(from: &Files, to: &Files, document: &Document, copy: &mut DocumentCo
     if let Some(dir) = target.parent() {
         std::fs::create_dir_all(dir)?;
     }
-    match store::document::copy_digest(&source, &target) {
-        Ok((sha256, size)) if sha256 == document.sha256 => {
-            copy.documents.push(DocumentEntry { sha256, size });
+    let copied = match from.path(sha256) {
+        // A directory: streamed, hashed on the way.
+        Some(source) => match store::document::copy_digest(&source, &target) {
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => None,
+            other => Some(other.with_context(|| format!("copie de {} impossible", source.display()))?),
+        },
+        // An object store: read whole (documents are a few megabytes at most), then written.
+        None if !from.is_local() => match from.get(sha256).await {
+            Err(store::document::FilesError::NotFound) => None,
+            Err(err) => {
+                return Err(err).with_context(|| format!("lecture de {} dans {} impossible", sha256, from.label()));
+            }
+            Ok(bytes) => {
+                write_new_synced(&target, &bytes)?;
+                Some((store::document::sha256_hex(&bytes), u64::try_from(bytes.len()).unwrap_or(u64::MAX)))
+            }
+        },
+        None => None,
+    };
+    match copied {
+        Some((found, size)) if found == sha256 => {
+            copy.documents.push(DocumentEntry { sha256: found, size });
             copy.bytes += size;
         }
-        Ok(_) => {
+        Some(_) => {
             std::fs::remove_file(&target)?;
             copy.missing.push(missing("altéré"));
         }
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => copy.missing.push(missing("manquant")),
-        Err(err) => return Err(err).with_context(|| format!("copie de {} impossible", source.display())),
+        None => copy.missing.push(missing("manquant")),
     }
+    Ok(())
+}
+
+/// Writes `bytes` to a new file and flushes it.
+fn write_new_synced(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let mut file =
+        std::fs::File::create_new(path).with_context(|| format!("création de {} impossible", path.display()))?;
+    file.write_all(bytes)?;
+    file.sync_all()?;
     Ok(())
 }
 
@@ -329,7 +384,7 @@ pub async fn restore(config: &Config, dir: &Path) -> anyhow::Result<Manifest> {
         }
     };
     prepare_empty_dir(&config.data_dir, "le répertoire de données")?;
-    restore_documents(dir, &manifest, &config.data_dir.join("documents")).await?;
+    restore_documents(dir, &manifest, &config.files()?).await?;
     match sqlite_target {
         Some(path) => restore_sqlite(&database, &path, &manifest.database.sha256).await?,
         None => restore_postgres(&database, &url, dir)?,
@@ -378,27 +433,49 @@ fn sqlite_target(url: &str) -> anyhow::Result<PathBuf> {
     Ok(path)
 }
 
-/// Copies each document of the manifest into `to`, checking its hash.
-async fn restore_documents(dir: &Path, manifest: &Manifest, to: &Path) -> anyhow::Result<()> {
-    let (from, to_files) = (Files::new(dir.join("documents")), Files::new(to.to_path_buf()));
-    std::fs::create_dir_all(to)?;
+/// Copies each document of the manifest into the configured store, checking its hash.
+async fn restore_documents(dir: &Path, manifest: &Manifest, to: &Files) -> anyhow::Result<()> {
+    let from = Files::new(dir.join("documents"));
     let mut progress = Progress::new("documents restaurés", manifest.document_count);
     for (done, entry) in (1..).zip(&manifest.documents) {
-        let (Some(source), Some(target)) = (from.path(&entry.sha256), to_files.path(&entry.sha256)) else {
+        let Some(source) = from.path(&entry.sha256) else {
             bail!("{MANIFEST} : empreinte « {} » invalide", entry.sha256);
         };
-        if let Some(parent) = target.parent() {
-            std::fs::create_dir_all(parent)?;
-        }
-        let (sha256, size) = store::document::copy_digest(&source, &target)
-            .with_context(|| format!("copie de {} impossible", source.display()))?;
-        if sha256 != entry.sha256 || size != entry.size {
-            bail!("{} est abîmé : son empreinte n’est pas celle du manifeste", source.display());
+        let damaged = || anyhow::anyhow!("{} est abîmé : son empreinte n’est pas celle du manifeste", source.display());
+        match to.path(&entry.sha256) {
+            // A directory: streamed, hashed on the way.
+            Some(target) => {
+                if let Some(parent) = target.parent() {
+                    std::fs::create_dir_all(parent)?;
+                }
+                let (sha256, size) = store::document::copy_digest(&source, &target)
+                    .with_context(|| format!("copie de {} impossible", source.display()))?;
+                if sha256 != entry.sha256 || size != entry.size {
+                    return Err(damaged());
+                }
+            }
+            // An object store: checked before it is sent, and sent under its hash.
+            None => {
+                let bytes =
+                    std::fs::read(&source).with_context(|| format!("lecture de {} impossible", source.display()))?;
+                if store::document::sha256_hex(&bytes) != entry.sha256
+                    || u64::try_from(bytes.len()).ok() != Some(entry.size)
+                {
+                    return Err(damaged());
+                }
+                to.put(&bytes)
+                    .await
+                    .with_context(|| format!("envoi de {} vers {} impossible", entry.sha256, to.label()))?;
+            }
         }
         progress.tick(done);
     }
     progress.done(manifest.document_count);
-    sync_tree(to).await
+    if let Some(root) = to.local_root() {
+        std::fs::create_dir_all(root)?;
+        sync_tree(root).await?;
+    }
+    Ok(())
 }
 
 /// Copies the database file last, through a temporary name, so that a portal never opens half a

@@ -1,8 +1,7 @@
 //! `espace-formation check`: every document row's file is there, whole and unchanged (issue 12
 //! point 6). Rows are read a page at a time, so memory stays bounded however many there are.
 
-use std::path::Path;
-
+use anyhow::Context as _;
 use store::document::{Document, Files, Kind};
 
 use crate::Context;
@@ -54,6 +53,27 @@ pub struct Report {
     pub intact: u64,
     /// The others.
     pub problems: Vec<Problem>,
+    /// Payment runs with a kept SEPA file.
+    pub sepa_checked: u64,
+    /// Kept SEPA files that are not right.
+    pub sepa_problems: Vec<SepaProblem>,
+}
+
+/// A payment run whose kept SEPA file is not right.
+#[derive(Debug, Clone)]
+pub struct SepaProblem {
+    /// The run.
+    pub run_id: i64,
+    /// Its message id (the file's name).
+    pub message_id: String,
+    /// The recorded SHA-256.
+    pub sha256: String,
+    /// The recorded size.
+    pub size: i64,
+    /// What is wrong.
+    pub fault: Fault,
+    /// The size found, when there is a file.
+    pub found_size: Option<u64>,
 }
 
 impl Report {
@@ -72,11 +92,39 @@ impl Report {
             self.count(Fault::Truncated),
             self.count(Fault::Corrupted),
         );
+        text.push_str(&format!(
+            "\nFichiers SEPA conservés vérifiés : {}. Intacts : {}. Manquants ou abîmés : {}.",
+            self.sepa_checked,
+            self.sepa_checked.saturating_sub(u64::try_from(self.sepa_problems.len()).unwrap_or(0)),
+            self.sepa_problems.len()
+        ));
         for problem in &self.problems {
             text.push('\n');
             text.push_str(&problem.line());
         }
+        for problem in &self.sepa_problems {
+            let found = match problem.found_size {
+                Some(size) if size != u64::try_from(problem.size).unwrap_or(0) => {
+                    format!(" ; {size} octets au lieu de {}", problem.size)
+                }
+                Some(_) => " ; empreinte SHA-256 différente".to_owned(),
+                None => String::new(),
+            };
+            text.push_str(&format!(
+                "\n{} : fichier SEPA du paiement n° {} ({}.xml), fichier {}{found}",
+                problem.fault.label(),
+                problem.run_id,
+                problem.message_id,
+                problem.sha256
+            ));
+        }
         text
+    }
+
+    /// Whether every file checked is right.
+    #[must_use]
+    pub fn is_clean(&self) -> bool {
+        self.problems.is_empty() && self.sepa_problems.is_empty()
     }
 }
 
@@ -111,7 +159,7 @@ impl Problem {
 /// # Errors
 /// The database's error.
 pub async fn run(ctx: &Context) -> anyhow::Result<Report> {
-    let files = Files::new(ctx.config.data_dir.join("documents"));
+    let files = &ctx.files;
     let total = store::document::count(&ctx.db).await?;
     let mut report = Report::default();
     let mut progress = Progress::new("documents vérifiés", total);
@@ -122,7 +170,7 @@ pub async fn run(ctx: &Context) -> anyhow::Result<Report> {
         after = last.id;
         for document in page {
             report.checked += 1;
-            match fault_of(&files, &document) {
+            match fault_of(files, &document.sha256, document.size).await? {
                 None => report.intact += 1,
                 Some((fault, found_size)) => {
                     let company_name =
@@ -134,24 +182,47 @@ pub async fn run(ctx: &Context) -> anyhow::Result<Report> {
         }
     }
     progress.done(report.checked);
+    let mut after = 0;
+    loop {
+        let runs = store::payment::kept_sepa_after(&ctx.db, after, PAGE).await?;
+        let Some(last) = runs.last() else { break };
+        after = last.id;
+        for run in runs {
+            let (Some(sha256), Some(size)) = (run.sepa_sha256, run.sepa_size) else { continue };
+            report.sepa_checked += 1;
+            if let Some((fault, found_size)) = fault_of(files, &sha256, size).await? {
+                report.sepa_problems.push(SepaProblem {
+                    run_id: run.id,
+                    message_id: run.message_id,
+                    sha256,
+                    size,
+                    fault,
+                    found_size,
+                });
+            }
+        }
+    }
     Ok(report)
 }
 
-/// What is wrong with the file of `document`, and the size found.
-fn fault_of(files: &Files, document: &Document) -> Option<(Fault, Option<u64>)> {
-    let Some(path) = files.path(&document.sha256) else {
-        return Some((Fault::Missing, None));
-    };
-    let expected = u64::try_from(document.size).unwrap_or(0);
-    match std::fs::metadata(&path) {
-        Err(_) => return Some((Fault::Missing, None)),
-        Ok(meta) if meta.len() < expected => return Some((Fault::Truncated, Some(meta.len()))),
-        Ok(meta) if meta.len() > expected => return Some((Fault::Corrupted, Some(meta.len()))),
-        Ok(_) => {}
+/// What is wrong with the file of `sha256`, which should be `size` bytes long, and the size
+/// found.
+///
+/// # Errors
+/// When the store cannot be read (an object store that does not answer): that is no verdict on
+/// the file.
+pub async fn fault_of(files: &Files, sha256: &str, size: i64) -> anyhow::Result<Option<(Fault, Option<u64>)>> {
+    let unreadable = || format!("stockage des documents illisible ({})", files.label());
+    let expected = u64::try_from(size).unwrap_or(0);
+    match files.size(sha256).await.with_context(unreadable)? {
+        None => return Ok(Some((Fault::Missing, None))),
+        Some(found) if found < expected => return Ok(Some((Fault::Truncated, Some(found)))),
+        Some(found) if found > expected => return Ok(Some((Fault::Corrupted, Some(found)))),
+        Some(_) => {}
     }
-    match store::document::file_digest(Path::new(&path)) {
-        Ok((sha256, size)) if sha256 == document.sha256 && size == expected => None,
-        Ok((_, size)) => Some((Fault::Corrupted, Some(size))),
-        Err(_) => Some((Fault::Missing, None)),
-    }
+    Ok(match files.digest(sha256).await.with_context(unreadable)? {
+        Some((found, found_size)) if found == sha256 && found_size == expected => None,
+        Some((_, found_size)) => Some((Fault::Corrupted, Some(found_size))),
+        None => Some((Fault::Missing, None)),
+    })
 }

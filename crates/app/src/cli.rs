@@ -381,9 +381,13 @@ async fn restore(config: &Config, dir: &std::path::Path) -> anyhow::Result<()> {
 async fn check(ctx: &Context) -> anyhow::Result<()> {
     let report = crate::check::run(ctx).await?;
     println!("{}", report.human());
-    if !report.problems.is_empty() {
+    if !report.is_clean() {
+        let sepa = match report.sepa_problems.len() {
+            0 => String::new(),
+            n => format!(" et {n} fichier(s) SEPA conservé(s)"),
+        };
         anyhow::bail!(
-            "{} document(s) manquant(s) ou abîmé(s) : restaurez leurs fichiers depuis une sauvegarde \
+            "{} document(s){sepa} manquant(s) ou abîmé(s) : restaurez leurs fichiers depuis une sauvegarde \
              (docs/OPERATIONS.md)",
             report.problems.len()
         );

@@ -112,6 +112,18 @@ pub struct Config {
     pub header_read_timeout_secs: u64,
     /// After a shutdown is requested, how long requests in flight and the current job get.
     pub shutdown_grace_secs: u64,
+    /// Where uploaded documents and kept SEPA files go: `s3://bucket/prefix` for an
+    /// S3-compatible object store; default: `<data_dir>/documents`.
+    pub documents_url: Option<String>,
+    /// The object store's address (`https://s3.exemple.fr`, `http://127.0.0.1:9000`); default:
+    /// AWS's own for the region.
+    pub documents_endpoint: Option<String>,
+    /// The object store's region.
+    pub documents_region: String,
+    /// The object store's access key id.
+    pub documents_access_key: Option<String>,
+    /// The object store's secret key.
+    pub documents_secret_key: Option<String>,
 }
 
 impl Default for Config {
@@ -156,6 +168,11 @@ impl Default for Config {
             debtor_bic: None,
             debtor_name: None,
             bank_change_delay_hours: domain::bank::DEFAULT_DELAY_HOURS,
+            documents_url: None,
+            documents_endpoint: None,
+            documents_region: "us-east-1".to_owned(),
+            documents_access_key: None,
+            documents_secret_key: None,
         }
     }
 }
@@ -174,13 +191,19 @@ impl std::fmt::Debug for Config {
             .field("fpett_name", &self.fpett_name)
             .field("environment", &self.environment)
             .field("smtp", &self.smtp_url.as_ref().map(|_| "***"))
+            .field("documents", &self.documents_label())
             .finish_non_exhaustive()
     }
 }
 
 /// `ESPACE_` variables that are not settings of this file: the log filter (read by the logger)
 /// and the test suite's switches, which a shell running both may export.
-const NOT_SETTINGS: &[&str] = &["log", "test_postgres", "require_browser", "require_xmllint"];
+const NOT_SETTINGS: &[&str] =
+    &["log", "test_postgres", "require_browser", "require_xmllint", "require_s3", "s3_server"];
+
+/// Settings read from the environment as the raw text: the generic reader would turn a key made
+/// of digits into a number (and refuse it as a string), or `1e5` into 100000.
+const RAW_TEXT_SETTINGS: &[&str] = &["documents_access_key", "documents_secret_key"];
 
 /// Overrides from the command line.
 #[derive(Debug, Default, Clone)]
@@ -199,7 +222,15 @@ impl Config {
     pub fn load(file: Option<&Path>, overrides: &Overrides) -> anyhow::Result<Self> {
         let file = file.map_or_else(|| PathBuf::from("espace-formation.toml"), Path::to_path_buf);
         let mut figment = Figment::from(Serialized::defaults(Config::default())).merge(Toml::file(&file));
-        figment = figment.merge(Env::prefixed("ESPACE_").ignore(NOT_SETTINGS));
+        let skipped: Vec<&str> = NOT_SETTINGS.iter().chain(RAW_TEXT_SETTINGS).copied().collect();
+        figment = figment.merge(Env::prefixed("ESPACE_").ignore(&skipped));
+        for key in RAW_TEXT_SETTINGS {
+            if let Some(value) =
+                std::env::var(format!("ESPACE_{}", key.to_ascii_uppercase())).ok().filter(|v| !v.is_empty())
+            {
+                figment = figment.merge(Serialized::default(key, value));
+            }
+        }
         if let Some(url) = std::env::var("DATABASE_URL").ok().filter(|url| !url.trim().is_empty()) {
             figment = figment.merge(Serialized::default("database_url", url));
         }
@@ -275,6 +306,7 @@ impl Config {
             );
         }
         self.payment_schedule()?;
+        self.files()?;
         let debtor = self.debtor();
         if let Err(err) = domain::Iban::parse(&debtor.iban) {
             bail!("ESPACE_DEBTOR_IBAN : {err}");
@@ -373,6 +405,52 @@ impl Config {
     #[must_use]
     pub fn public_url(&self) -> String {
         self.public_url.clone().unwrap_or_else(|| format!("http://{}", self.addr)).trim_end_matches('/').to_owned()
+    }
+
+    /// The store of documents: the S3 bucket `documents_url` names, or `<data_dir>/documents`.
+    /// Nothing is sent to the store here.
+    ///
+    /// # Errors
+    /// A French message naming the setting at fault.
+    pub fn files(&self) -> anyhow::Result<store::document::Files> {
+        let Some(url) = self.documents_url.as_deref().map(str::trim).filter(|u| !u.is_empty()) else {
+            return Ok(store::document::Files::new(self.data_dir.join("documents")));
+        };
+        let Some(rest) = url.strip_prefix("s3://") else {
+            bail!("ESPACE_DOCUMENTS_URL « {url} » doit commencer par s3:// (s3://seau/préfixe), ou être absent");
+        };
+        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+        if bucket.is_empty() {
+            bail!("ESPACE_DOCUMENTS_URL « {url} » doit nommer un seau : s3://seau/préfixe");
+        }
+        if let Some(endpoint) = &self.documents_endpoint {
+            let parsed = url::Url::parse(endpoint)
+                .with_context(|| format!("ESPACE_DOCUMENTS_ENDPOINT « {endpoint} » n’est pas une adresse valide"))?;
+            if !matches!(parsed.scheme(), "http" | "https") {
+                bail!("ESPACE_DOCUMENTS_ENDPOINT « {endpoint} » doit commencer par http:// ou https://");
+            }
+            if self.environment == Environment::Production && parsed.scheme() != "https" {
+                bail!("en production, ESPACE_DOCUMENTS_ENDPOINT doit être en https://");
+            }
+        }
+        if self.documents_access_key.is_some() != self.documents_secret_key.is_some() {
+            bail!("ESPACE_DOCUMENTS_ACCESS_KEY et ESPACE_DOCUMENTS_SECRET_KEY vont ensemble : donnez les deux");
+        }
+        let settings = store::document::S3Settings {
+            bucket: bucket.to_owned(),
+            prefix: prefix.to_owned(),
+            endpoint: self.documents_endpoint.clone(),
+            region: self.documents_region.clone(),
+            access_key: self.documents_access_key.clone(),
+            secret_key: self.documents_secret_key.clone(),
+        };
+        store::document::Files::s3(&settings).map_err(|e| anyhow::anyhow!("ESPACE_DOCUMENTS_* : {e}"))
+    }
+
+    /// Where documents are, for messages (no secret).
+    #[must_use]
+    pub fn documents_label(&self) -> String {
+        self.files().map_or_else(|_| "(réglages invalides)".to_owned(), |files| files.label())
     }
 
     /// The directory where e-mails are written when no SMTP server is configured.
@@ -506,6 +584,42 @@ mod tests {
     fn public_url_must_be_an_origin() {
         let config = Config { public_url: Some("https://exemple.fr/portail".into()), ..Config::default() };
         assert!(config.validate().is_err());
+    }
+
+    #[test]
+    fn documents_go_to_the_data_directory_or_to_a_bucket_named_by_an_s3_url() {
+        let local = Config::default().files().unwrap();
+        assert_eq!(local.local_root(), Some(Path::new("data/documents")));
+        let s3 = |url: &str| Config {
+            documents_url: Some(url.into()),
+            documents_endpoint: Some("http://127.0.0.1:9000".into()),
+            documents_access_key: Some("cle".into()),
+            documents_secret_key: Some("tres-secret".into()),
+            ..Config::default()
+        };
+        let files = s3("s3://espace/prod/documents/").files().unwrap();
+        assert!(!files.is_local());
+        assert_eq!(files.label(), "s3://espace/prod/documents (http://127.0.0.1:9000)");
+        s3("s3://espace/prod").validate().unwrap();
+        for (bad, says) in [("/srv/documents", "s3://"), ("s3:///prefixe", "seau"), ("gs://espace", "s3://")] {
+            let err = s3(bad).validate().unwrap_err().to_string();
+            assert!(err.contains("ESPACE_DOCUMENTS_URL") && err.contains(says), "{bad}: {err}");
+        }
+        let half = Config { documents_secret_key: None, ..s3("s3://espace") };
+        assert!(half.validate().unwrap_err().to_string().contains("ESPACE_DOCUMENTS_SECRET_KEY"));
+        let not_a_url = Config { documents_endpoint: Some("s3.exemple.fr".into()), ..s3("s3://espace") };
+        assert!(not_a_url.validate().unwrap_err().to_string().contains("ESPACE_DOCUMENTS_ENDPOINT"));
+        let production = Config {
+            environment: Environment::Production,
+            public_url: Some("https://formation.exemple.fr".into()),
+            smtp_url: Some("smtp://relais".into()),
+            debtor_iban: "FR7630006000011234567890189".into(),
+            ..s3("s3://espace")
+        };
+        let err = production.validate().unwrap_err().to_string();
+        assert!(err.contains("ESPACE_DOCUMENTS_ENDPOINT doit être en https://"), "{err}");
+        let shown = format!("{:?} {:?}", s3("s3://espace"), s3("s3://espace").files().unwrap());
+        assert!(!shown.contains("tres-secret"), "{shown}");
     }
 
     #[test]

@@ -150,8 +150,7 @@ async fn seed_approved_invoice(
         notes: Vec::new(),
     };
     let xml = documents::facturx::cii_xml(&invoice).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let files = store::document::Files::new(ctx.config.data_dir.join("documents"));
-    let sha256 = files.put(xml.as_bytes()).await?;
+    let sha256 = ctx.files.put(xml.as_bytes()).await?;
     let uploader = proforma.issued_by.context("pro forma sans auteur")?;
     let document = store::document::NewDocument {
         company_id: company.id,

@@ -35,6 +35,8 @@ pub struct Context {
     pub clock: Arc<dyn Clock>,
     /// The scheme catalogue and rule calendar.
     pub rules: Arc<domain::rules::RuleCalendar>,
+    /// Where documents are stored (the data directory or an object store).
+    pub files: store::document::Files,
 }
 
 impl Context {
@@ -81,7 +83,8 @@ impl Context {
             }
             None => Arc::new(SystemClock),
         };
-        Ok(Self { config: Arc::new(config), db, clock, rules })
+        let files = config.files()?;
+        Ok(Self { config: Arc::new(config), db, clock, rules, files })
     }
 }
 

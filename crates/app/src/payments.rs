@@ -204,7 +204,9 @@ async fn perform_alone(ctx: &Context, request: NewRun, hooks: &Hooks<'_>) -> any
             Begin::Started(run) => break (run, false),
             Begin::Resumed(run) => break (run, true),
             Begin::Done(run) => {
-                // Frozen, but the advices may not have gone out before a crash.
+                // Frozen, but the file may not have been kept nor the advices gone out before a
+                // crash.
+                keep_sepa(ctx, &run).await;
                 advise(ctx, &run, hooks).await?;
                 return Ok(Report { run: Some(run), outcome: Outcome::AlreadyDone });
             }
@@ -317,9 +319,22 @@ async fn perform_alone(ctx: &Context, request: NewRun, hooks: &Hooks<'_>) -> any
     hooks.at("before-freeze")?;
     let run = store::payment::freeze(db, run.id, ctx.clock.now()).await?;
     hooks.at("frozen")?;
+    keep_sepa(ctx, &run).await;
     advise(ctx, &run, hooks).await?;
     tracing::info!(run.id = run.id, payments = run.payment_count, held = run.held_count, "payment run frozen");
     Ok(Report { run: Some(run), outcome: Outcome::Performed { resumed } })
+}
+
+/// Keeps the SEPA file of a frozen run in the document store. A store that does not answer does
+/// not stop the run (it is frozen, its advices are due): the file is kept at its first download
+/// or export instead, rebuilt from the same rows.
+async fn keep_sepa(ctx: &Context, run: &Run) {
+    if run.payment_count == 0 || run.sepa_sha256.is_some() {
+        return;
+    }
+    if let Err(err) = web::pages::payments::keep_sepa_file(&ctx.db, &ctx.files, run, &ctx.config.debtor()).await {
+        tracing::warn!(run.id = run.id, error = %err, "SEPA file not kept yet");
+    }
 }
 
 /// Announces each payment of a frozen run by a bell (never by e-mail, SPEC P3), once.
@@ -461,10 +476,10 @@ pub async fn list(ctx: &Context) -> anyhow::Result<Vec<String>> {
 pub async fn export(ctx: &Context, id: i64, out: &std::path::Path) -> anyhow::Result<usize> {
     let run =
         store::payment::run(&ctx.db, id).await?.with_context(|| format!("aucun paiement ne porte le numéro {id}"))?;
-    let xml = web::pages::payments::sepa_file(&ctx.db, &run, &ctx.config.debtor())
+    let xml = web::pages::payments::kept_sepa_file(&ctx.db, &ctx.files, &run, &ctx.config.debtor())
         .await
         .map_err(|e| anyhow::anyhow!("paiement {id} : {e}"))?;
-    std::fs::write(out, xml.as_bytes()).with_context(|| format!("écriture de {} impossible", out.display()))?;
+    std::fs::write(out, &xml).with_context(|| format!("écriture de {} impossible", out.display()))?;
     Ok(xml.len())
 }
 

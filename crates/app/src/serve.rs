@@ -25,7 +25,7 @@ pub fn app_state(ctx: &Context, demo: bool) -> web::AppState {
         clock: ctx.clock.clone(),
         config: std::sync::Arc::new(ctx.config.web(demo)),
         rules: ctx.rules.clone(),
-        files: store::document::Files::new(ctx.config.data_dir.join("documents")),
+        files: ctx.files.clone(),
     }
 }
 

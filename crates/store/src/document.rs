@@ -70,73 +70,310 @@ impl Kind {
     }
 }
 
-/// The directory of stored files.
-#[derive(Debug, Clone)]
+/// Why a document's bytes could not be stored or read.
+#[derive(Debug, thiserror::Error)]
+pub enum FilesError {
+    /// No such file or object.
+    #[error("document absent du stockage")]
+    NotFound,
+    /// The object store did not answer, or answered with an error: nothing was stored. The
+    /// driver's text stays in the source, for the log only.
+    #[error("stockage des documents indisponible")]
+    Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The data directory's error (a full disk, a read-only directory).
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+}
+
+impl FilesError {
+    fn from_object_store(err: object_store::Error) -> Self {
+        match err {
+            object_store::Error::NotFound { .. } => Self::NotFound,
+            other => Self::Unavailable(Box::new(other)),
+        }
+    }
+
+    fn from_io(err: std::io::Error) -> Self {
+        if err.kind() == std::io::ErrorKind::NotFound { Self::NotFound } else { Self::Io(err) }
+    }
+}
+
+/// Where an S3-compatible store is and how to sign in to it.
+#[derive(Clone)]
+pub struct S3Settings {
+    /// The bucket.
+    pub bucket: String,
+    /// The key prefix inside it (no leading or trailing `/`; may be empty).
+    pub prefix: String,
+    /// `https://s3.example.fr` or `http://127.0.0.1:9000`; `None` for AWS itself.
+    pub endpoint: Option<String>,
+    /// The region (`us-east-1` when the server does not care).
+    pub region: String,
+    /// The access key id.
+    pub access_key: Option<String>,
+    /// The secret key.
+    pub secret_key: Option<String>,
+}
+
+impl std::fmt::Debug for S3Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("S3Settings")
+            .field("bucket", &self.bucket)
+            .field("prefix", &self.prefix)
+            .field("endpoint", &self.endpoint)
+            .field("region", &self.region)
+            .field("access_key", &self.access_key)
+            .field("secret_key", &self.secret_key.as_ref().map(|_| "***"))
+            .finish()
+    }
+}
+
+/// The store of document files, named by their SHA-256: a directory (the default) or an
+/// S3-compatible bucket.
+#[derive(Clone)]
 pub struct Files {
-    root: PathBuf,
+    backend: Backend,
+}
+
+#[derive(Clone)]
+enum Backend {
+    Local { root: PathBuf },
+    S3 { store: std::sync::Arc<object_store::aws::AmazonS3>, prefix: String, label: String },
+}
+
+impl std::fmt::Debug for Files {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The S3 client's own Debug would print its credentials.
+        f.debug_tuple("Files").field(&self.label()).finish()
+    }
 }
 
 impl Files {
     /// Files under `root` (created when first written).
     #[must_use]
     pub fn new(root: PathBuf) -> Self {
-        Self { root }
+        Self { backend: Backend::Local { root } }
     }
 
-    /// Where the file of `sha256` lives (`<root>/ab/abcdef…`); `None` for anything but a
-    /// lowercase hex SHA-256, so nothing from outside reaches the path.
-    #[must_use]
-    pub fn path(&self, sha256: &str) -> Option<PathBuf> {
-        let valid = sha256.len() == 64 && sha256.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase());
-        valid.then(|| self.root.join(&sha256[..2]).join(sha256))
-    }
-
-    /// Stores `bytes`; returns their SHA-256 in lowercase hex. Written to a temporary file,
-    /// flushed to disk, renamed, then the directory flushed: when this returns the file survives
-    /// a power cut, so the row that names it may be committed (issue 12 point 6). A reader never
-    /// sees half a file.
+    /// Objects in an S3-compatible bucket. Nothing is sent until the first use.
     ///
     /// # Errors
-    /// The file system's error.
-    pub async fn put(&self, bytes: &[u8]) -> std::io::Result<String> {
-        let sha256 = hex(&Sha256::digest(bytes));
-        let path = self.path(&sha256).ok_or_else(|| std::io::Error::other("empreinte invalide"))?;
-        // A file cut short (a disk that filled up, a copy gone wrong) is written again.
-        let expected = u64::try_from(bytes.len()).unwrap_or(u64::MAX);
-        if tokio::fs::metadata(&path).await.is_ok_and(|m| m.len() == expected) {
-            return Ok(sha256);
+    /// A French message when the settings cannot make a client (an endpoint that is no URL).
+    pub fn s3(settings: &S3Settings) -> Result<Self, String> {
+        use object_store::{BackoffConfig, ClientOptions, RetryConfig};
+        let mut builder = object_store::aws::AmazonS3Builder::new()
+            .with_bucket_name(&settings.bucket)
+            .with_region(&settings.region)
+            // Path-style URLs (`endpoint/bucket/key`): what MinIO, Garage and test servers answer
+            // without a wildcard DNS name per bucket.
+            .with_virtual_hosted_style_request(false)
+            .with_client_options(
+                ClientOptions::new()
+                    .with_allow_http(settings.endpoint.as_deref().is_some_and(|e| e.starts_with("http://")))
+                    .with_connect_timeout(std::time::Duration::from_secs(3))
+                    .with_timeout(std::time::Duration::from_secs(30)),
+            )
+            // A few quick retries, not the client's three minutes: an upload waits for the store
+            // before its row is committed, and a person is waiting for the answer.
+            .with_retry(RetryConfig {
+                backoff: BackoffConfig {
+                    init_backoff: std::time::Duration::from_millis(100),
+                    max_backoff: std::time::Duration::from_secs(1),
+                    base: 2.0,
+                },
+                max_retries: 2,
+                retry_timeout: std::time::Duration::from_secs(10),
+            });
+        if let Some(endpoint) = &settings.endpoint {
+            builder = builder.with_endpoint(endpoint);
         }
-        let dir = path.parent().unwrap_or(Path::new("."));
-        self.create_durable_dir(dir).await?;
-        let tmp = dir.join(format!(".{sha256}.{}", crate::secret::random_u64().map_err(std::io::Error::other)?));
-        write_synced(&tmp, bytes).await?;
-        tokio::fs::rename(&tmp, &path).await?;
-        sync_dir(dir).await?;
-        Ok(sha256)
+        if let Some(key) = &settings.access_key {
+            builder = builder.with_access_key_id(key);
+        }
+        if let Some(secret) = &settings.secret_key {
+            builder = builder.with_secret_access_key(secret);
+        }
+        let store =
+            builder.build().map_err(|_| "réglages du stockage S3 invalides (adresse, région, clés)".to_owned())?;
+        let prefix = settings.prefix.trim_matches('/').to_owned();
+        let label = match &settings.endpoint {
+            Some(endpoint) if prefix.is_empty() => format!("s3://{} ({endpoint})", settings.bucket),
+            Some(endpoint) => format!("s3://{}/{prefix} ({endpoint})", settings.bucket),
+            None => format!("s3://{}/{prefix}", settings.bucket),
+        };
+        Ok(Self { backend: Backend::S3 { store: std::sync::Arc::new(store), prefix, label } })
     }
 
-    /// Creates `dir` and, when it is new, flushes the directories that now name it.
-    async fn create_durable_dir(&self, dir: &Path) -> std::io::Result<()> {
-        if tokio::fs::try_exists(dir).await? {
-            return Ok(());
+    /// Where documents are, for messages (never a secret).
+    #[must_use]
+    pub fn label(&self) -> String {
+        match &self.backend {
+            Backend::Local { root } => root.display().to_string(),
+            Backend::S3 { label, .. } => label.clone(),
         }
-        tokio::fs::create_dir_all(dir).await?;
-        for parent in [Some(self.root.as_path()), self.root.parent()].into_iter().flatten() {
-            if !parent.as_os_str().is_empty() {
-                sync_dir(parent).await?;
+    }
+
+    /// The local directory, when the files are in one.
+    #[must_use]
+    pub fn local_root(&self) -> Option<&Path> {
+        match &self.backend {
+            Backend::Local { root } => Some(root),
+            Backend::S3 { .. } => None,
+        }
+    }
+
+    /// Whether the files are in a local directory.
+    #[must_use]
+    pub fn is_local(&self) -> bool {
+        matches!(self.backend, Backend::Local { .. })
+    }
+
+    /// Where the file of `sha256` lives in the local directory (`<root>/ab/abcdef…`); `None` for
+    /// anything but a lowercase hex SHA-256, so nothing from outside reaches the path, and for
+    /// an object store.
+    #[must_use]
+    pub fn path(&self, sha256: &str) -> Option<PathBuf> {
+        match &self.backend {
+            Backend::Local { root } => valid_sha256(sha256).then(|| root.join(&sha256[..2]).join(sha256)),
+            Backend::S3 { .. } => None,
+        }
+    }
+
+    /// The object key of `sha256` (`<prefix>/ab/abcdef…`), the local layout's.
+    fn key(prefix: &str, sha256: &str) -> Option<object_store::path::Path> {
+        valid_sha256(sha256).then(|| {
+            let key = if prefix.is_empty() {
+                format!("{}/{sha256}", &sha256[..2])
+            } else {
+                format!("{prefix}/{}/{sha256}", &sha256[..2])
+            };
+            object_store::path::Path::from(key)
+        })
+    }
+
+    /// Stores `bytes`; returns their SHA-256 in lowercase hex. When this returns, the bytes are
+    /// durable, so the row that names them may be committed (issue 12 point 6): in a directory,
+    /// written to a temporary file, flushed to disk, renamed, then the directory flushed (a
+    /// reader never sees half a file); in an object store, once the store has acknowledged the
+    /// whole object (a put is atomic there).
+    ///
+    /// # Errors
+    /// The file system's error, or [`FilesError::Unavailable`] when the object store fails.
+    pub async fn put(&self, bytes: &[u8]) -> Result<String, FilesError> {
+        let sha256 = hex(&Sha256::digest(bytes));
+        match &self.backend {
+            Backend::Local { root } => put_local(root, &sha256, bytes).await?,
+            Backend::S3 { store, prefix, .. } => {
+                use object_store::ObjectStoreExt as _;
+                let key = Self::key(prefix, &sha256).ok_or(FilesError::NotFound)?;
+                store
+                    .put(&key, object_store::PutPayload::from(bytes.to_vec()))
+                    .await
+                    .map_err(FilesError::from_object_store)?;
             }
         }
-        Ok(())
+        Ok(sha256)
     }
 
     /// The bytes stored under `sha256`.
     ///
     /// # Errors
-    /// The file system's error (not found included).
-    pub async fn get(&self, sha256: &str) -> std::io::Result<Vec<u8>> {
-        let path = self.path(sha256).ok_or_else(|| std::io::Error::from(std::io::ErrorKind::NotFound))?;
-        tokio::fs::read(path).await
+    /// [`FilesError::NotFound`], or the store's error.
+    pub async fn get(&self, sha256: &str) -> Result<Vec<u8>, FilesError> {
+        match &self.backend {
+            Backend::Local { .. } => {
+                let path = self.path(sha256).ok_or(FilesError::NotFound)?;
+                tokio::fs::read(path).await.map_err(FilesError::from_io)
+            }
+            Backend::S3 { store, prefix, .. } => {
+                use object_store::ObjectStoreExt as _;
+                let key = Self::key(prefix, sha256).ok_or(FilesError::NotFound)?;
+                let result = store.get(&key).await.map_err(FilesError::from_object_store)?;
+                Ok(result.bytes().await.map_err(FilesError::from_object_store)?.to_vec())
+            }
+        }
     }
+
+    /// The size of what is stored under `sha256`, `None` when nothing is.
+    ///
+    /// # Errors
+    /// The store's error.
+    pub async fn size(&self, sha256: &str) -> Result<Option<u64>, FilesError> {
+        let found = match &self.backend {
+            Backend::Local { .. } => {
+                let path = self.path(sha256).ok_or(FilesError::NotFound)?;
+                tokio::fs::metadata(path).await.map(|m| m.len()).map_err(FilesError::from_io)
+            }
+            Backend::S3 { store, prefix, .. } => {
+                use object_store::ObjectStoreExt as _;
+                let key = Self::key(prefix, sha256).ok_or(FilesError::NotFound)?;
+                store.head(&key).await.map(|meta| meta.size).map_err(FilesError::from_object_store)
+            }
+        };
+        match found {
+            Ok(size) => Ok(Some(size)),
+            Err(FilesError::NotFound) => Ok(None),
+            Err(err) => Err(err),
+        }
+    }
+
+    /// The SHA-256 and size of what is stored under `sha256`, read back whole (in blocks from a
+    /// directory); `None` when nothing is.
+    ///
+    /// # Errors
+    /// The store's error.
+    pub async fn digest(&self, sha256: &str) -> Result<Option<(String, u64)>, FilesError> {
+        let found = match &self.backend {
+            Backend::Local { .. } => {
+                let path = self.path(sha256).ok_or(FilesError::NotFound)?;
+                file_digest(&path).map_err(FilesError::from_io)
+            }
+            Backend::S3 { .. } => self
+                .get(sha256)
+                .await
+                .map(|bytes| (hex(&Sha256::digest(&bytes)), u64::try_from(bytes.len()).unwrap_or(u64::MAX))),
+        };
+        match found {
+            Ok(found) => Ok(Some(found)),
+            Err(FilesError::NotFound) => Ok(None),
+            Err(err) => Err(err),
+        }
+    }
+}
+
+/// Whether `sha256` is a lowercase hex SHA-256.
+fn valid_sha256(sha256: &str) -> bool {
+    sha256.len() == 64 && sha256.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+}
+
+/// Writes `bytes` as the file of `sha256` under `root`, durably.
+async fn put_local(root: &Path, sha256: &str, bytes: &[u8]) -> std::io::Result<()> {
+    let path = root.join(&sha256[..2]).join(sha256);
+    // A file cut short (a disk that filled up, a copy gone wrong) is written again.
+    let expected = u64::try_from(bytes.len()).unwrap_or(u64::MAX);
+    if tokio::fs::metadata(&path).await.is_ok_and(|m| m.len() == expected) {
+        return Ok(());
+    }
+    let dir = path.parent().unwrap_or(Path::new("."));
+    create_durable_dir(root, dir).await?;
+    let tmp = dir.join(format!(".{sha256}.{}", crate::secret::random_u64().map_err(std::io::Error::other)?));
+    write_synced(&tmp, bytes).await?;
+    tokio::fs::rename(&tmp, &path).await?;
+    sync_dir(dir).await
+}
+
+/// Creates `dir` under `root` and, when it is new, flushes the directories that now name it.
+async fn create_durable_dir(root: &Path, dir: &Path) -> std::io::Result<()> {
+    if tokio::fs::try_exists(dir).await? {
+        return Ok(());
+    }
+    tokio::fs::create_dir_all(dir).await?;
+    for parent in [Some(root), root.parent()].into_iter().flatten() {
+        if !parent.as_os_str().is_empty() {
+            sync_dir(parent).await?;
+        }
+    }
+    Ok(())
 }
 
 /// Writes `bytes` to a new file and flushes it to disk.
@@ -202,6 +439,12 @@ impl std::io::Write for HashWriter<'_> {
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
     }
+}
+
+/// The SHA-256 of `bytes`, lowercase hex: the name a document's bytes are stored under.
+#[must_use]
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
 }
 
 fn hex(bytes: &[u8]) -> String {

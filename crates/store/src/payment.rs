@@ -437,6 +437,37 @@ pub async fn freeze(conn: &impl ConnectionTrait, run_id: i64, now: DateTime<Utc>
     run(conn, run_id).await?.ok_or_else(|| DbErr::RecordNotFound(format!("payment_run {run_id}")))
 }
 
+/// Records the kept SEPA file of a frozen run, unless one is recorded already (the first file
+/// kept stays the one served); returns whether this call recorded it.
+///
+/// # Errors
+/// The driver's error.
+pub async fn keep_sepa(conn: &impl ConnectionTrait, run_id: i64, sha256: &str, size: i64) -> Result<bool, DbErr> {
+    let changed = payment_run::Entity::update_many()
+        .col_expr(payment_run::Column::SepaSha256, Some(sha256.to_owned()).into())
+        .col_expr(payment_run::Column::SepaSize, Some(size).into())
+        .filter(payment_run::Column::Id.eq(run_id))
+        .filter(payment_run::Column::Status.eq(run_status::FROZEN))
+        .filter(payment_run::Column::SepaSha256.is_null())
+        .exec(conn)
+        .await?;
+    Ok(changed.rows_affected == 1)
+}
+
+/// Up to `limit` runs with a kept SEPA file after `after_id`, in id order (`check`, `backup`).
+///
+/// # Errors
+/// The driver's error.
+pub async fn kept_sepa_after(conn: &impl ConnectionTrait, after_id: i64, limit: u64) -> Result<Vec<Run>, DbErr> {
+    payment_run::Entity::find()
+        .filter(payment_run::Column::Id.gt(after_id))
+        .filter(payment_run::Column::SepaSha256.is_not_null())
+        .order_by_asc(payment_run::Column::Id)
+        .limit(limit)
+        .all(conn)
+        .await
+}
+
 /// Marks the run's advices as announced; returns whether this call did it (so the bell rings
 /// once even when two processes finish the same run).
 ///

@@ -76,6 +76,21 @@ pub enum AppError {
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
+impl From<store::document::FilesError> for AppError {
+    fn from(err: store::document::FilesError) -> Self {
+        use store::document::FilesError;
+        match err {
+            FilesError::NotFound => AppError::NotFound,
+            FilesError::Unavailable(source) => {
+                // The driver's text (addresses, bucket) goes to the log, never to the page.
+                tracing::warn!(error = %source, "document storage unavailable");
+                AppError::documents_unavailable()
+            }
+            FilesError::Io(io) => AppError::Internal(Box::new(io)),
+        }
+    }
+}
+
 impl AppError {
     /// Wraps an internal failure.
     pub fn internal(err: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
@@ -89,6 +104,19 @@ impl AppError {
             status: StatusCode::PAYLOAD_TOO_LARGE,
             code: "payload_too_large",
             message: "L’envoi est trop volumineux.".into(),
+        }
+    }
+
+    /// The document store (a bucket, the data directory's disk) did not take or give the
+    /// bytes: nothing was saved; the person may try again later.
+    #[must_use]
+    pub fn documents_unavailable() -> Self {
+        Self::Http {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            code: "document_storage_unavailable",
+            message: "Le stockage des documents est indisponible : rien n’a été enregistré. Réessayez dans \
+                      quelques minutes."
+                .into(),
         }
     }
 

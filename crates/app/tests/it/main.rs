@@ -18,6 +18,7 @@ mod identity;
 mod imports;
 mod isolation;
 mod listing;
+mod object_storage;
 mod payment_status;
 mod payments;
 mod platform;

@@ -734,9 +734,8 @@ pub async fn stored_invoice(
         issued_by: user,
     };
     let proforma = store::proforma::issue(&ctx.db, &input, now).await.unwrap();
-    let files = store::document::Files::new(ctx.config.data_dir.join("documents"));
     let pdf = sample_pdf();
-    let sha256 = files.put(&pdf).await.unwrap();
+    let sha256 = ctx.files.put(&pdf).await.unwrap();
     let document = store::document::NewDocument {
         company_id: company,
         dossier_id: None,

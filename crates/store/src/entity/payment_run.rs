@@ -24,6 +24,10 @@ pub struct Model {
     pub payment_count: i64,
     pub total_cents: i64,
     pub held_count: i64,
+    /// The kept SEPA file's SHA-256 (its name in the document store), once written.
+    pub sepa_sha256: Option<String>,
+    /// Its size in bytes.
+    pub sepa_size: Option<i64>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

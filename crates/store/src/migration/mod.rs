@@ -21,6 +21,7 @@ mod m20261204_000015_bank_change;
 mod m20261204_000017_tokens_and_codes;
 mod m20261204_000018_health_probe;
 mod m20261205_000019_rate_limit;
+mod m20261205_000023_kept_sepa_files;
 mod m20261205_000030_list_indexes;
 mod schema;
 
@@ -48,6 +49,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000017_tokens_and_codes::Migration),
             Box::new(m20261204_000018_health_probe::Migration),
             Box::new(m20261205_000019_rate_limit::Migration),
+            Box::new(m20261205_000023_kept_sepa_files::Migration),
             Box::new(m20261205_000030_list_indexes::Migration),
         ]
     }

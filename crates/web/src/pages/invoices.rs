@@ -248,7 +248,7 @@ pub(crate) async fn file_invoice(
             stored.push(None);
             continue;
         };
-        let sha256 = state.files.put(&upload.bytes).await.map_err(|e| AppError::Internal(Box::new(e)))?;
+        let sha256 = state.files.put(&upload.bytes).await?;
         let content_type = if kind == Kind::Invoice && matches!(syntax, "cii" | "ubl") {
             "application/xml"
         } else {

@@ -520,6 +520,68 @@ pub async fn run_show(
     Ok(render::page(&page)?.into_response())
 }
 
+/// Keeps the SEPA file of a frozen run with transfers in the document store and records its hash
+/// on the run, unless one is kept already; returns the bytes of the file now kept. The bytes are
+/// acknowledged by the store before the row names them.
+///
+/// # Errors
+/// As [`sepa_file`]; the store's ([`AppError`] 503 when it does not answer).
+pub async fn keep_sepa_file(
+    db: &store::Db,
+    files: &store::document::Files,
+    run: &Run,
+    debtor: &documents::sepa::Debtor,
+) -> Result<Vec<u8>, AppError> {
+    if run.sepa_sha256.is_some() {
+        return kept_sepa_file(db, files, run, debtor).await;
+    }
+    let bytes = sepa_file(db, run, debtor).await?.into_bytes();
+    let sha256 = files.put(&bytes).await?;
+    let size = i64::try_from(bytes.len()).unwrap_or(i64::MAX);
+    if store::payment::keep_sepa(db, run.id, &sha256, size).await? {
+        return Ok(bytes);
+    }
+    // Another process kept one first: that one is served.
+    let run = store::payment::run(db, run.id).await?.ok_or(AppError::NotFound)?;
+    kept_sepa_file(db, files, &run, debtor).await
+}
+
+/// The SEPA file of a run: the kept one when there is one, checked against its recorded hash;
+/// otherwise rebuilt and kept now (runs frozen before files were kept).
+///
+/// # Errors
+/// As [`sepa_file`]; a kept file that is gone or altered and that the database no longer
+/// rebuilds identically (the debtor settings changed); the store's.
+pub async fn kept_sepa_file(
+    db: &store::Db,
+    files: &store::document::Files,
+    run: &Run,
+    debtor: &documents::sepa::Debtor,
+) -> Result<Vec<u8>, AppError> {
+    let Some(expected) = &run.sepa_sha256 else {
+        return Box::pin(keep_sepa_file(db, files, run, debtor)).await;
+    };
+    match files.get(expected).await {
+        Ok(bytes) if store::document::sha256_hex(&bytes) == *expected => return Ok(bytes),
+        Ok(_) | Err(store::document::FilesError::NotFound) => {}
+        Err(err) => return Err(err.into()),
+    }
+    // Gone or altered in the store: the database may still rebuild the very same bytes.
+    let rebuilt = sepa_file(db, run, debtor).await?.into_bytes();
+    if store::document::sha256_hex(&rebuilt) == *expected {
+        tracing::warn!(run.id = run.id, "kept SEPA file missing or altered in the store; rebuilt identical");
+        return Ok(rebuilt);
+    }
+    Err(AppError::Conflict {
+        code: "sepa_file_lost",
+        message:
+            "Le fichier SEPA conservé de ce paiement est introuvable ou altéré dans le stockage des documents, et \
+                  les réglages actuels ne le reconstruisent pas à l’identique : restaurez-le depuis une sauvegarde \
+                  (voir « espace-formation check »)."
+                .into(),
+    })
+}
+
 /// `GET /gestion/paiements/{id}/sepa.xml`
 pub async fn run_sepa(
     State(state): State<AppState>,
@@ -527,8 +589,8 @@ pub async fn run_sepa(
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
     let run = store::payment::run(&state.db, id).await?.ok_or(AppError::NotFound)?;
-    let xml = sepa_file(&state.db, &run, &state.config.debtor).await?;
-    Ok(attachment(xml.into_bytes(), &format!("{}.xml", run.message_id), "application/xml"))
+    let xml = kept_sepa_file(&state.db, &state.files, &run, &state.config.debtor).await?;
+    Ok(attachment(xml, &format!("{}.xml", run.message_id), "application/xml"))
 }
 
 /// What importing a returns file did.

@@ -192,7 +192,7 @@ async fn store_files(
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<(), AppError> {
     for (file, kind) in files {
-        let sha256 = state.files.put(&file.bytes).await.map_err(|e| AppError::Internal(Box::new(e)))?;
+        let sha256 = state.files.put(&file.bytes).await?;
         let input = NewDocument {
             company_id: dr.company_id,
             dossier_id: Some(dr.dossier_id),
@@ -498,7 +498,7 @@ pub async fn answer(
 
 /// A stored document as a download: never shown inline, never sniffed.
 async fn download(state: &AppState, document: Document) -> Result<Response, AppError> {
-    let bytes = state.files.get(&document.sha256).await.map_err(|_| AppError::NotFound)?;
+    let bytes = state.files.get(&document.sha256).await?;
     Ok(attachment(bytes, &document.file_name, &document.content_type))
 }
 
