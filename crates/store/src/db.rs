@@ -51,10 +51,10 @@ pub async fn connect(url: &str) -> Result<Db, DbErr> {
         .sqlx_logging(log_statements)
         .sqlx_logging_level(log::LevelFilter::Debug)
         .connect_timeout(Duration::from_secs(10))
-        .acquire_timeout(ACQUIRE_TIMEOUT)
-        // No ping before each acquire: `reusable` already pings a connection when it comes back
-        // to the pool, and a round trip per request was a measurable share of a page's cost.
-        .test_before_acquire(false);
+        .acquire_timeout(ACQUIRE_TIMEOUT);
+    // The ping before each acquire stays (sqlx's default) although `reusable` pings connections
+    // coming back: an idle connection may die while it waits in the pool (a database restart),
+    // and without it the first request after an outage got a 503 (faults test on PostgreSQL).
     if url.starts_with("sqlite:") {
         // One writer at a time is SQLite's nature; a few connections let pages read while a
         // transaction writes.
