@@ -262,7 +262,7 @@ async fn perform_alone(ctx: &Context, request: NewRun, hooks: &Hooks<'_>) -> any
         })
         .collect();
     let plan = payout::plan(&payables, &accounts, &pending);
-    let by_id: HashMap<i64, &store::invoice::Invoice> = invoices.iter().map(|i| (i.id, i)).collect();
+    let by_id: HashMap<i64, &store::payment::PayableInvoice> = invoices.iter().map(|i| (i.id, i)).collect();
 
     if !plan.holds.is_empty() {
         let txn = store::db::write(db).await?;
@@ -345,33 +345,33 @@ async fn advise(ctx: &Context, run: &Run, hooks: &Hooks<'_>) -> anyhow::Result<(
     let db = &ctx.db;
     let now = ctx.clock.now();
     let payments = store::payment::payments_of(db, run.id).await?;
-    let items = store::payment::items_of(db, &payments.iter().map(|p| p.id).collect::<Vec<_>>()).await?;
-    let uploaders =
-        store::invoice::uploaders(db, &items.values().flatten().map(|i| i.invoice_id).collect::<Vec<_>>()).await?;
+    let lines = store::payment::advice_lines(db, run.id).await?;
     let txn = store::db::write(db).await?;
     if !store::payment::mark_advised(&txn, run.id, now).await? {
         return Ok(());
     }
     let date = run.execution_date.format("%d/%m/%Y").to_string();
+    // Who may open an advice is asked once per person, not once per payment they uploaded for.
+    let mut scopes: HashMap<i64, Option<domain::scope::Scope>> = HashMap::new();
     for payment in &payments {
-        let lines = items.get(&payment.id).map_or(&[][..], Vec::as_slice);
-        let mut others: Vec<i64> = lines.iter().filter_map(|i| uploaders.get(&i.invoice_id).copied()).collect();
-        others.sort_unstable();
-        others.dedup();
+        let (count, uploaders) = lines.get(&payment.id).map_or((0, &[][..]), |(n, u)| (*n, u.as_slice()));
         // Only those who may open the advice: payments are company-wide, like the bank account.
-        let mut allowed = Vec::with_capacity(others.len());
-        for user in others {
-            if let Some(account) = store::account::get(&txn, user).await?
-                && store::attachment::scope(&txn, user, account.role).await?.can(
-                    payment.company_id,
-                    None,
-                    domain::habilitation::Domain::Invoicing,
-                )
-            {
-                allowed.push(user);
+        let mut others = Vec::with_capacity(uploaders.len());
+        for &user in uploaders {
+            let scope = match scopes.entry(user) {
+                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    let scope = match store::account::get(&txn, user).await? {
+                        Some(account) => Some(store::attachment::scope(&txn, user, account.role).await?),
+                        None => None,
+                    };
+                    e.insert(scope)
+                }
+            };
+            if scope.as_ref().is_some_and(|s| s.can(payment.company_id, None, domain::habilitation::Domain::Invoicing)) {
+                others.push(user);
             }
         }
-        let others = allowed;
         let masked =
             domain::Iban::parse(&payment.payee_iban).map_or_else(|_| payment.payee_iban.clone(), |i| i.masked());
         let news = NewNotification {
@@ -380,7 +380,7 @@ async fn advise(ctx: &Context, run: &Run, hooks: &Hooks<'_>) -> anyhow::Result<(
             body: format!(
                 "Un virement de {} est émis le {date} vers le compte {masked} pour {} facture(s). L’avis de virement est disponible dans votre espace.",
                 Money::from_cents(payment.amount_cents),
-                lines.len()
+                count
             ),
             link: Some(format!("/entreprises/{}/paiements/{}", payment.company_id, payment.id)),
         };

@@ -91,8 +91,14 @@ impl Subrogation {
     /// The subrogation a dossier row asked for, if any.
     #[must_use]
     pub fn of(row: &Dossier) -> Option<Self> {
-        let iban = domain::Iban::parse(row.subrogation_iban.as_deref()?).ok()?;
-        Some(Self { iban, holder: row.subrogation_holder.clone().unwrap_or_default() })
+        Self::from_columns(row.subrogation_iban.as_deref(), row.subrogation_holder.clone())
+    }
+
+    /// The subrogation the two columns of a dossier row say, for reads that fetch only them.
+    #[must_use]
+    pub fn from_columns(iban: Option<&str>, holder: Option<String>) -> Option<Self> {
+        let iban = domain::Iban::parse(iban?).ok()?;
+        Some(Self { iban, holder: holder.unwrap_or_default() })
     }
 }
 

@@ -201,8 +201,26 @@ pub async fn runs(conn: &impl ConnectionTrait, limit: u64) -> Result<Vec<Run>, D
         .await
 }
 
-/// Approved invoices, approved at or before `cutoff`, that no live payment pays and the run
-/// `run_id` has not held back yet, in id order.
+/// What a run reads of an invoice it may pay: only the columns the plan and the payment's lines
+/// need, so that a run over 100 000 invoices holds a few megabytes, not whole rows.
+#[derive(Debug, Clone, PartialEq, Eq, sea_orm::FromQueryResult)]
+pub struct PayableInvoice {
+    /// The invoice.
+    pub id: i64,
+    /// The company it is paid to (or on whose behalf).
+    pub company_id: i64,
+    /// The proforma it invoices.
+    pub proforma_id: i64,
+    /// Its number, as the payment line shows it.
+    pub number: String,
+    /// The amount to pay, tax included.
+    pub gross_cents: i64,
+    /// The IBAN the invoice names, if any.
+    pub iban: Option<String>,
+}
+
+/// The approved invoices a run may pay, approved at or before `cutoff`, that no live payment
+/// pays and the run has not held back, in id order.
 ///
 /// # Errors
 /// The driver's error.
@@ -210,8 +228,17 @@ pub async fn payables(
     conn: &impl ConnectionTrait,
     run_id: i64,
     cutoff: DateTime<Utc>,
-) -> Result<Vec<invoice::Model>, DbErr> {
+) -> Result<Vec<PayableInvoice>, DbErr> {
     invoice::Entity::find()
+        .select_only()
+        .columns([
+            invoice::Column::Id,
+            invoice::Column::CompanyId,
+            invoice::Column::ProformaId,
+            invoice::Column::Number,
+            invoice::Column::GrossCents,
+            invoice::Column::Iban,
+        ])
         .filter(invoice::Column::Status.eq(crate::invoice::status::APPROVED))
         .filter(invoice::Column::DecidedAt.lte(cutoff))
         .filter(invoice::Column::Id.not_in_subquery(transferred_invoice_ids()))
@@ -225,6 +252,7 @@ pub async fn payables(
             ),
         )
         .order_by_asc(invoice::Column::Id)
+        .into_model::<PayableInvoice>()
         .all(conn)
         .await
 }
@@ -276,33 +304,57 @@ pub async fn references(conn: &impl ConnectionTrait, proforma_ids: &[i64]) -> Re
     ids.sort_unstable();
     ids.dedup();
     for chunk in ids.chunks(500) {
-        for p in proforma::Entity::find().filter(proforma::Column::Id.is_in(chunk.iter().copied())).all(conn).await? {
-            out.entry(p.id).or_default().proforma_number = p.number;
-        }
-        let lines = proforma_line::Entity::find()
-            .filter(proforma_line::Column::ProformaId.is_in(chunk.iter().copied()))
-            .order_by_asc(proforma_line::Column::Id)
+        // Only the columns a payment line shows: a run reads this for every invoice it pays.
+        let numbers: Vec<(i64, String)> = proforma::Entity::find()
+            .select_only()
+            .columns([proforma::Column::Id, proforma::Column::Number])
+            .filter(proforma::Column::Id.is_in(chunk.iter().copied()))
+            .into_tuple()
             .all(conn)
             .await?;
-        let mut dossier_ids: Vec<i64> = lines.iter().map(|l| l.dossier_id).collect();
+        for (id, number) in numbers {
+            out.entry(id).or_default().proforma_number = number;
+        }
+        let lines: Vec<(i64, i64)> = proforma_line::Entity::find()
+            .select_only()
+            .columns([proforma_line::Column::ProformaId, proforma_line::Column::DossierId])
+            .filter(proforma_line::Column::ProformaId.is_in(chunk.iter().copied()))
+            .order_by_asc(proforma_line::Column::Id)
+            .into_tuple()
+            .all(conn)
+            .await?;
+        let mut dossier_ids: Vec<i64> = lines.iter().map(|(_, dossier_id)| *dossier_id).collect();
         dossier_ids.sort_unstable();
         dossier_ids.dedup();
         let mut dossiers = HashMap::with_capacity(dossier_ids.len());
         for ids in dossier_ids.chunks(500) {
-            for d in dossier::Entity::find().filter(dossier::Column::Id.is_in(ids.iter().copied())).all(conn).await? {
-                let provider = crate::dossier::Subrogation::of(&d)
+            let rows: Vec<(i64, String, String, Option<String>, Option<String>)> = dossier::Entity::find()
+                .select_only()
+                .columns([
+                    dossier::Column::Id,
+                    dossier::Column::Number,
+                    dossier::Column::Title,
+                    dossier::Column::SubrogationIban,
+                    dossier::Column::SubrogationHolder,
+                ])
+                .filter(dossier::Column::Id.is_in(ids.iter().copied()))
+                .into_tuple()
+                .all(conn)
+                .await?;
+            for (id, number, title, iban, holder) in rows {
+                let provider = crate::dossier::Subrogation::from_columns(iban.as_deref(), holder)
                     .map(|s| domain::payout::Account { iban: s.iban, holder: s.holder });
-                dossiers.insert(d.id, (format!("{} — {}", d.number, d.title), provider));
+                dossiers.insert(id, (format!("{number} — {title}"), provider));
             }
         }
         let mut providers: HashMap<i64, Vec<Option<domain::payout::Account>>> = HashMap::new();
-        for line in lines {
-            let entry = out.entry(line.proforma_id).or_default();
-            if let Some((text, provider)) = dossiers.get(&line.dossier_id) {
+        for (proforma_id, dossier_id) in lines {
+            let entry = out.entry(proforma_id).or_default();
+            if let Some((text, provider)) = dossiers.get(&dossier_id) {
                 if !entry.dossiers.contains(text) {
                     entry.dossiers.push(text.clone());
                 }
-                providers.entry(line.proforma_id).or_default().push(provider.clone());
+                providers.entry(proforma_id).or_default().push(provider.clone());
             }
         }
         for (proforma_id, accounts) in providers {
@@ -518,6 +570,63 @@ pub async fn items_of(conn: &impl ConnectionTrait, payment_ids: &[i64]) -> Resul
         for row in rows {
             out.entry(row.payment_id).or_default().push(row);
         }
+    }
+    Ok(out)
+}
+
+/// The invoice numbers paid by some payments, by payment, in line order: what a SEPA file's
+/// remittance text needs, without the rest of each line.
+///
+/// # Errors
+/// The driver's error.
+pub async fn invoice_numbers_of(
+    conn: &impl ConnectionTrait,
+    payment_ids: &[i64],
+) -> Result<HashMap<i64, Vec<String>>, DbErr> {
+    let mut out: HashMap<i64, Vec<String>> = HashMap::with_capacity(payment_ids.len());
+    for chunk in payment_ids.chunks(500) {
+        let rows: Vec<(i64, String)> = payment_item::Entity::find()
+            .select_only()
+            .columns([payment_item::Column::PaymentId, payment_item::Column::InvoiceNumber])
+            .filter(payment_item::Column::PaymentId.is_in(chunk.iter().copied()))
+            .order_by_asc(payment_item::Column::Id)
+            .into_tuple()
+            .all(conn)
+            .await?;
+        for (payment_id, number) in rows {
+            out.entry(payment_id).or_default().push(number);
+        }
+    }
+    Ok(out)
+}
+
+/// What the advice of each payment of a run needs: how many invoices it pays, and who uploaded
+/// them (each once, in id order), by payment.
+///
+/// # Errors
+/// The driver's error.
+pub async fn advice_lines(conn: &impl ConnectionTrait, run_id: i64) -> Result<HashMap<i64, (usize, Vec<i64>)>, DbErr> {
+    let lines: Vec<(i64, i64)> = payment_item::Entity::find()
+        .select_only()
+        .columns([payment_item::Column::PaymentId, payment_item::Column::InvoiceId])
+        .filter(
+            payment_item::Column::PaymentId.in_subquery(
+                Query::select().column(payment::Column::Id).from(payment::Entity).and_where(payment::Column::RunId.eq(run_id)).to_owned(),
+            ),
+        )
+        .into_tuple()
+        .all(conn)
+        .await?;
+    let uploaders = crate::invoice::uploaders(conn, &lines.iter().map(|(_, invoice)| *invoice).collect::<Vec<_>>()).await?;
+    let mut out: HashMap<i64, (usize, Vec<i64>)> = HashMap::new();
+    for (payment_id, invoice_id) in lines {
+        let entry = out.entry(payment_id).or_default();
+        entry.0 += 1;
+        entry.1.extend(uploaders.get(&invoice_id));
+    }
+    for (_, uploaders) in out.values_mut() {
+        uploaders.sort_unstable();
+        uploaders.dedup();
     }
     Ok(out)
 }

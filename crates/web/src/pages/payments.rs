@@ -71,12 +71,12 @@ pub async fn sepa_file(db: &store::Db, run: &Run, debtor: &documents::sepa::Debt
             message: "Ce paiement ne contient aucun virement : il n’a pas de fichier SEPA.".into(),
         });
     }
-    let items = store::payment::items_of(db, &payments.iter().map(|p| p.id).collect::<Vec<_>>()).await?;
+    let mut numbers_of =
+        store::payment::invoice_numbers_of(db, &payments.iter().map(|p| p.id).collect::<Vec<_>>()).await?;
     let transfers = payments
         .iter()
         .map(|p| {
-            let numbers: Vec<String> =
-                items.get(&p.id).map(|i| i.iter().map(|i| i.invoice_number.clone()).collect()).unwrap_or_default();
+            let numbers = numbers_of.remove(&p.id).unwrap_or_default();
             documents::sepa::Transfer {
                 end_to_end_id: p.end_to_end_id.clone(),
                 payee_name: p.payee_name.clone(),
