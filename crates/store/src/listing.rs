@@ -180,6 +180,31 @@ where
     Ok(Listed { rows, total, next })
 }
 
+// --- added for the money lists (reimbursements, invoices, proformas)
+
+/// Lines whose `columns` (any of them) contain `text`, whatever the case on both backends
+/// (PostgreSQL's LIKE is case-sensitive: both sides are lowered). The LIKE wildcards (`%`, `_`)
+/// are taken out, and text made only of them matches nothing rather than everyone.
+#[must_use]
+pub fn any_contains<C>(columns: impl IntoIterator<Item = C>, text: &str) -> sea_orm::Condition
+where
+    C: sea_orm::sea_query::IntoColumnRef,
+{
+    use sea_orm::ExprTrait as _;
+    use sea_orm::sea_query::{Expr, Func};
+    let needle: String = text.trim().to_lowercase().chars().filter(|c| !matches!(c, '%' | '_')).collect();
+    if needle.is_empty() {
+        return sea_orm::Condition::all().add(Expr::value(false));
+    }
+    let pattern = format!("%{needle}%");
+    columns
+        .into_iter()
+        .fold(sea_orm::Condition::any(), |any, column| {
+            any.add(Expr::expr(Func::lower(Expr::col(column))).like(pattern.clone()))
+        })
+        .add(Expr::value(false))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
