@@ -294,6 +294,9 @@ impl Default for References {
     }
 }
 
+/// A dossier's id, number, title and subrogation IBAN and holder, as `references` reads them.
+type DossierPayee = (i64, String, String, Option<String>, Option<String>);
+
 /// The references of proformas, by id, read a few hundred at a time.
 ///
 /// # Errors
@@ -328,7 +331,7 @@ pub async fn references(conn: &impl ConnectionTrait, proforma_ids: &[i64]) -> Re
         dossier_ids.dedup();
         let mut dossiers = HashMap::with_capacity(dossier_ids.len());
         for ids in dossier_ids.chunks(500) {
-            let rows: Vec<(i64, String, String, Option<String>, Option<String>)> = dossier::Entity::find()
+            let rows: Vec<DossierPayee> = dossier::Entity::find()
                 .select_only()
                 .columns([
                     dossier::Column::Id,
@@ -611,13 +614,18 @@ pub async fn advice_lines(conn: &impl ConnectionTrait, run_id: i64) -> Result<Ha
         .columns([payment_item::Column::PaymentId, payment_item::Column::InvoiceId])
         .filter(
             payment_item::Column::PaymentId.in_subquery(
-                Query::select().column(payment::Column::Id).from(payment::Entity).and_where(payment::Column::RunId.eq(run_id)).to_owned(),
+                Query::select()
+                    .column(payment::Column::Id)
+                    .from(payment::Entity)
+                    .and_where(payment::Column::RunId.eq(run_id))
+                    .to_owned(),
             ),
         )
         .into_tuple()
         .all(conn)
         .await?;
-    let uploaders = crate::invoice::uploaders(conn, &lines.iter().map(|(_, invoice)| *invoice).collect::<Vec<_>>()).await?;
+    let uploaders =
+        crate::invoice::uploaders(conn, &lines.iter().map(|(_, invoice)| *invoice).collect::<Vec<_>>()).await?;
     let mut out: HashMap<i64, (usize, Vec<i64>)> = HashMap::new();
     for (payment_id, invoice_id) in lines {
         let entry = out.entry(payment_id).or_default();
