@@ -180,6 +180,26 @@ where
     Ok(Listed { rows, total, next })
 }
 
+// --- added for the reservation lists (DRF, legacy history)
+
+/// A case-insensitive "contains `text`" on a text column, the same on both backends
+/// (PostgreSQL's LIKE is case-sensitive, SQLite's is not): both sides in lower case, the LIKE
+/// wildcards (`%`, `_`) taken out of `text` so that a name typed with them is not everyone.
+/// Matches nothing when only wildcards were typed.
+#[must_use]
+pub fn contains_any_case<C>(column: C, text: &str) -> sea_orm::sea_query::SimpleExpr
+where
+    C: sea_orm::sea_query::IntoColumnRef,
+{
+    use sea_orm::ExprTrait as _;
+    use sea_orm::sea_query::{Expr, Func};
+    let wanted: String = text.trim().to_lowercase().chars().filter(|c| !matches!(c, '%' | '_')).collect();
+    if wanted.is_empty() {
+        return Expr::value(false);
+    }
+    Expr::expr(Func::lower(Expr::col(column))).like(format!("%{wanted}%"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -24,6 +24,7 @@ mod payments;
 mod platform;
 mod processes;
 mod reimbursements;
+mod reservation_lists;
 mod security;
 mod support;
 mod throttling;
