@@ -3,8 +3,8 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 
 use crate::entity::audit_event::{ActiveModel, Column, Entity, Model};
@@ -117,4 +117,116 @@ pub async fn list(
         .all(conn)
         .await?;
     Ok((rows, total))
+}
+
+// --- The staff journal as a bounded list (SPEC Q5).
+
+/// Filters of the journal, as staff look for an event.
+#[derive(Debug, Clone, Default)]
+pub struct JournalFilter {
+    /// Actor whose label (an e-mail address, `cli`, `worker`…) contains this, any case.
+    pub actor: Option<String>,
+    /// Action starting with this (`auth.`, `company.created`).
+    pub action_prefix: Option<String>,
+    /// Events on this company, its establishments or its dossiers.
+    pub company: Option<i64>,
+    /// Occurred at or after this instant.
+    pub since: Option<DateTime<Utc>>,
+    /// Occurred before this instant.
+    pub before: Option<DateTime<Utc>>,
+}
+
+/// The journal's order: newest recorded first. The log is append-only and its ids follow the
+/// order events are recorded in, so the keyset walks the primary key.
+#[derive(Debug, Clone, Copy)]
+pub struct NewestFirst;
+
+impl crate::listing::Keyset<Entity> for NewestFirst {
+    fn order(&self, query: sea_orm::Select<Entity>) -> sea_orm::Select<Entity> {
+        query.order_by_desc(Column::Id)
+    }
+    fn after(&self, query: sea_orm::Select<Entity>, cursor: crate::listing::Cursor) -> sea_orm::Select<Entity> {
+        query.filter(Column::Id.lt(cursor.id))
+    }
+    fn cursor(&self, row: &Model) -> crate::listing::Cursor {
+        crate::listing::Cursor::id(row.id)
+    }
+}
+
+fn journal_query(filter: &JournalFilter) -> sea_orm::Select<Entity> {
+    use crate::entity::{dossier, establishment};
+    use sea_orm::ExprTrait as _;
+    use sea_orm::sea_query::{Alias, Expr, Func, Query};
+    let mut query = Entity::find();
+    if let Some(actor) = filter.actor.as_deref().map(str::trim).filter(|a| !a.is_empty()) {
+        let pattern = actor.to_lowercase().replace(['%', '_'], "");
+        query = query.filter(Expr::expr(Func::lower(Expr::col(Column::ActorLabel))).like(format!("%{pattern}%")));
+    }
+    if let Some(prefix) = filter.action_prefix.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
+        query = query.filter(Column::Action.starts_with(prefix));
+    }
+    if let Some(company) = filter.company {
+        // Subject ids are text: the ids of the company's rows are compared as text too.
+        query = query.filter(
+            Condition::any()
+                .add(
+                    Condition::all()
+                        .add(Column::SubjectType.eq("company"))
+                        .add(Column::SubjectId.eq(company.to_string())),
+                )
+                .add(
+                    Condition::all().add(Column::SubjectType.eq("establishment")).add(
+                        Column::SubjectId.in_subquery(
+                            Query::select()
+                                .expr(Expr::col(establishment::Column::Id).cast_as(Alias::new("TEXT")))
+                                .from(establishment::Entity)
+                                .and_where(establishment::Column::CompanyId.eq(company))
+                                .to_owned(),
+                        ),
+                    ),
+                )
+                .add(
+                    Condition::all().add(Column::SubjectType.eq("dossier")).add(
+                        Column::SubjectId.in_subquery(
+                            Query::select()
+                                .expr(Expr::col(dossier::Column::Id).cast_as(Alias::new("TEXT")))
+                                .from(dossier::Entity)
+                                .and_where(dossier::Column::CompanyId.eq(company))
+                                .to_owned(),
+                        ),
+                    ),
+                ),
+        );
+    }
+    if let Some(since) = filter.since {
+        query = query.filter(Column::OccurredAt.gte(since));
+    }
+    if let Some(before) = filter.before {
+        query = query.filter(Column::OccurredAt.lt(before));
+    }
+    query
+}
+
+/// One window of the journal, newest first, with the count.
+///
+/// # Errors
+/// The driver's error.
+pub async fn journal(
+    conn: &impl ConnectionTrait,
+    filter: &JournalFilter,
+    window: crate::listing::Window,
+) -> Result<crate::listing::Listed<AuditEvent>, DbErr> {
+    crate::listing::window(conn, journal_query(filter), &NewestFirst, window).await
+}
+
+/// One export chunk of the journal (as [`journal`], without the count).
+///
+/// # Errors
+/// The driver's error.
+pub async fn journal_chunk(
+    conn: &impl ConnectionTrait,
+    filter: &JournalFilter,
+    after: Option<crate::listing::Cursor>,
+) -> Result<(Vec<AuditEvent>, Option<crate::listing::Cursor>), DbErr> {
+    crate::listing::chunk(conn, journal_query(filter), &NewestFirst, after, crate::listing::EXPORT_CHUNK).await
 }

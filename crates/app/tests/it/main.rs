@@ -25,6 +25,7 @@ mod platform;
 mod processes;
 mod reimbursements;
 mod security;
+mod staff_lists;
 mod support;
 mod throttling;
 mod tokens_and_codes;
