@@ -638,3 +638,118 @@ async fn staff_list_statements_do_not_grow_with_their_lines() {
     assert_eq!(lines, 22);
     assert_eq!(small_company, large_company, "{company_path}: statements per page do not depend on its lines");
 }
+
+// -------------------------------------------------------------------------------------------
+// A company's members; a person's sessions and tokens.
+
+/// `n` more members of Nord, company-wide, `membre-{i}@interim-nord.fr`.
+async fn members(app: &TestApp, company: i64, from: u32, n: u32) {
+    for i in from..from + n {
+        let id = app.account(&format!("membre-{i:02}@interim-nord.fr"), PASSWORD, Role::CompanyUser).await;
+        app.attach(id, company, None, false, &[Domain::Training]).await;
+    }
+}
+
+const MEMBER_EMAILS: &str = "section[aria-labelledby=membres] tbody tr td:first-child span.muted";
+
+#[tokio::test]
+async fn company_members_are_paged_and_searched() {
+    let app = TestApp::spawn().await;
+    let nord = app.company_nord().await;
+    let btp = app.company_btp().await;
+    let (mut admin, _) = admin_of(&app, nord.id, "rh@interim-nord.fr").await;
+    let (mut other, _) = admin_of(&app, btp.id, "rh@btp-emploi.fr").await;
+    members(&app, nord.id, 1, 5).await;
+    let path = format!("/entreprises/{}/utilisateurs", nord.id);
+
+    let page = admin.get(&path).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let all = page.texts(MEMBER_EMAILS);
+    assert_eq!(all.len(), 6);
+    assert_eq!(all[0], "rh@interim-nord.fr", "oldest attachment first");
+    assert!(page.body.contains("6 lignes"));
+    let (seen, sizes) = walk(&mut admin, &format!("{path}?par_page=4"), MEMBER_EMAILS).await;
+    assert_eq!(sizes, [4, 2]);
+    assert_eq!(seen, all);
+    let found = admin.get(&format!("{path}?q=MEMBRE-03")).await;
+    assert_eq!(found.texts(MEMBER_EMAILS), ["membre-03@interim-nord.fr"], "e-mail, any case");
+    assert_eq!(found.input_value("q").as_deref(), Some("MEMBRE-03"));
+    assert_eq!(admin.get(&format!("{path}?q=durand")).await.texts(MEMBER_EMAILS).len(), 6, "name");
+    assert!(admin.get(&format!("{path}?q=%25")).await.texts(MEMBER_EMAILS).len() == 6, "a wildcard is taken out");
+    let bad = admin.get(&format!("{path}?par_page=500")).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("« par_page »"));
+    // Another company's administrator gets nothing.
+    for query in ["", "?par_page=200", "?q=membre"] {
+        let response = other.get(&format!("{path}{query}")).await;
+        assert!(matches!(response.status, StatusCode::NOT_FOUND | StatusCode::FORBIDDEN), "{query}");
+        assert!(!response.body.contains("membre-"));
+    }
+}
+
+#[tokio::test]
+async fn members_page_statements_do_not_grow_with_its_lines() {
+    let mut app = TestApp::spawn().await;
+    let nord = app.company_nord().await;
+    let admin = app.account("rh@interim-nord.fr", PASSWORD, Role::CompanyUser).await;
+    app.attach(admin, nord.id, None, true, &Domain::ALL).await;
+    let counter = app.count_statements();
+    let mut client = app.client();
+    assert_eq!(client.login("rh@interim-nord.fr", PASSWORD).await.status, StatusCode::SEE_OTHER);
+    let path = format!("/entreprises/{}/utilisateurs", nord.id);
+    let measure = async |client: &mut TestClient| {
+        client.get(&path).await;
+        let before = counter.load(std::sync::atomic::Ordering::SeqCst);
+        let page = client.get(&path).await;
+        assert_eq!(page.status, StatusCode::OK);
+        (counter.load(std::sync::atomic::Ordering::SeqCst) - before, page.texts(MEMBER_EMAILS).len())
+    };
+    members(&app, nord.id, 1, 1).await;
+    let (small, lines) = measure(&mut client).await;
+    assert_eq!(lines, 2);
+    members(&app, nord.id, 2, 20).await;
+    let (large, lines) = measure(&mut client).await;
+    assert_eq!(lines, 22);
+    assert_eq!(small, large, "statements per page do not depend on its lines");
+}
+
+#[tokio::test]
+async fn sessions_and_tokens_pages_show_at_most_a_hundred() {
+    let app = TestApp::spawn().await;
+    let mut marie = app.signed_in("marie@exemple.fr", Role::CompanyUser).await;
+    let id = app.user_id("marie@exemple.fr").await;
+    let page = marie.get("/compte/sessions").await;
+    assert!(!page.body.contains("Seules les 100"), "no message under the cap");
+    let now = app.ctx.clock.now();
+    for i in 0..100 {
+        let new = store::session::NewSession {
+            user_id: id,
+            token_digest: format!("digest-{i}"),
+            expires_at: now + chrono::Duration::days(1),
+            ip: Some("10.9.9.9".into()),
+            user_agent: None,
+        };
+        store::session::open(&app.ctx.db, new, now - chrono::Duration::hours(1)).await.unwrap();
+        store::api_token::create(&app.ctx.db, id, &format!("jeton {i}"), None, now).await.unwrap();
+    }
+    // 101 sessions with the one signed in, and 101 tokens.
+    store::api_token::create(&app.ctx.db, id, "jeton 100", None, now).await.unwrap();
+    let page = marie.get("/compte/sessions").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(page.texts("table.table tbody tr").len(), 100);
+    assert!(page.body.contains("Seules les 100 sessions utilisées le plus récemment sont affichées"));
+    assert!(page.body.contains("cette session"), "the current session is among them");
+    let page = marie.get("/compte/jetons").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(page.texts("table.table tbody tr").len(), 100);
+    assert!(page.body.contains("Seuls vos 100 jetons les plus récents sont affichés"));
+    // 100 exactly: no message.
+    let mut paul = app.signed_in("paul@exemple.fr", Role::CompanyUser).await;
+    let paul_id = app.user_id("paul@exemple.fr").await;
+    for i in 0..100 {
+        store::api_token::create(&app.ctx.db, paul_id, &format!("jeton {i}"), None, now).await.unwrap();
+    }
+    let page = paul.get("/compte/jetons").await;
+    assert_eq!(page.texts("table.table tbody tr").len(), 100);
+    assert!(!page.body.contains("Seuls vos 100"));
+}
