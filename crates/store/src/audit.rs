@@ -128,7 +128,8 @@ pub struct JournalFilter {
     pub actor: Option<String>,
     /// Action starting with this (`auth.`, `company.created`).
     pub action_prefix: Option<String>,
-    /// Events on this company, its establishments or its dossiers.
+    /// Events on this company, or on its establishments, dossiers, DRFs, reimbursement
+    /// requests, invoices or attachments.
     pub company: Option<i64>,
     /// Occurred at or after this instant.
     pub since: Option<DateTime<Utc>>,
@@ -153,10 +154,30 @@ impl crate::listing::Keyset<Entity> for NewestFirst {
     }
 }
 
-fn journal_query(filter: &JournalFilter) -> sea_orm::Select<Entity> {
-    use crate::entity::{dossier, establishment};
+/// Events on a row of `table` that belongs to `company` (subject ids are text: the row ids are
+/// compared as text too).
+fn of_company<T, C>(company: i64, subject: &'static str, table: T, id: C, owner: C) -> Condition
+where
+    T: sea_orm::sea_query::IntoTableRef,
+    C: sea_orm::sea_query::IntoColumnRef,
+{
     use sea_orm::ExprTrait as _;
-    use sea_orm::sea_query::{Alias, Expr, Func, Query};
+    use sea_orm::sea_query::{Alias, Expr, Query};
+    Condition::all().add(Column::SubjectType.eq(subject)).add(
+        Column::SubjectId.in_subquery(
+            Query::select()
+                .expr(Expr::col(id).cast_as(Alias::new("TEXT")))
+                .from(table)
+                .and_where(Expr::col(owner).eq(company))
+                .to_owned(),
+        ),
+    )
+}
+
+fn journal_query(filter: &JournalFilter) -> sea_orm::Select<Entity> {
+    use crate::entity::{attachment, dossier, drf, establishment, invoice, reimbursement};
+    use sea_orm::ExprTrait as _;
+    use sea_orm::sea_query::{Expr, Func};
     let mut query = Entity::find();
     if let Some(actor) = filter.actor.as_deref().map(str::trim).filter(|a| !a.is_empty()) {
         let pattern = actor.to_lowercase().replace(['%', '_'], "");
@@ -166,7 +187,6 @@ fn journal_query(filter: &JournalFilter) -> sea_orm::Select<Entity> {
         query = query.filter(Column::Action.starts_with(prefix));
     }
     if let Some(company) = filter.company {
-        // Subject ids are text: the ids of the company's rows are compared as text too.
         query = query.filter(
             Condition::any()
                 .add(
@@ -174,28 +194,30 @@ fn journal_query(filter: &JournalFilter) -> sea_orm::Select<Entity> {
                         .add(Column::SubjectType.eq("company"))
                         .add(Column::SubjectId.eq(company.to_string())),
                 )
-                .add(
-                    Condition::all().add(Column::SubjectType.eq("establishment")).add(
-                        Column::SubjectId.in_subquery(
-                            Query::select()
-                                .expr(Expr::col(establishment::Column::Id).cast_as(Alias::new("TEXT")))
-                                .from(establishment::Entity)
-                                .and_where(establishment::Column::CompanyId.eq(company))
-                                .to_owned(),
-                        ),
-                    ),
-                )
-                .add(
-                    Condition::all().add(Column::SubjectType.eq("dossier")).add(
-                        Column::SubjectId.in_subquery(
-                            Query::select()
-                                .expr(Expr::col(dossier::Column::Id).cast_as(Alias::new("TEXT")))
-                                .from(dossier::Entity)
-                                .and_where(dossier::Column::CompanyId.eq(company))
-                                .to_owned(),
-                        ),
-                    ),
-                ),
+                .add(of_company(
+                    company,
+                    "establishment",
+                    establishment::Entity,
+                    establishment::Column::Id,
+                    establishment::Column::CompanyId,
+                ))
+                .add(of_company(company, "dossier", dossier::Entity, dossier::Column::Id, dossier::Column::CompanyId))
+                .add(of_company(
+                    company,
+                    "attachment",
+                    attachment::Entity,
+                    attachment::Column::Id,
+                    attachment::Column::CompanyId,
+                ))
+                .add(of_company(company, "drf", drf::Entity, drf::Column::Id, drf::Column::CompanyId))
+                .add(of_company(company, "invoice", invoice::Entity, invoice::Column::Id, invoice::Column::CompanyId))
+                .add(of_company(
+                    company,
+                    "reimbursement",
+                    reimbursement::Entity,
+                    reimbursement::Column::Id,
+                    reimbursement::Column::CompanyId,
+                )),
         );
     }
     if let Some(since) = filter.since {

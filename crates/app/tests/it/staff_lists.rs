@@ -246,6 +246,16 @@ async fn audit_journal_is_paged_filtered_and_exported() {
         ["Date;Heure;Auteur;Action;Objet;Adresse IP;Requête", "16/02/2026;00:00:00;worker;test.job;;10.1.2.3;req-1"]
     );
 
+    // Events on the company's other rows (here an attachment) are the company's too.
+    let member = app.account("membre@interim-nord.fr", PASSWORD, Role::CompanyUser).await;
+    let attachment = app.attach(member, nord.id, None, false, &[Domain::Training]).await;
+    event(&app, "alice@opco.fr", "later.attachment", Some(("attachment", attachment.to_string())), utc(2026, 3, 1, 10))
+        .await;
+    let page = admin.get(&format!("/gestion/journal?action=later.&entreprise={}", nord.id)).await;
+    assert_eq!(page.texts(actions), ["later.attachment"]);
+    let page = admin.get(&format!("/gestion/journal?action=later.&entreprise={}", btp.id)).await;
+    assert!(page.texts(actions).is_empty());
+
     // An advisor does not read the journal, nor its export.
     let mut advisor = app.signed_in("conseiller@opco.fr", Role::Advisor).await;
     for path in ["/gestion/journal", "/gestion/journal.csv"] {

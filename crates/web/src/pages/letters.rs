@@ -128,22 +128,25 @@ pub async fn list(
             letter,
         })
         .collect();
-    let mut batches = Vec::new();
-    for batch in store::activation::batches(&state.db, BATCHES_SHOWN).await? {
-        let progress = if batch.status == "preparing" {
-            store::job::find(&state.db, store::activation::BATCH_JOB, &batch.id.to_string())
-                .await?
-                .map(|job| format!("{} / {}", job.progress_done, job.progress_total.unwrap_or(batch.letter_count)))
-        } else {
-            None
-        };
-        let status = match batch.status.as_str() {
-            "preparing" => "en préparation",
-            "ready" => "prêt à imprimer",
-            _ => "posté",
-        };
-        batches.push(BatchLine { created: documents::fr::date_time(batch.created_at), status, progress, batch });
-    }
+    // The progress of the batches being prepared, in one statement.
+    let batches = store::activation::batches(&state.db, BATCHES_SHOWN).await?;
+    let preparing: Vec<String> = batches.iter().filter(|b| b.status == "preparing").map(|b| b.id.to_string()).collect();
+    let jobs = store::job::find_many(&state.db, store::activation::BATCH_JOB, &preparing).await?;
+    let batches = batches
+        .into_iter()
+        .map(|batch| {
+            let progress = (batch.status == "preparing")
+                .then(|| jobs.get(&batch.id.to_string()))
+                .flatten()
+                .map(|job| format!("{} / {}", job.progress_done, job.progress_total.unwrap_or(batch.letter_count)));
+            let status = match batch.status.as_str() {
+                "preparing" => "en préparation",
+                "ready" => "prêt à imprimer",
+                _ => "posté",
+            };
+            BatchLine { created: documents::fr::date_time(batch.created_at), status, progress, batch }
+        })
+        .collect();
     let page = LettersPage {
         chrome,
         queued: store::activation::queued_count(&state.db).await?,
