@@ -173,6 +173,25 @@ impl Pager {
     }
 }
 
+// --- added for the staff lists (companies, journal, payments, letters)
+
+/// The instants a pair of Paris days covers: from the start of `from` to the start of the day
+/// after `to` (excluded), for filters on timestamps.
+#[must_use]
+pub fn paris_instants(
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+) -> (Option<chrono::DateTime<chrono::Utc>>, Option<chrono::DateTime<chrono::Utc>>) {
+    use chrono::TimeZone as _;
+    let start = |day: NaiveDate| {
+        chrono_tz::Europe::Paris
+            .from_local_datetime(&day.and_time(chrono::NaiveTime::MIN))
+            .earliest()
+            .map(|t| t.with_timezone(&chrono::Utc))
+    };
+    (from.and_then(start), to.and_then(|d| d.succ_opt()).and_then(start))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -26,6 +26,7 @@ mod processes;
 mod reimbursements;
 mod reservation_lists;
 mod security;
+mod staff_lists;
 mod support;
 mod throttling;
 mod tokens_and_codes;
