@@ -368,7 +368,8 @@ async fn advise(ctx: &Context, run: &Run, hooks: &Hooks<'_>) -> anyhow::Result<(
                     e.insert(scope)
                 }
             };
-            if scope.as_ref().is_some_and(|s| s.can(payment.company_id, None, domain::habilitation::Domain::Invoicing)) {
+            if scope.as_ref().is_some_and(|s| s.can(payment.company_id, None, domain::habilitation::Domain::Invoicing))
+            {
                 others.push(user);
             }
         }

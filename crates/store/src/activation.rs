@@ -427,3 +427,97 @@ pub async fn failed_codes_on_company(
     people.truncate(limit);
     Ok(people)
 }
+
+// --- The letters as a bounded list (SPEC Q5).
+
+/// Filters of the letters list.
+#[derive(Debug, Clone, Default)]
+pub struct LetterFilter {
+    /// Only letters in this state (`queued`, `batched`, `posted`).
+    pub status: Option<&'static str>,
+    /// Only letters to this company.
+    pub company: Option<i64>,
+    /// Requested at or after this instant.
+    pub since: Option<DateTime<Utc>>,
+    /// Requested before this instant.
+    pub before: Option<DateTime<Utc>>,
+}
+
+/// The states a letter goes through, with their French labels.
+pub const LETTER_STATES: [(&str, &str); 3] =
+    [("queued", "en attente d’un lot"), ("batched", "dans un lot à poster"), ("posted", "posté")];
+
+/// The French label of a letter's state.
+#[must_use]
+pub fn letter_state_label(code: &str) -> &'static str {
+    LETTER_STATES.iter().find(|(c, _)| *c == code).map_or("inconnu", |(_, label)| label)
+}
+
+/// The letters' order: newest request first, by id.
+#[derive(Debug, Clone, Copy)]
+pub struct LettersNewestFirst;
+
+impl crate::listing::Keyset<activation_letter::Entity> for LettersNewestFirst {
+    fn order(&self, query: sea_orm::Select<activation_letter::Entity>) -> sea_orm::Select<activation_letter::Entity> {
+        query.order_by_desc(activation_letter::Column::Id)
+    }
+    fn after(
+        &self,
+        query: sea_orm::Select<activation_letter::Entity>,
+        cursor: crate::listing::Cursor,
+    ) -> sea_orm::Select<activation_letter::Entity> {
+        query.filter(activation_letter::Column::Id.lt(cursor.id))
+    }
+    fn cursor(&self, row: &Letter) -> crate::listing::Cursor {
+        crate::listing::Cursor::id(row.id)
+    }
+}
+
+fn letters_query(filter: &LetterFilter) -> sea_orm::Select<activation_letter::Entity> {
+    let mut query = activation_letter::Entity::find();
+    if let Some(status) = filter.status {
+        query = query.filter(activation_letter::Column::Status.eq(status));
+    }
+    if let Some(company) = filter.company {
+        query = query.filter(activation_letter::Column::CompanyId.eq(company));
+    }
+    if let Some(since) = filter.since {
+        query = query.filter(activation_letter::Column::CreatedAt.gte(since));
+    }
+    if let Some(before) = filter.before {
+        query = query.filter(activation_letter::Column::CreatedAt.lt(before));
+    }
+    query
+}
+
+/// One window of the letters, newest first, with the count.
+///
+/// # Errors
+/// The driver's error.
+pub async fn letters_window(
+    conn: &impl ConnectionTrait,
+    filter: &LetterFilter,
+    window: crate::listing::Window,
+) -> Result<crate::listing::Listed<Letter>, DbErr> {
+    crate::listing::window(conn, letters_query(filter), &LettersNewestFirst, window).await
+}
+
+/// One export chunk of the letters (as [`letters_window`], without the count).
+///
+/// # Errors
+/// The driver's error.
+pub async fn letters_chunk(
+    conn: &impl ConnectionTrait,
+    filter: &LetterFilter,
+    after: Option<crate::listing::Cursor>,
+) -> Result<(Vec<Letter>, Option<crate::listing::Cursor>), DbErr> {
+    crate::listing::chunk(conn, letters_query(filter), &LettersNewestFirst, after, crate::listing::EXPORT_CHUNK).await
+}
+
+/// How many letters wait for a batch.
+///
+/// # Errors
+/// The driver's error.
+pub async fn queued_count(conn: &impl ConnectionTrait) -> Result<u64, DbErr> {
+    activation_letter::Entity::find().filter(activation_letter::Column::Status.eq("queued")).count(conn).await
+}

@@ -106,3 +106,27 @@ pub async fn authenticate(
     ActiveModel { id: Set(token.id), last_used_at: Set(Some(now)), ..Default::default() }.update(conn).await?;
     Ok(Some(token))
 }
+
+// --- A person's tokens as a bounded list (SPEC Q5).
+
+/// At most `limit` of a person's tokens, newest first, and whether there are more.
+///
+/// # Errors
+/// The driver's error.
+pub async fn recent_for_user(
+    conn: &impl ConnectionTrait,
+    user_id: i64,
+    limit: u64,
+) -> Result<(Vec<ApiToken>, bool), DbErr> {
+    use sea_orm::QuerySelect as _;
+    let mut rows = Entity::find()
+        .filter(Column::UserId.eq(user_id))
+        .order_by_desc(Column::CreatedAt)
+        .order_by_desc(Column::Id)
+        .limit(limit.saturating_add(1))
+        .all(conn)
+        .await?;
+    let more = u64::try_from(rows.len()).unwrap_or(u64::MAX) > limit;
+    rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    Ok((rows, more))
+}

@@ -527,3 +527,65 @@ pub async fn grant(
     set_domains(conn, id, &all, by.unwrap_or(user_id), now).await?;
     Ok(id)
 }
+
+// --- A company's members as a bounded list (SPEC Q5).
+
+/// The members' order: by attachment, oldest first (requests were answered in that order).
+#[derive(Debug, Clone, Copy)]
+pub struct OldestFirst;
+
+impl crate::listing::Keyset<attachment::Entity> for OldestFirst {
+    fn order(&self, query: sea_orm::Select<attachment::Entity>) -> sea_orm::Select<attachment::Entity> {
+        query.order_by_asc(attachment::Column::Id)
+    }
+    fn after(
+        &self,
+        query: sea_orm::Select<attachment::Entity>,
+        cursor: crate::listing::Cursor,
+    ) -> sea_orm::Select<attachment::Entity> {
+        query.filter(attachment::Column::Id.gt(cursor.id))
+    }
+    fn cursor(&self, row: &attachment::Model) -> crate::listing::Cursor {
+        crate::listing::Cursor::id(row.id)
+    }
+}
+
+/// One window of a company's attachments in one state, oldest first, with the count; `person`
+/// keeps those whose name or e-mail address contains it (any case). The people, establishments
+/// and habilitations of the window are read in one statement each.
+///
+/// # Errors
+/// The driver's error.
+pub async fn company_window(
+    conn: &impl ConnectionTrait,
+    company_id: i64,
+    status: AttachmentStatus,
+    person: Option<&str>,
+    window: crate::listing::Window,
+) -> Result<crate::listing::Listed<AttachmentView>, DbErr> {
+    use sea_orm::ExprTrait as _;
+    use sea_orm::sea_query::{Expr, Func, Query};
+    let mut query = attachment::Entity::find()
+        .filter(attachment::Column::CompanyId.eq(company_id))
+        .filter(attachment::Column::Status.eq(status.code()));
+    if let Some(person) = person.map(str::trim).filter(|p| !p.is_empty()) {
+        let pattern = format!("%{}%", person.to_lowercase().replace(['%', '_'], ""));
+        let lower = |column: app_user::Column| Expr::expr(Func::lower(Expr::col(column)));
+        query = query.filter(
+            attachment::Column::UserId.in_subquery(
+                Query::select()
+                    .column(app_user::Column::Id)
+                    .from(app_user::Entity)
+                    .cond_where(
+                        sea_orm::Condition::any()
+                            .add(lower(app_user::Column::GivenName).like(pattern.clone()))
+                            .add(lower(app_user::Column::FamilyName).like(pattern.clone()))
+                            .add(lower(app_user::Column::Email).like(pattern)),
+                    )
+                    .to_owned(),
+            ),
+        );
+    }
+    let listed = crate::listing::window(conn, query, &OldestFirst, window).await?;
+    Ok(crate::listing::Listed { rows: views(conn, listed.rows).await?, total: listed.total, next: listed.next })
+}

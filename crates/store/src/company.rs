@@ -759,3 +759,209 @@ pub async fn update_establishment(
     .await?;
     Ok(())
 }
+
+// --- The staff directory of companies (bounded list, SPEC Q5).
+
+/// Filters of the staff directory, as advisors look for a company.
+#[derive(Debug, Clone, Default)]
+pub struct DirectoryFilter {
+    /// Part of the name, or the start of a SIREN (a SIRET also finds its establishment's
+    /// company).
+    pub text: Option<String>,
+    /// Part of the head office's town, or the start of its postal code.
+    pub place: Option<String>,
+    /// Only companies with (`Some(true)`) or without (`Some(false)`) an approved administrator.
+    pub has_admin: Option<bool>,
+    /// Only companies this advisor follows.
+    pub advisor: Option<i64>,
+}
+
+/// The directory's order: by name, then id (two companies may share a name). The keyset resumes
+/// after the name of the company the cursor names, read in the same statement, so the cursor
+/// stays an id.
+#[derive(Debug, Clone, Copy)]
+pub struct ByName;
+
+impl crate::listing::Keyset<company::Entity> for ByName {
+    fn order(&self, query: sea_orm::Select<company::Entity>) -> sea_orm::Select<company::Entity> {
+        query.order_by_asc(company::Column::Name).order_by_asc(company::Column::Id)
+    }
+    fn after(
+        &self,
+        query: sea_orm::Select<company::Entity>,
+        cursor: crate::listing::Cursor,
+    ) -> sea_orm::Select<company::Entity> {
+        let name_of = || {
+            Expr::from(
+                sea_orm::sea_query::Query::select()
+                    .column(company::Column::Name)
+                    .from(company::Entity)
+                    .and_where(company::Column::Id.eq(cursor.id))
+                    .to_owned(),
+            )
+        };
+        query.filter(
+            Condition::any().add(Expr::col((company::Entity, company::Column::Name)).gt(name_of())).add(
+                Condition::all()
+                    .add(Expr::col((company::Entity, company::Column::Name)).eq(name_of()))
+                    .add(company::Column::Id.gt(cursor.id)),
+            ),
+        )
+    }
+    fn cursor(&self, row: &company::Model) -> crate::listing::Cursor {
+        crate::listing::Cursor::id(row.id)
+    }
+}
+
+/// The directory's statement: `None` for a scope that is not staff's.
+fn directory_query(scope: &Scope, filter: &DirectoryFilter) -> Option<sea_orm::Select<company::Entity>> {
+    use crate::entity::{attachment, company_contact};
+    use sea_orm::sea_query::Query;
+    if !scope.is_staff() {
+        return None;
+    }
+    let lower = |column: company::Column| Expr::expr(Func::lower(Expr::col((company::Entity, column))));
+    let mut query = company::Entity::find();
+    if let Some(text) = filter.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        let digits: String = text.chars().filter(char::is_ascii_digit).collect();
+        let pattern = text.to_lowercase().replace(['%', '_'], "");
+        let mut condition = Condition::any();
+        if !pattern.is_empty() {
+            condition = condition.add(lower(company::Column::Name).like(format!("%{pattern}%")));
+        }
+        if digits.len() >= 3 && digits.len() == text.chars().filter(|c| !c.is_whitespace()).count() {
+            condition = condition
+                .add(company::Column::Siren.starts_with(digits.get(..Ord::min(9, digits.len())).unwrap_or("")));
+            if digits.len() > 9 {
+                // A SIRET (or its start): the company of a matching establishment.
+                condition = condition.add(
+                    company::Column::Id.in_subquery(
+                        Query::select()
+                            .column(establishment::Column::CompanyId)
+                            .from(establishment::Entity)
+                            .and_where(establishment::Column::Siret.starts_with(digits.as_str()))
+                            .to_owned(),
+                    ),
+                );
+            }
+        }
+        query = query.filter(if condition.is_empty() { Condition::all().add(Expr::value(false)) } else { condition });
+    }
+    if let Some(place) = filter.place.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        let pattern = place.to_lowercase().replace(['%', '_'], "");
+        query = query.filter(
+            Condition::any()
+                .add(lower(company::Column::City).like(format!("%{pattern}%")))
+                .add(company::Column::PostalCode.starts_with(pattern.as_str())),
+        );
+    }
+    if let Some(has_admin) = filter.has_admin {
+        let admins = Query::select()
+            .column(attachment::Column::CompanyId)
+            .from(attachment::Entity)
+            .and_where(attachment::Column::IsAdmin.eq(true))
+            .and_where(attachment::Column::Status.eq(domain::habilitation::AttachmentStatus::Approved.code()))
+            .to_owned();
+        query = query.filter(if has_admin {
+            company::Column::Id.in_subquery(admins)
+        } else {
+            company::Column::Id.not_in_subquery(admins)
+        });
+    }
+    if let Some(advisor) = filter.advisor {
+        query = query.filter(
+            company::Column::Id.in_subquery(
+                Query::select()
+                    .column(company_contact::Column::CompanyId)
+                    .from(company_contact::Entity)
+                    .and_where(company_contact::Column::AdvisorId.eq(advisor))
+                    .to_owned(),
+            ),
+        );
+    }
+    Some(query)
+}
+
+/// One window of the staff directory, by name, with the count (nothing outside staff).
+///
+/// # Errors
+/// The driver's error.
+pub async fn directory(
+    conn: &impl ConnectionTrait,
+    scope: &Scope,
+    filter: &DirectoryFilter,
+    window: crate::listing::Window,
+) -> Result<crate::listing::Listed<Company>, DbErr> {
+    let Some(query) = directory_query(scope, filter) else {
+        return Ok(crate::listing::Listed { rows: Vec::new(), total: 0, next: None });
+    };
+    let listed = crate::listing::window(conn, query, &ByName, window).await?;
+    Ok(crate::listing::Listed {
+        rows: listed.rows.into_iter().map(Company::try_from).collect::<Result<_, _>>()?,
+        total: listed.total,
+        next: listed.next,
+    })
+}
+
+/// One export chunk of the staff directory (as [`directory`], without the count).
+///
+/// # Errors
+/// The driver's error.
+pub async fn directory_chunk(
+    conn: &impl ConnectionTrait,
+    scope: &Scope,
+    filter: &DirectoryFilter,
+    after: Option<crate::listing::Cursor>,
+) -> Result<(Vec<Company>, Option<crate::listing::Cursor>), DbErr> {
+    let Some(query) = directory_query(scope, filter) else {
+        return Ok((Vec::new(), None));
+    };
+    let (rows, next) = crate::listing::chunk(conn, query, &ByName, after, crate::listing::EXPORT_CHUNK).await?;
+    Ok((rows.into_iter().map(Company::try_from).collect::<Result<_, _>>()?, next))
+}
+
+/// What the directory shows of several companies besides their row, one statement each: the
+/// number of approved administrators, and the advisor's name.
+///
+/// # Errors
+/// The driver's error.
+pub async fn directory_extras(
+    conn: &impl ConnectionTrait,
+    ids: &[i64],
+) -> Result<(std::collections::HashMap<i64, i64>, std::collections::HashMap<i64, String>), DbErr> {
+    use crate::entity::{app_user, attachment, company_contact};
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    let admins: Vec<(i64, i64)> = attachment::Entity::find()
+        .select_only()
+        .column(attachment::Column::CompanyId)
+        .column_as(Expr::col((attachment::Entity, attachment::Column::Id)).count(), "admins")
+        .filter(attachment::Column::CompanyId.is_in(ids.iter().copied()))
+        .filter(attachment::Column::IsAdmin.eq(true))
+        .filter(attachment::Column::Status.eq(domain::habilitation::AttachmentStatus::Approved.code()))
+        .group_by(attachment::Column::CompanyId)
+        .into_tuple()
+        .all(conn)
+        .await?;
+    let advisors: Vec<(i64, String, String)> = company_contact::Entity::find()
+        .select_only()
+        .column(company_contact::Column::CompanyId)
+        .column(app_user::Column::GivenName)
+        .column(app_user::Column::FamilyName)
+        .join(
+            sea_orm::JoinType::InnerJoin,
+            company_contact::Entity::belongs_to(app_user::Entity)
+                .from(company_contact::Column::AdvisorId)
+                .to(app_user::Column::Id)
+                .into(),
+        )
+        .filter(company_contact::Column::CompanyId.is_in(ids.iter().copied()))
+        .into_tuple()
+        .all(conn)
+        .await?;
+    Ok((
+        admins.into_iter().collect(),
+        advisors.into_iter().map(|(id, given, family)| (id, format!("{given} {family}").trim().to_owned())).collect(),
+    ))
+}

@@ -10,11 +10,12 @@ use domain::scope::Scope;
 use sea_orm::ExprTrait as _;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Select,
 };
 
 use crate::entity::drf;
+use crate::listing::{self, Cursor, Keyset, Listed, Window};
 
 /// A DRF row.
 pub type Drf = drf::Model;
@@ -120,45 +121,187 @@ pub async fn get(conn: &impl ConnectionTrait, scope: &Scope, id: i64) -> Result<
     Ok(reached.then_some(row))
 }
 
-/// The DRF of a company the scope reaches, newest first.
+/// The DRF of a company the scope reaches, newest first (every one: for checks and tests; pages
+/// use [`company_page`]).
 ///
 /// # Errors
 /// The driver's error.
 pub async fn list_for_company(conn: &impl ConnectionTrait, scope: &Scope, company_id: i64) -> Result<Vec<Drf>, DbErr> {
+    match company_query(scope, company_id, &DrfFilter::default()) {
+        Some(query) => NewestFirst.order(query).all(conn).await,
+        None => Ok(Vec::new()),
+    }
+}
+
+/// Filters of a DRF list, as people look for a reservation: state, scheme, establishment,
+/// training dates, number, trainee name.
+#[derive(Debug, Clone, Default)]
+pub struct DrfFilter {
+    /// Only this status.
+    pub status: Option<DrfStatus>,
+    /// Only this scheme (`CIPI`, `CDPI`).
+    pub scheme: Option<String>,
+    /// Only this establishment.
+    pub establishment: Option<i64>,
+    /// Training starting on or after this day.
+    pub from: Option<NaiveDate>,
+    /// Training starting on or before this day.
+    pub to: Option<NaiveDate>,
+    /// Number containing this.
+    pub number: Option<String>,
+    /// Trainee name containing this.
+    pub trainee: Option<String>,
+}
+
+/// The conditions of `filter` (none of them on the company or the scope).
+fn filtered(mut query: Select<drf::Entity>, filter: &DrfFilter) -> Select<drf::Entity> {
+    if let Some(status) = filter.status {
+        query = query.filter(drf::Column::Status.eq(status.code()));
+    }
+    if let Some(scheme) = filter.scheme.as_deref().filter(|s| !s.is_empty()) {
+        query = query.filter(drf::Column::Scheme.eq(scheme));
+    }
+    if let Some(establishment) = filter.establishment {
+        query = query.filter(drf::Column::EstablishmentId.eq(establishment));
+    }
+    if let Some(from) = filter.from {
+        query = query.filter(drf::Column::TrainingStart.gte(from));
+    }
+    if let Some(to) = filter.to {
+        query = query.filter(drf::Column::TrainingStart.lte(to));
+    }
+    if let Some(number) = filter.number.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        query = query.filter(listing::contains_any_case(drf::Column::Number, number));
+    }
+    if let Some(name) = filter.trainee.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        query = query.filter(listing::contains_any_case(drf::Column::TraineeName, name));
+    }
+    query
+}
+
+/// The DRF of a company the scope reaches (training habilitation on their establishment, or
+/// staff), filtered; `None` when the scope does not reach the company at all.
+fn company_query(scope: &Scope, company_id: i64, filter: &DrfFilter) -> Option<Select<drf::Entity>> {
+    if !scope.reaches_company(company_id) {
+        return None;
+    }
     let mut query = drf::Entity::find().filter(drf::Column::CompanyId.eq(company_id));
     if !scope.is_staff() {
         match scope.establishments_with(company_id, Domain::Training) {
             None => {}
-            Some(ids) if ids.is_empty() => return Ok(Vec::new()),
+            Some(ids) if ids.is_empty() => return None,
             Some(ids) => query = query.filter(drf::Column::EstablishmentId.is_in(ids)),
         }
     }
-    query.order_by_desc(drf::Column::Id).all(conn).await
+    Some(filtered(query, filter))
 }
 
-/// DRF in a status, oldest filing first (the case managers' queue), one page and the total.
+/// A company's DRF order: newest first (by id, which follows filing), so that the keyset walks
+/// the `(company_id, id)` index.
+#[derive(Debug, Clone, Copy)]
+pub struct NewestFirst;
+
+impl Keyset<drf::Entity> for NewestFirst {
+    fn order(&self, query: Select<drf::Entity>) -> Select<drf::Entity> {
+        query.order_by_desc(drf::Column::Id)
+    }
+    fn after(&self, query: Select<drf::Entity>, cursor: Cursor) -> Select<drf::Entity> {
+        query.filter(drf::Column::Id.lt(cursor.id))
+    }
+    fn cursor(&self, row: &Drf) -> Cursor {
+        Cursor::id(row.id)
+    }
+}
+
+/// The queue's order: oldest filing first, then by id. The queue holds filed DRF only (see
+/// [`queue`]), so the key is never null.
+#[derive(Debug, Clone, Copy)]
+pub struct OldestFiled;
+
+impl Keyset<drf::Entity> for OldestFiled {
+    fn order(&self, query: Select<drf::Entity>) -> Select<drf::Entity> {
+        query.order_by_asc(drf::Column::FiledOn).order_by_asc(drf::Column::Id)
+    }
+    fn after(&self, query: Select<drf::Entity>, cursor: Cursor) -> Select<drf::Entity> {
+        match cursor.day {
+            Some(day) => query.filter(
+                Condition::any()
+                    .add(drf::Column::FiledOn.gt(day))
+                    .add(Condition::all().add(drf::Column::FiledOn.eq(day)).add(drf::Column::Id.gt(cursor.id))),
+            ),
+            // A cursor without a day (hand-written) is read as "after nothing": from the start.
+            None => query,
+        }
+    }
+    fn cursor(&self, row: &Drf) -> Cursor {
+        Cursor { day: row.filed_on, id: row.id }
+    }
+}
+
+/// One window of a company's DRF the scope reaches, filtered, newest first, with the count.
+/// Nothing when the scope does not reach the company (or none of its establishments for DRF).
 ///
 /// # Errors
 /// The driver's error.
-pub async fn queue(
+pub async fn company_page(
     conn: &impl ConnectionTrait,
-    status: Option<DrfStatus>,
-    page: u64,
-    per_page: u64,
-) -> Result<(Vec<Drf>, u64), DbErr> {
-    let mut query = drf::Entity::find().filter(drf::Column::Status.ne(DrfStatus::Draft.code()));
-    if let Some(status) = status {
-        query = query.filter(drf::Column::Status.eq(status.code()));
+    scope: &Scope,
+    company_id: i64,
+    filter: &DrfFilter,
+    window: Window,
+) -> Result<Listed<Drf>, DbErr> {
+    match company_query(scope, company_id, filter) {
+        Some(query) => listing::window(conn, query, &NewestFirst, window).await,
+        None => Ok(Listed { rows: Vec::new(), total: 0, next: None }),
     }
-    let total = query.clone().count(conn).await?;
-    let rows = query
-        .order_by_asc(drf::Column::FiledOn)
-        .order_by_asc(drf::Column::Id)
-        .offset(page.saturating_sub(1).saturating_mul(per_page))
-        .limit(per_page)
-        .all(conn)
-        .await?;
-    Ok((rows, total))
+}
+
+/// One export chunk of a company's DRF (as [`company_page`], without the count).
+///
+/// # Errors
+/// The driver's error.
+pub async fn company_chunk(
+    conn: &impl ConnectionTrait,
+    scope: &Scope,
+    company_id: i64,
+    filter: &DrfFilter,
+    after: Option<Cursor>,
+) -> Result<(Vec<Drf>, Option<Cursor>), DbErr> {
+    match company_query(scope, company_id, filter) {
+        Some(query) => listing::chunk(conn, query, &NewestFirst, after, listing::EXPORT_CHUNK).await,
+        None => Ok((Vec::new(), None)),
+    }
+}
+
+/// The case managers' queue: filed DRF (a DRF leaves draft only by being filed, which sets its
+/// filing day; the condition on the day keeps the keyset total whatever the rows say).
+fn queue_query(filter: &DrfFilter) -> Select<drf::Entity> {
+    filtered(
+        drf::Entity::find()
+            .filter(drf::Column::Status.ne(DrfStatus::Draft.code()))
+            .filter(drf::Column::FiledOn.is_not_null()),
+        filter,
+    )
+}
+
+/// One window of the case managers' queue (oldest filing first), with the count.
+///
+/// # Errors
+/// The driver's error.
+pub async fn queue(conn: &impl ConnectionTrait, filter: &DrfFilter, window: Window) -> Result<Listed<Drf>, DbErr> {
+    listing::window(conn, queue_query(filter), &OldestFiled, window).await
+}
+
+/// One export chunk of the queue (as [`queue`], without the count).
+///
+/// # Errors
+/// The driver's error.
+pub async fn queue_chunk(
+    conn: &impl ConnectionTrait,
+    filter: &DrfFilter,
+    after: Option<Cursor>,
+) -> Result<(Vec<Drf>, Option<Cursor>), DbErr> {
+    listing::chunk(conn, queue_query(filter), &OldestFiled, after, listing::EXPORT_CHUNK).await
 }
 
 /// Validates a submitted DRF at `version` until `valid_until`; returns whether it moved.

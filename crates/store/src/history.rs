@@ -7,12 +7,16 @@ use std::path::Path;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::Money;
+use domain::habilitation::Domain;
+use domain::scope::Scope;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Statement, Value,
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, Select, Statement, Value,
 };
 
 use crate::entity::legacy_dossier::{ActiveModel, Column, Entity, Model};
+use crate::listing::{self, Cursor, Keyset, Listed, Window};
 
 /// A legacy dossier row.
 pub type LegacyDossier = Model;
@@ -465,4 +469,137 @@ pub async fn for_company(
         query = query.filter(Column::EstablishmentId.is_in(ids.iter().copied()));
     }
     query.order_by_desc(Column::LastMovementOn).order_by_asc(Column::Number).all(conn).await
+}
+
+/// Filters of a company's history, as people look for an old dossier: state (closed or open),
+/// scheme, establishment, training dates, number or title. Legacy rows hold a number of
+/// trainees, not their names.
+#[derive(Debug, Clone, Default)]
+pub struct HistoryFilter {
+    /// Only closed (`Some(true)`) or open (`Some(false)`) dossiers.
+    pub closed: Option<bool>,
+    /// Only this scheme.
+    pub scheme: Option<String>,
+    /// Only this establishment.
+    pub establishment: Option<i64>,
+    /// Training starting on or after this day.
+    pub from: Option<NaiveDate>,
+    /// Training starting on or before this day.
+    pub to: Option<NaiveDate>,
+    /// Number or title containing this.
+    pub text: Option<String>,
+}
+
+/// A company's legacy dossiers the scope reaches, filtered; `None` when it reaches none: a
+/// company user sees the history of the establishments they are attached to, provided they hold
+/// the training or the work-study habilitation somewhere in the company.
+fn company_query(scope: &Scope, company_id: i64, filter: &HistoryFilter) -> Option<Select<Entity>> {
+    if !scope.reaches_company(company_id) {
+        return None;
+    }
+    let mut query = Entity::find().filter(Column::CompanyId.eq(company_id));
+    if !scope.is_staff() {
+        let none_in = |domain: Domain| scope.establishments_with(company_id, domain).is_some_and(|ids| ids.is_empty());
+        if none_in(Domain::Training) && none_in(Domain::WorkStudy) {
+            return None;
+        }
+        if let Some(ids) = scope.establishment_ids(company_id) {
+            query = query.filter(Column::EstablishmentId.is_in(ids));
+        }
+    }
+    if let Some(closed) = filter.closed {
+        query = query.filter(Column::Closed.eq(closed));
+    }
+    if let Some(scheme) = filter.scheme.as_deref().filter(|s| !s.is_empty()) {
+        query = query.filter(Column::Scheme.eq(scheme));
+    }
+    if let Some(establishment) = filter.establishment {
+        query = query.filter(Column::EstablishmentId.eq(establishment));
+    }
+    if let Some(from) = filter.from {
+        query = query.filter(Column::TrainingStart.gte(from));
+    }
+    if let Some(to) = filter.to {
+        query = query.filter(Column::TrainingStart.lte(to));
+    }
+    if let Some(text) = filter.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        query = query.filter(
+            Condition::any()
+                .add(listing::contains_any_case(Column::Number, text))
+                .add(listing::contains_any_case(Column::Title, text)),
+        );
+    }
+    Some(query)
+}
+
+/// The history's order: most recent movement first, then by id (descending), so that the
+/// keyset walks the `(company_id, last_movement_on)` index (SQLite keeps the row id at the end
+/// of every index; PostgreSQL sorts only the lines of one day).
+#[derive(Debug, Clone, Copy)]
+pub struct LatestMovement;
+
+impl Keyset<Entity> for LatestMovement {
+    fn order(&self, query: Select<Entity>) -> Select<Entity> {
+        query.order_by_desc(Column::LastMovementOn).order_by_desc(Column::Id)
+    }
+    fn after(&self, query: Select<Entity>, cursor: Cursor) -> Select<Entity> {
+        match cursor.day {
+            Some(day) => query.filter(
+                Condition::any()
+                    .add(Column::LastMovementOn.lt(day))
+                    .add(Condition::all().add(Column::LastMovementOn.eq(day)).add(Column::Id.lt(cursor.id))),
+            ),
+            // A cursor without a day (hand-written) is read as "after nothing": from the start.
+            None => query,
+        }
+    }
+    fn cursor(&self, row: &LegacyDossier) -> Cursor {
+        Cursor { day: Some(row.last_movement_on), id: row.id }
+    }
+}
+
+/// One window of a company's history the scope reaches, filtered, most recent movement first,
+/// with the count.
+///
+/// # Errors
+/// The driver's error.
+pub async fn company_page(
+    conn: &impl ConnectionTrait,
+    scope: &Scope,
+    company_id: i64,
+    filter: &HistoryFilter,
+    window: Window,
+) -> Result<Listed<LegacyDossier>, DbErr> {
+    match company_query(scope, company_id, filter) {
+        Some(query) => listing::window(conn, query, &LatestMovement, window).await,
+        None => Ok(Listed { rows: Vec::new(), total: 0, next: None }),
+    }
+}
+
+/// One export chunk of a company's history (as [`company_page`], without the count).
+///
+/// # Errors
+/// The driver's error.
+pub async fn company_chunk(
+    conn: &impl ConnectionTrait,
+    scope: &Scope,
+    company_id: i64,
+    filter: &HistoryFilter,
+    after: Option<Cursor>,
+) -> Result<(Vec<LegacyDossier>, Option<Cursor>), DbErr> {
+    match company_query(scope, company_id, filter) {
+        Some(query) => listing::chunk(conn, query, &LatestMovement, after, listing::EXPORT_CHUNK).await,
+        None => Ok((Vec::new(), None)),
+    }
+}
+
+/// How many legacy dossiers of a company the scope reaches (one statement).
+///
+/// # Errors
+/// The driver's error.
+pub async fn count_for_company(conn: &impl ConnectionTrait, scope: &Scope, company_id: i64) -> Result<u64, DbErr> {
+    match company_query(scope, company_id, &HistoryFilter::default()) {
+        Some(query) => query.count(conn).await,
+        None => Ok(0),
+    }
 }

@@ -203,3 +203,27 @@ pub async fn failed(conn: &impl ConnectionTrait) -> Result<Vec<Job>, DbErr> {
 pub async fn find(conn: &impl ConnectionTrait, kind: &str, key: &str) -> Result<Option<Job>, DbErr> {
     Entity::find().filter(Column::Kind.eq(kind)).filter(Column::Key.eq(key)).one(conn).await
 }
+
+// --- Several jobs at once, for lists (SPEC Q5).
+
+/// The jobs of one kind with any of these keys, by key, in one statement.
+///
+/// # Errors
+/// The driver's error.
+pub async fn find_many(
+    conn: &impl ConnectionTrait,
+    kind: &str,
+    keys: &[String],
+) -> Result<std::collections::HashMap<String, Job>, DbErr> {
+    if keys.is_empty() {
+        return Ok(std::collections::HashMap::new());
+    }
+    Ok(Entity::find()
+        .filter(Column::Kind.eq(kind))
+        .filter(Column::Key.is_in(keys.iter().cloned()))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|job| (job.key.clone(), job))
+        .collect())
+}

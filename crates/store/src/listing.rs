@@ -180,29 +180,38 @@ where
     Ok(Listed { rows, total, next })
 }
 
-// --- added for the money lists (reimbursements, invoices, proformas)
+// --- added for the reservation lists (DRF, legacy history)
 
-/// Lines whose `columns` (any of them) contain `text`, whatever the case on both backends
-/// (PostgreSQL's LIKE is case-sensitive: both sides are lowered). The LIKE wildcards (`%`, `_`)
-/// are taken out, and text made only of them matches nothing rather than everyone.
+/// A case-insensitive "contains `text`" on a text column, the same on both backends
+/// (PostgreSQL's LIKE is case-sensitive, SQLite's is not): both sides in lower case, the LIKE
+/// wildcards (`%`, `_`) taken out of `text` so that a name typed with them is not everyone.
+/// Matches nothing when only wildcards were typed.
 #[must_use]
-pub fn any_contains<C>(columns: impl IntoIterator<Item = C>, text: &str) -> sea_orm::Condition
+pub fn contains_any_case<C>(column: C, text: &str) -> sea_orm::sea_query::SimpleExpr
 where
     C: sea_orm::sea_query::IntoColumnRef,
 {
     use sea_orm::ExprTrait as _;
     use sea_orm::sea_query::{Expr, Func};
-    let needle: String = text.trim().to_lowercase().chars().filter(|c| !matches!(c, '%' | '_')).collect();
-    if needle.is_empty() {
-        return sea_orm::Condition::all().add(Expr::value(false));
+    let wanted: String = text.trim().to_lowercase().chars().filter(|c| !matches!(c, '%' | '_')).collect();
+    if wanted.is_empty() {
+        return Expr::value(false);
     }
-    let pattern = format!("%{needle}%");
+    Expr::expr(Func::lower(Expr::col(column))).like(format!("%{wanted}%"))
+}
+
+// --- added for the money lists (reimbursements, invoices, proformas)
+
+/// Lines whose `columns` (any of them) contain `text`, any case, as [`contains_any_case`] has it.
+#[must_use]
+pub fn any_contains<C>(columns: impl IntoIterator<Item = C>, text: &str) -> sea_orm::Condition
+where
+    C: sea_orm::sea_query::IntoColumnRef,
+{
     columns
         .into_iter()
-        .fold(sea_orm::Condition::any(), |any, column| {
-            any.add(Expr::expr(Func::lower(Expr::col(column))).like(pattern.clone()))
-        })
-        .add(Expr::value(false))
+        .fold(sea_orm::Condition::any(), |any, column| any.add(contains_any_case(column, text)))
+        .add(sea_orm::sea_query::Expr::value(false))
 }
 
 #[cfg(test)]

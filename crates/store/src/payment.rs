@@ -294,6 +294,9 @@ impl Default for References {
     }
 }
 
+/// A dossier's id, number, title and subrogation IBAN and holder, as `references` reads them.
+type DossierPayee = (i64, String, String, Option<String>, Option<String>);
+
 /// The references of proformas, by id, read a few hundred at a time.
 ///
 /// # Errors
@@ -328,7 +331,7 @@ pub async fn references(conn: &impl ConnectionTrait, proforma_ids: &[i64]) -> Re
         dossier_ids.dedup();
         let mut dossiers = HashMap::with_capacity(dossier_ids.len());
         for ids in dossier_ids.chunks(500) {
-            let rows: Vec<(i64, String, String, Option<String>, Option<String>)> = dossier::Entity::find()
+            let rows: Vec<DossierPayee> = dossier::Entity::find()
                 .select_only()
                 .columns([
                     dossier::Column::Id,
@@ -611,13 +614,18 @@ pub async fn advice_lines(conn: &impl ConnectionTrait, run_id: i64) -> Result<Ha
         .columns([payment_item::Column::PaymentId, payment_item::Column::InvoiceId])
         .filter(
             payment_item::Column::PaymentId.in_subquery(
-                Query::select().column(payment::Column::Id).from(payment::Entity).and_where(payment::Column::RunId.eq(run_id)).to_owned(),
+                Query::select()
+                    .column(payment::Column::Id)
+                    .from(payment::Entity)
+                    .and_where(payment::Column::RunId.eq(run_id))
+                    .to_owned(),
             ),
         )
         .into_tuple()
         .all(conn)
         .await?;
-    let uploaders = crate::invoice::uploaders(conn, &lines.iter().map(|(_, invoice)| *invoice).collect::<Vec<_>>()).await?;
+    let uploaders =
+        crate::invoice::uploaders(conn, &lines.iter().map(|(_, invoice)| *invoice).collect::<Vec<_>>()).await?;
     let mut out: HashMap<i64, (usize, Vec<i64>)> = HashMap::new();
     for (payment_id, invoice_id) in lines {
         let entry = out.entry(payment_id).or_default();
@@ -1016,4 +1024,135 @@ pub async fn dossier_settlements(
         }
     }
     Ok(out)
+}
+
+// --- Bounded lists of runs and transfers (SPEC Q5).
+
+/// The runs' order: newest first, by id (runs are created in the order they start).
+#[derive(Debug, Clone, Copy)]
+pub struct RunsNewestFirst;
+
+impl crate::listing::Keyset<payment_run::Entity> for RunsNewestFirst {
+    fn order(&self, query: sea_orm::Select<payment_run::Entity>) -> sea_orm::Select<payment_run::Entity> {
+        query.order_by_desc(payment_run::Column::Id)
+    }
+    fn after(
+        &self,
+        query: sea_orm::Select<payment_run::Entity>,
+        cursor: crate::listing::Cursor,
+    ) -> sea_orm::Select<payment_run::Entity> {
+        query.filter(payment_run::Column::Id.lt(cursor.id))
+    }
+    fn cursor(&self, row: &Run) -> crate::listing::Cursor {
+        crate::listing::Cursor::id(row.id)
+    }
+}
+
+/// One window of the runs, newest first, with the count.
+///
+/// # Errors
+/// The driver's error.
+pub async fn runs_window(
+    conn: &impl ConnectionTrait,
+    window: crate::listing::Window,
+) -> Result<crate::listing::Listed<Run>, DbErr> {
+    crate::listing::window(conn, payment_run::Entity::find(), &RunsNewestFirst, window).await
+}
+
+/// The transfers' order: newest first, by id (a later run's transfers have larger ids).
+#[derive(Debug, Clone, Copy)]
+pub struct TransfersNewestFirst;
+
+impl crate::listing::Keyset<payment::Entity> for TransfersNewestFirst {
+    fn order(&self, query: sea_orm::Select<payment::Entity>) -> sea_orm::Select<payment::Entity> {
+        query.order_by_desc(payment::Column::Id)
+    }
+    fn after(
+        &self,
+        query: sea_orm::Select<payment::Entity>,
+        cursor: crate::listing::Cursor,
+    ) -> sea_orm::Select<payment::Entity> {
+        query.filter(payment::Column::Id.lt(cursor.id))
+    }
+    fn cursor(&self, row: &Payment) -> crate::listing::Cursor {
+        crate::listing::Cursor::id(row.id)
+    }
+}
+
+/// The transfers of frozen runs (a run being prepared has none to show yet), of one company
+/// when `company` says so.
+fn transfers_query(company: Option<i64>) -> sea_orm::Select<payment::Entity> {
+    let mut query = payment::Entity::find().filter(
+        payment::Column::RunId.in_subquery(
+            Query::select()
+                .column(payment_run::Column::Id)
+                .from(payment_run::Entity)
+                .and_where(payment_run::Column::Status.eq(run_status::FROZEN))
+                .to_owned(),
+        ),
+    );
+    if let Some(company) = company {
+        query = query.filter(payment::Column::CompanyId.eq(company));
+    }
+    query
+}
+
+/// One window of the transfers of frozen runs (a company's, or all), newest first, with the
+/// count. The caller checks who may see them.
+///
+/// # Errors
+/// The driver's error.
+pub async fn transfers_window(
+    conn: &impl ConnectionTrait,
+    company: Option<i64>,
+    window: crate::listing::Window,
+) -> Result<crate::listing::Listed<Payment>, DbErr> {
+    crate::listing::window(conn, transfers_query(company), &TransfersNewestFirst, window).await
+}
+
+/// One export chunk of the transfers (as [`transfers_window`], without the count).
+///
+/// # Errors
+/// The driver's error.
+pub async fn transfers_chunk(
+    conn: &impl ConnectionTrait,
+    company: Option<i64>,
+    after: Option<crate::listing::Cursor>,
+) -> Result<(Vec<Payment>, Option<crate::listing::Cursor>), DbErr> {
+    crate::listing::chunk(conn, transfers_query(company), &TransfersNewestFirst, after, crate::listing::EXPORT_CHUNK)
+        .await
+}
+
+/// The runs of several transfers, and how many invoices each transfer pays: one statement
+/// each, whatever the number of transfers.
+///
+/// # Errors
+/// The driver's error.
+pub async fn transfers_context(
+    conn: &impl ConnectionTrait,
+    payments: &[Payment],
+) -> Result<(HashMap<i64, Run>, HashMap<i64, i64>), DbErr> {
+    if payments.is_empty() {
+        return Ok((HashMap::new(), HashMap::new()));
+    }
+    let mut run_ids: Vec<i64> = payments.iter().map(|p| p.run_id).collect();
+    run_ids.sort_unstable();
+    run_ids.dedup();
+    let runs = payment_run::Entity::find()
+        .filter(payment_run::Column::Id.is_in(run_ids))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|r| (r.id, r))
+        .collect();
+    let counts: Vec<(i64, i64)> = payment_item::Entity::find()
+        .select_only()
+        .column(payment_item::Column::PaymentId)
+        .column_as(Expr::col((payment_item::Entity, payment_item::Column::Id)).count(), "invoices")
+        .filter(payment_item::Column::PaymentId.is_in(payments.iter().map(|p| p.id)))
+        .group_by(payment_item::Column::PaymentId)
+        .into_tuple()
+        .all(conn)
+        .await?;
+    Ok((runs, counts.into_iter().collect()))
 }

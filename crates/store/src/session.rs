@@ -165,3 +165,27 @@ pub async fn purge_expired(
         .await?;
     Ok(result.rows_affected)
 }
+
+// --- A person's sessions as a bounded list (SPEC Q5).
+
+/// At most `limit` of a person's sessions, most recently used first, and whether there are more.
+///
+/// # Errors
+/// The driver's error.
+pub async fn recent_for_user(
+    conn: &impl ConnectionTrait,
+    user_id: i64,
+    limit: u64,
+) -> Result<(Vec<Session>, bool), DbErr> {
+    use sea_orm::QuerySelect as _;
+    let mut rows = Entity::find()
+        .filter(Column::UserId.eq(user_id))
+        .order_by_desc(Column::LastSeenAt)
+        .order_by_desc(Column::Id)
+        .limit(limit.saturating_add(1))
+        .all(conn)
+        .await?;
+    let more = u64::try_from(rows.len()).unwrap_or(u64::MAX) > limit;
+    rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    Ok((rows, more))
+}

@@ -144,8 +144,13 @@ pub fn router(state: AppState) -> Result<Router, RouterError> {
             post(invoices::upload).layer(DefaultBodyLimit::max(invoices::UPLOAD_BODY_LIMIT)),
         )
         .route("/entreprises/{id}/paiements", get(payments::company_list))
+        .route("/entreprises/{id}/paiements.csv", get(payments::company_export))
         .route("/entreprises/{id}/paiements/{payment}", get(payments::company_show))
         .route("/entreprises/{id}/paiements/{payment}/avis.pdf", get(payments::company_advice))
+        .route("/entreprises/{id}/drf", get(pages::reservation_lists::drf_list))
+        .route("/entreprises/{id}/drf.csv", get(pages::reservation_lists::drf_export))
+        .route("/entreprises/{id}/historique", get(pages::reservation_lists::history))
+        .route("/entreprises/{id}/historique.csv", get(pages::reservation_lists::history_export))
         .route("/entreprises/{id}/drf/nouvelle", get(drf::new_form).post(drf::file))
         .route("/entreprises/{id}/drf/{drf}", get(drf::show))
         .route("/entreprises/{id}/drf/{drf}/dossier", post(drf::to_dossier))
@@ -154,6 +159,7 @@ pub fn router(state: AppState) -> Result<Router, RouterError> {
         .route("/gestion/dossiers/{id}", get(instruction::show))
         .route("/gestion/dossiers/{id}/decision", post(instruction::decide))
         .route("/gestion/drf", get(instruction::drf_queue))
+        .route("/gestion/drf.csv", get(instruction::drf_export))
         .route("/gestion/drf/{id}", get(instruction::drf_show))
         .route("/gestion/drf/{id}/decision", post(instruction::drf_decide))
         .route("/gestion/remboursements", get(reimbursements::queue))
@@ -174,6 +180,7 @@ pub fn router(state: AppState) -> Result<Router, RouterError> {
         .route("/gestion/aide", get(help::staff_index))
         .route("/gestion/aide/{slug}", get(help::edit_form).post(help::edit))
         .route("/gestion/paiements", get(payments::runs))
+        .route("/gestion/paiements.csv", get(payments::runs_export))
         .route("/gestion/paiements/lancer", post(payments::start))
         .route(
             "/gestion/paiements/retours",
@@ -185,6 +192,7 @@ pub fn router(state: AppState) -> Result<Router, RouterError> {
         .route("/gestion/regles/accord", post(instruction::record_agreement))
         .route("/gestion", get(staff::index))
         .route("/gestion/entreprises", get(staff_companies::search))
+        .route("/gestion/entreprises.csv", get(staff_companies::export))
         .route("/gestion/entreprises/nouvelle", get(staff_companies::new_form).post(staff_companies::create))
         .route("/gestion/entreprises/{id}", get(staff_companies::show))
         .route("/gestion/entreprises/{id}/profil", get(staff_companies::profile_form).post(staff_companies::profile))
@@ -194,10 +202,12 @@ pub fn router(state: AppState) -> Result<Router, RouterError> {
         .route("/gestion/entreprises/{id}/courrier", post(staff_companies::new_letter))
         .route("/gestion/entreprises/{id}/utilisateurs", post(staff_companies::attach_user))
         .route("/gestion/courriers", get(letters::list))
+        .route("/gestion/courriers.csv", get(letters::export))
         .route("/gestion/courriers/lots", post(letters::prepare))
         .route("/gestion/courriers/lots/{id}/courriers.pdf", get(letters::download))
         .route("/gestion/courriers/lots/{id}/poste", post(letters::posted))
         .route("/gestion/journal", get(staff::journal))
+        .route("/gestion/journal.csv", get(staff::journal_export))
         .route("/healthz", get(health::healthz))
         .route("/static/{file}", get(assets::serve));
 

@@ -173,6 +173,25 @@ impl Pager {
     }
 }
 
+// --- added for the staff lists (companies, journal, payments, letters)
+
+/// The instants a pair of Paris days covers: from the start of `from` to the start of the day
+/// after `to` (excluded), for filters on timestamps.
+#[must_use]
+pub fn paris_instants(
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+) -> (Option<chrono::DateTime<chrono::Utc>>, Option<chrono::DateTime<chrono::Utc>>) {
+    use chrono::TimeZone as _;
+    let start = |day: NaiveDate| {
+        chrono_tz::Europe::Paris
+            .from_local_datetime(&day.and_time(chrono::NaiveTime::MIN))
+            .earliest()
+            .map(|t| t.with_timezone(&chrono::Utc))
+    };
+    (from.and_then(start), to.and_then(|d| d.succ_opt()).and_then(start))
+}
+
 // --- added for the money lists (reimbursements, invoices, proformas)
 
 /// An optional text filter, trimmed (`None` when empty).
@@ -212,29 +231,6 @@ pub fn amounts(min: &str, max: &str) -> Result<(Option<domain::Money>, Option<do
         ));
     }
     Ok((min, max))
-}
-
-/// The instants a pair of day filters (`du`, `au`, read as [`days`]) covers for a time stamp:
-/// from the start of `du` in Paris, until the start of the day after `au` in Paris.
-///
-/// # Errors
-/// As [`days`].
-pub fn paris_instants(
-    from: &str,
-    to: &str,
-) -> Result<(Option<chrono::DateTime<chrono::Utc>>, Option<chrono::DateTime<chrono::Utc>>), AppError> {
-    let (from, to) = days(from, to)?;
-    Ok((from.map(paris_midnight), to.and_then(|d| d.succ_opt()).map(paris_midnight)))
-}
-
-/// The instant a day starts in Paris (the earliest, should midnight fall in a clock change).
-fn paris_midnight(day: NaiveDate) -> chrono::DateTime<chrono::Utc> {
-    use chrono::TimeZone as _;
-    let midnight = day.and_time(chrono::NaiveTime::MIN);
-    chrono_tz::Europe::Paris
-        .from_local_datetime(&midnight)
-        .earliest()
-        .map_or_else(|| midnight.and_utc(), |at| at.with_timezone(&chrono::Utc))
 }
 
 #[cfg(test)]

@@ -175,11 +175,13 @@ async fn legacy_dossiers_keep_open_ones_and_closed_ones_moved_since_2022_once() 
     let id = app.user_id("rh@interim-nord.fr").await;
     app.attach(id, nord.id, None, true, &Domain::ALL).await;
     let page = admin.get(&format!("/entreprises/{}/dossiers", nord.id)).await;
-    assert!(page.body.contains("Historique de l’ancien portail") && page.body.contains("MDA-2021-000002"));
+    assert!(page.body.contains("Historique de l’ancien portail") && page.body.contains("Voir l’historique (3)"));
+    let page = admin.get(&format!("/entreprises/{}/historique", nord.id)).await;
+    assert!(page.body.contains("MDA-2021-000002"));
     let mut agency = app.signed_in("agence@interim-nord.fr", Role::CompanyUser).await;
     let id = app.user_id("agence@interim-nord.fr").await;
     app.attach(id, nord.id, Some(nord.agency), false, &[Domain::Training]).await;
-    let page = agency.get(&format!("/entreprises/{}/dossiers", nord.id)).await;
+    let page = agency.get(&format!("/entreprises/{}/historique", nord.id)).await;
     assert!(page.body.contains("MDA-2022-000003"));
     assert!(!page.body.contains("MDA-2021-000002"), "the head office's dossier is not the agency's");
 

@@ -23,7 +23,9 @@ mod m20261204_000018_health_probe;
 mod m20261205_000019_rate_limit;
 mod m20261205_000023_kept_sepa_files;
 mod m20261205_000030_list_indexes;
+mod m20261205_000031_reservation_list_indexes;
 mod m20261205_000032_money_list_indexes;
+mod m20261205_000033_staff_list_indexes;
 mod schema;
 
 /// The ordered list of migrations.
@@ -52,7 +54,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000019_rate_limit::Migration),
             Box::new(m20261205_000023_kept_sepa_files::Migration),
             Box::new(m20261205_000030_list_indexes::Migration),
+            Box::new(m20261205_000031_reservation_list_indexes::Migration),
             Box::new(m20261205_000032_money_list_indexes::Migration),
+            Box::new(m20261205_000033_staff_list_indexes::Migration),
         ]
     }
 }

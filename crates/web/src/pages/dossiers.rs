@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use chrono::NaiveDate;
 use domain::Money;
 use domain::dossier::{
-    DossierStatus, DrfStatus, DrfUseError, Proposed, Reserved, ReservedTermError, check_amounts, check_reserved_terms,
+    DossierStatus, DrfUseError, Proposed, Reserved, ReservedTermError, check_amounts, check_reserved_terms,
     check_trainees, check_training,
 };
 use domain::habilitation::Domain;
@@ -18,7 +18,7 @@ use serde::Deserialize;
 use store::company::Establishment;
 use store::dossier::{Dossier, DossierInput, NewEvent, StateChange, TraineeInput};
 use store::drf::Drf;
-use store::history::LegacyDossier;
+use store::listing::Window;
 
 use crate::auth::{Filer, Scoped};
 use crate::chrome::Chrome;
@@ -33,6 +33,7 @@ use crate::pages::filing::{
     TimelineLine, actor, establishments_for, parse_date, parse_hours, parse_money, parse_provider, parse_text,
     shown_statuses, status_class, timeline_lines,
 };
+use crate::pages::reservation_lists::DrfLine;
 use crate::render;
 use crate::state::AppState;
 
@@ -47,6 +48,9 @@ pub struct DossierLine {
     committed: Option<Money>,
 }
 
+/// DRF shown on the dossier list page; the others are on the company's DRF page.
+const LATEST_DRF: u64 = 5;
+
 /// The list page.
 #[derive(Debug, Template)]
 #[template(path = "dossiers/list.html")]
@@ -55,8 +59,12 @@ pub struct ListPage {
     company_id: i64,
     company_name: String,
     dossiers: Vec<DossierLine>,
-    drfs: Vec<(Drf, DrfStatus)>,
-    history: Vec<LegacyDossier>,
+    /// The latest DRF ([`LATEST_DRF`] at most).
+    drfs: Vec<DrfLine>,
+    /// How many DRF the person reaches.
+    drf_total: u64,
+    /// How many legacy dossiers the person reaches.
+    history_total: u64,
     can_training: bool,
     can_work_study: bool,
     /// Filters as typed, kept in the form.
@@ -101,25 +109,24 @@ pub async fn list(
             }
         })
         .collect();
-    let drfs = store::drf::list_for_company(&state.db, scope, company_id).await?.into_iter().map(|d| {
-        let status = store::drf::status(&d);
-        (d, status)
-    });
-    let establishments = scope.establishment_ids(company_id);
-    let history = if scope.establishments_with(company_id, Domain::Training).is_some_and(|ids| ids.is_empty())
-        && scope.establishments_with(company_id, Domain::WorkStudy).is_some_and(|ids| ids.is_empty())
-    {
-        Vec::new()
-    } else {
-        store::history::for_company(&state.db, company_id, establishments.as_deref()).await?
-    };
+    // The latest reservations only, with their count: the whole list is /entreprises/{id}/drf.
+    let drfs = store::drf::company_page(
+        &state.db,
+        scope,
+        company_id,
+        &store::drf::DrfFilter::default(),
+        Window::first(LATEST_DRF),
+    )
+    .await?;
+    let history_total = store::history::count_for_company(&state.db, scope, company_id).await?;
     let page = ListPage {
         chrome,
         company_id,
         company_name: company.name,
         dossiers,
-        drfs: drfs.collect(),
-        history,
+        drf_total: drfs.total,
+        drfs: drfs.rows.into_iter().map(DrfLine::of).collect(),
+        history_total,
         can_training: scope.establishments_with(company_id, Domain::Training).is_none_or(|ids| !ids.is_empty()),
         can_work_study: scope.establishments_with(company_id, Domain::WorkStudy).is_none_or(|ids| !ids.is_empty()),
         statut,

@@ -17,7 +17,7 @@ use crate::auth::Staff;
 use crate::chrome::Chrome;
 use crate::client::Client;
 use crate::error::AppError;
-use crate::extract::{Form, PageNumber, Query};
+use crate::extract::{Form, Query};
 use crate::forms::FormErrors;
 use crate::listing::Pager;
 use crate::notify::audit;
@@ -25,11 +25,10 @@ use crate::pages::dossier_lists::{self, DossierQuery};
 use crate::pages::filing::{
     TimelineLine, actor, parse_date, shown_statuses, status_class, tell_company, timeline_lines,
 };
+use crate::pages::reservation_lists::{self, DrfLine};
 use crate::policy::Permission;
 use crate::render;
 use crate::state::AppState;
-
-const PER_PAGE: u64 = 50;
 
 /// A queue line.
 #[derive(Debug)]
@@ -345,42 +344,68 @@ pub async fn decide(
 #[template(path = "gestion/dossiers/drf_queue.html")]
 pub struct DrfQueuePage {
     chrome: Chrome,
-    lines: Vec<(Drf, String, DrfStatus, Money)>,
+    lines: Vec<(DrfLine, String)>,
+    statuses: Vec<(&'static str, &'static str)>,
+    schemes: Vec<(String, String)>,
     statut: String,
-    total: u64,
+    query: DossierQuery,
+    pager: Pager,
 }
 
-/// Filters of the DRF queue, kept in the URL.
-#[derive(Debug, Deserialize, Default)]
-pub struct DrfQueueQuery {
-    #[serde(default)]
-    statut: Option<String>,
-    #[serde(default)]
-    page: PageNumber,
-}
-
-/// `GET /gestion/drf`
+/// `GET /gestion/drf`: one page of the DRF queue, oldest filing first, filtered as the dossier
+/// queue is. Companies are read for the whole page at once: the statements do not grow with the
+/// lines.
 pub async fn drf_queue(
     State(state): State<AppState>,
     chrome: Chrome,
     Staff(_user): Staff,
-    Query(query): Query<DrfQueueQuery>,
+    Query(query): Query<DossierQuery>,
 ) -> Result<Response, AppError> {
-    let statut = query.statut.unwrap_or_else(|| DrfStatus::Submitted.code().to_owned());
-    let (rows, total) = store::drf::queue(&state.db, DrfStatus::from_code(&statut), query.page.get(), PER_PAGE).await?;
-    // Every company of the page in one statement, not one per line.
+    let (filter, statut) = reservation_lists::queue_filter(&query)?;
+    let window = query.window()?;
+    let listed = store::drf::queue(&state.db, &filter, window).await?;
+    let pager = Pager::new("/gestion/drf", &query.kept(&statut), window, &listed)
+        .with_csv("/gestion/drf.csv", &query.kept(&statut));
     let companies =
-        store::company::names_unscoped(&state.db, &rows.iter().map(|d| d.company_id).collect::<Vec<_>>()).await?;
-    let lines = rows
+        store::company::names_unscoped(&state.db, &listed.rows.iter().map(|d| d.company_id).collect::<Vec<_>>())
+            .await?;
+    let lines = listed
+        .rows
         .into_iter()
         .map(|drf| {
             let company = companies.get(&drf.company_id).cloned().unwrap_or_default();
-            let status = store::drf::status(&drf);
-            let amount = Money::from_cents(drf.amount_cents);
-            (drf, company, status, amount)
+            (DrfLine::of(drf), company)
         })
         .collect();
-    Ok(render::page(&DrfQueuePage { chrome, lines, statut, total })?.into_response())
+    let page = DrfQueuePage {
+        chrome,
+        lines,
+        statuses: reservation_lists::queue_statuses(),
+        schemes: reservation_lists::queue_schemes(&state),
+        statut,
+        query,
+        pager,
+    };
+    Ok(render::page(&page)?.into_response())
+}
+
+/// `GET /gestion/drf.csv`: the filtered DRF queue, whole, streamed as CSV.
+pub async fn drf_export(
+    State(state): State<AppState>,
+    Staff(_user): Staff,
+    Query(query): Query<DossierQuery>,
+) -> Result<Response, AppError> {
+    let (filter, _) = reservation_lists::queue_filter(&query)?;
+    // The window does not apply to an export, but a malformed one is refused like on the page.
+    query.window()?;
+    let day = domain::clock::paris_day(state.now()).format("%Y-%m-%d");
+    Ok(crate::csv::stream(&format!("reservations-{day}.csv"), reservation_lists::drf_csv_header(true), move |after| {
+        let (state, filter) = (state.clone(), filter.clone());
+        async move {
+            let (rows, next) = store::drf::queue_chunk(&state.db, &filter, after).await?;
+            Ok((reservation_lists::drf_csv_chunk(&state, &rows, true).await?, next))
+        }
+    }))
 }
 
 /// A DRF in the back-office.

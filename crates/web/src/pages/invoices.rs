@@ -373,7 +373,8 @@ impl QueueQuery {
                 "Le financeur demandé (« financeur ») n’existe pas ; choisissez-le dans la liste.",
             ));
         }
-        let (from, until) = listing::paris_instants(&self.du, &self.au)?;
+        let (from, to) = listing::days(&self.du, &self.au)?;
+        let (from, until) = listing::paris_instants(from, to);
         let filter = InvoiceFilter {
             status: state,
             company: listing::text(&self.entreprise),

@@ -15,7 +15,8 @@ use crate::auth::{Filer, Scoped};
 use crate::chrome::Chrome;
 use crate::client::Client;
 use crate::error::AppError;
-use crate::extract::Form;
+use crate::extract::{Form, PageNumber, Query};
+use crate::listing::{self, Pager};
 use crate::notify::{self, Email, audit};
 use crate::policy;
 use crate::render;
@@ -33,6 +34,22 @@ pub struct MembersPage {
     error: Option<String>,
     domains: [Domain; 3],
     me: i64,
+    query: MembersQuery,
+    pager: Pager,
+}
+
+/// The search and window of the members list, kept in the URL (groups have hundreds of users).
+#[derive(Debug, Deserialize, Default, Clone)]
+pub struct MembersQuery {
+    /// Name or e-mail address.
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    page: PageNumber,
+    #[serde(default)]
+    par_page: String,
+    #[serde(default)]
+    apres: String,
 }
 
 async fn page(
@@ -41,29 +58,39 @@ async fn page(
     scoped: &Scoped,
     id: i64,
     error: Option<String>,
+    query: MembersQuery,
 ) -> Result<MembersPage, AppError> {
     policy::require_admin(&scoped.scope, id)?;
     let company = store::company::get(&state.db, &scoped.scope, id).await?.ok_or(AppError::NotFound)?;
+    let window = listing::window(query.page, &query.par_page, &query.apres)?;
+    let listed =
+        store::attachment::company_window(&state.db, id, AttachmentStatus::Approved, Some(query.q.as_str()), window)
+            .await?;
+    let pager = Pager::new(&format!("/entreprises/{id}/utilisateurs"), &[("q", &query.q)], window, &listed);
     Ok(MembersPage {
         chrome,
         company_id: id,
         company_name: company.name,
         pending: store::attachment::list_for_company(&state.db, id, AttachmentStatus::Requested).await?,
-        members: store::attachment::list_for_company(&state.db, id, AttachmentStatus::Approved).await?,
+        members: listed.rows,
         error,
         domains: Domain::ALL,
         me: scoped.user.account.id,
+        query,
+        pager,
     })
 }
 
-/// `GET /entreprises/{id}/utilisateurs`
+/// `GET /entreprises/{id}/utilisateurs`: the requests waiting, and one page of the members,
+/// searched by name or e-mail address.
 pub async fn members(
     State(state): State<AppState>,
     chrome: Chrome,
     scoped: Scoped,
     Path(id): Path<i64>,
+    Query(query): Query<MembersQuery>,
 ) -> Result<Response, AppError> {
-    Ok(render::page(&page(&state, chrome, &scoped, id, None).await?)?.into_response())
+    Ok(render::page(&page(&state, chrome, &scoped, id, None, query).await?)?.into_response())
 }
 
 /// The habilitation check boxes of a form.
@@ -100,7 +127,7 @@ async fn conflict(
     id: i64,
     message: &str,
 ) -> Result<Response, AppError> {
-    let page = page(state, chrome, scoped, id, Some(message.to_owned())).await?;
+    let page = page(state, chrome, scoped, id, Some(message.to_owned()), MembersQuery::default()).await?;
     render::page_with_status(StatusCode::CONFLICT, &page)
 }
 
@@ -185,6 +212,7 @@ pub async fn refuse(
             &scoped,
             id,
             Some("Indiquez le motif du refus (500 caractères au plus) : il est transmis à la personne.".into()),
+            MembersQuery::default(),
         )
         .await?;
         return render::page_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page);

@@ -21,6 +21,7 @@ pub mod password;
 pub mod payments;
 pub mod proformas;
 pub mod reimbursements;
+pub mod reservation_lists;
 pub mod sessions;
 pub mod staff;
 pub mod staff_companies;

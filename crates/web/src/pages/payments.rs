@@ -14,15 +14,18 @@ use chrono::{DateTime, Utc};
 use domain::Money;
 use domain::settlement::Settlement;
 use serde::Deserialize;
+use store::listing::Window;
 use store::notification::NewNotification;
 use store::payment::{Held, Item, Payment, Run, run_status, status};
 
 use crate::auth::{Scoped, Staff};
 use crate::chrome::Chrome;
 use crate::client::Client;
+use crate::csv::Line;
 use crate::error::AppError;
-use crate::extract::{MultipartForm, Query};
+use crate::extract::{MultipartForm, PageNumber, Query};
 use crate::forms::FormErrors;
+use crate::listing::{self, Pager};
 use crate::notify::audit;
 use crate::pages::reimbursements::attachment;
 use crate::policy::Permission;
@@ -182,6 +185,7 @@ pub struct CompanyPage {
     company_id: i64,
     company_name: String,
     payments: Vec<PaymentLine>,
+    pager: Pager,
     unpaid: Vec<UnpaidLine>,
     next_run: Option<String>,
 }
@@ -219,19 +223,34 @@ async fn finance_company(state: &AppState, scoped: &Scoped, company_id: i64) -> 
     Ok(company.name)
 }
 
-/// `GET /entreprises/{id}/paiements`
+/// The window on a list of transfers.
+#[derive(Debug, Deserialize, Default)]
+pub struct TransfersQuery {
+    #[serde(default)]
+    page: PageNumber,
+    #[serde(default)]
+    par_page: String,
+    #[serde(default)]
+    apres: String,
+}
+
+/// `GET /entreprises/{id}/paiements`: what awaits payment, and one page of the transfers,
+/// newest first, their runs read for the whole page in one statement.
 pub async fn company_list(
     State(state): State<AppState>,
     chrome: Chrome,
     scoped: Scoped,
     Path(company_id): Path<i64>,
+    Query(query): Query<TransfersQuery>,
 ) -> Result<Response, AppError> {
     let company_name = finance_company(&state, &scoped, company_id).await?;
-    let payments = store::payment::for_company(&state.db, company_id)
-        .await?
-        .into_iter()
-        .map(|(p, run)| payment_line(p, &run))
-        .collect();
+    let window = listing::window(query.page, &query.par_page, &query.apres)?;
+    let listed = store::payment::transfers_window(&state.db, Some(company_id), window).await?;
+    let path = format!("/entreprises/{company_id}/paiements");
+    let pager = Pager::new(&path, &[], window, &listed).with_csv(&format!("{path}.csv"), &[]);
+    let (runs, _) = store::payment::transfers_context(&state.db, &listed.rows).await?;
+    let payments =
+        listed.rows.into_iter().filter_map(|p| runs.get(&p.run_id).map(|run| payment_line(p, run))).collect();
     let unpaid = store::payment::unpaid_for_company(&state.db, company_id)
         .await?
         .into_iter()
@@ -242,10 +261,97 @@ pub async fn company_list(
         company_id,
         company_name,
         payments,
+        pager,
         unpaid,
         next_run: next_run(&state.config, state.now()),
     };
     Ok(render::page(&page)?.into_response())
+}
+
+/// The columns of a transfers export (staff's has the company first).
+fn transfers_header(with_company: bool) -> String {
+    let mut columns = Vec::new();
+    if with_company {
+        columns.push("Entreprise");
+    }
+    columns.extend([
+        "Paiement (créneau)",
+        "Date d’exécution",
+        "Référence",
+        "Bénéficiaire",
+        "Compte",
+        "Montant",
+        "Factures",
+        "État",
+    ]);
+    crate::csv::header(&columns)
+}
+
+/// The CSV text of one chunk of transfers: runs, invoice counts and (for staff) company names
+/// read in one statement each for the whole chunk.
+async fn transfers_csv(state: &AppState, rows: &[Payment], with_company: bool) -> Result<String, AppError> {
+    let (runs, invoices) = store::payment::transfers_context(&state.db, rows).await?;
+    let companies = if with_company {
+        company_names(&state.db, rows.iter().map(|p| p.company_id)).await?
+    } else {
+        std::collections::HashMap::new()
+    };
+    let mut out = String::new();
+    for p in rows {
+        let mut line = Line::new();
+        if with_company {
+            line = line.text(companies.get(&p.company_id).map_or("", String::as_str));
+        }
+        let run = runs.get(&p.run_id);
+        line.text(run.map_or("", |r| r.slot_key.as_str()))
+            .day(run.map(|r| r.execution_date))
+            .text(&p.end_to_end_id)
+            .text(&p.payee_name)
+            .text(&masked(&p.payee_iban))
+            .money(Some(Money::from_cents(p.amount_cents)))
+            .int(invoices.get(&p.id).copied().unwrap_or(0))
+            .text(status::label(&p.status))
+            .end(&mut out);
+    }
+    Ok(out)
+}
+
+/// `GET /entreprises/{id}/paiements.csv`: every transfer to the company, streamed as CSV.
+pub async fn company_export(
+    State(state): State<AppState>,
+    scoped: Scoped,
+    Path(company_id): Path<i64>,
+    Query(query): Query<TransfersQuery>,
+) -> Result<Response, AppError> {
+    finance_company(&state, &scoped, company_id).await?;
+    // The window does not apply to an export, but a malformed one is refused like on the page.
+    listing::window(query.page, &query.par_page, &query.apres)?;
+    let day = domain::clock::paris_day(state.now()).format("%Y-%m-%d");
+    Ok(crate::csv::stream(&format!("virements-{company_id}-{day}.csv"), transfers_header(false), move |after| {
+        let state = state.clone();
+        async move {
+            let (rows, next) = store::payment::transfers_chunk(&state.db, Some(company_id), after).await?;
+            Ok((transfers_csv(&state, &rows, false).await?, next))
+        }
+    }))
+}
+
+/// `GET /gestion/paiements.csv`: every transfer of every frozen run, newest first, one line
+/// each, streamed as CSV.
+pub async fn runs_export(
+    State(state): State<AppState>,
+    Staff(_user): Staff,
+    Query(query): Query<TransfersQuery>,
+) -> Result<Response, AppError> {
+    listing::window(query.page, &query.par_page, &query.apres)?;
+    let day = domain::clock::paris_day(state.now()).format("%Y-%m-%d");
+    Ok(crate::csv::stream(&format!("virements-{day}.csv"), transfers_header(true), move |after| {
+        let state = state.clone();
+        async move {
+            let (rows, next) = store::payment::transfers_chunk(&state.db, None, after).await?;
+            Ok((transfers_csv(&state, &rows, true).await?, next))
+        }
+    }))
 }
 
 /// A payment of the company, with the invoices it pays.
@@ -348,6 +454,7 @@ pub struct RunLine {
 pub struct RunsPage {
     chrome: Chrome,
     runs: Vec<RunLine>,
+    pager: Pager,
     held: Vec<HeldLine>,
     rejected: Vec<RejectedLine>,
     can_pay: bool,
@@ -360,23 +467,24 @@ pub struct RunsPage {
     imported: Option<String>,
 }
 
-/// What the list page may say after an action.
+/// What the list page may say after an action, and the window on the runs.
 #[derive(Debug, Deserialize, Default)]
 pub struct NoticeQuery {
     notice: Option<String>,
+    #[serde(default)]
+    page: PageNumber,
+    #[serde(default)]
+    par_page: String,
+    #[serde(default)]
+    apres: String,
 }
 
 async fn company_names(
     db: &store::Db,
     ids: impl Iterator<Item = i64>,
 ) -> Result<std::collections::HashMap<i64, String>, AppError> {
-    let mut names = std::collections::HashMap::new();
-    for id in ids {
-        if let std::collections::hash_map::Entry::Vacant(e) = names.entry(id) {
-            e.insert(store::company::get_unscoped(db, id).await?.map(|c| c.name).unwrap_or_default());
-        }
-    }
-    Ok(names)
+    // Every company of the page in one statement, not one per line.
+    Ok(store::company::names_unscoped(db, &ids.collect::<Vec<_>>()).await?)
 }
 
 async fn runs_page(
@@ -386,9 +494,12 @@ async fn runs_page(
     notice: Option<&'static str>,
     errors: FormErrors,
     problems: Vec<String>,
+    window: Window,
 ) -> Result<RunsPage, AppError> {
-    let runs = store::payment::runs(&state.db, 50)
-        .await?
+    let listed = store::payment::runs_window(&state.db, window).await?;
+    let pager = Pager::new("/gestion/paiements", &[], window, &listed).with_csv("/gestion/paiements.csv", &[]);
+    let runs = listed
+        .rows
         .into_iter()
         .map(|run| RunLine {
             total: Money::from_cents(run.total_cents),
@@ -408,6 +519,7 @@ async fn runs_page(
     Ok(RunsPage {
         chrome,
         runs,
+        pager,
         held: held_rows.into_iter().map(|h| HeldLine { company: name(h.company_id), held: h }).collect(),
         rejected: rejected_rows
             .into_iter()
@@ -444,7 +556,8 @@ pub async fn runs(
         _ => None,
     };
     let info = (query.notice.as_deref() == Some("rien")).then_some(NOTHING_TO_PAY);
-    let mut page = runs_page(&state, chrome, &user, notice, FormErrors::new(), Vec::new()).await?;
+    let window = listing::window(query.page, &query.par_page, &query.apres)?;
+    let mut page = runs_page(&state, chrome, &user, notice, FormErrors::new(), Vec::new(), window).await?;
     page.info = info;
     Ok(render::page(&page)?.into_response())
 }
@@ -759,7 +872,7 @@ pub async fn returns(
     let Some(file) = form.files.iter().find(|f| f.field == "returns") else {
         let mut errors = FormErrors::new();
         errors.add("returns", "Choisissez le fichier des retours de la banque (camt.054 ou CSV).");
-        let page = runs_page(&state, chrome, &user, None, errors, Vec::new()).await?;
+        let page = runs_page(&state, chrome, &user, None, errors, Vec::new(), Window::default()).await?;
         return render::page_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
     };
     let now = state.now();
@@ -774,7 +887,8 @@ pub async fn returns(
                 now,
             )
             .await?;
-            let mut page = runs_page(&state, chrome, &user, None, FormErrors::new(), Vec::new()).await?;
+            let mut page =
+                runs_page(&state, chrome, &user, None, FormErrors::new(), Vec::new(), Window::default()).await?;
             page.imported = Some(report.summary());
             Ok(render::page(&page)?.into_response())
         }
@@ -785,7 +899,7 @@ pub async fn returns(
                 "returns",
                 format!("« {} » est refusé : rien n’a été appliqué. Corrigez les lignes ci-dessous.", file.file_name),
             );
-            let page = runs_page(&state, chrome, &user, None, errors, refused.0).await?;
+            let page = runs_page(&state, chrome, &user, None, errors, refused.0, Window::default()).await?;
             render::page_with_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
         }
     }

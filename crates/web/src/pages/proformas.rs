@@ -128,7 +128,8 @@ impl ListQuery {
                 AppError::invalid("statut", "L’état demandé (« statut ») n’existe pas ; choisissez-le dans la liste.")
             })?),
         };
-        let (from, until) = listing::paris_instants(&self.du, &self.au)?;
+        let (from, to) = listing::days(&self.du, &self.au)?;
+        let (from, until) = listing::paris_instants(from, to);
         Ok(ProformaFilter { state, number: listing::text(&self.q), from, until })
     }
 

@@ -59,7 +59,13 @@ pub struct SessionLine {
 pub struct SessionsPage {
     chrome: Chrome,
     sessions: Vec<SessionLine>,
+    /// More sessions than shown: only the most recently used are listed.
+    more: bool,
+    shown: u64,
 }
+
+/// The most sessions the page lists (a script logging in in a loop would open thousands).
+pub const SESSIONS_SHOWN: u64 = 100;
 
 /// A short description of a browser from its `User-Agent`.
 #[must_use]
@@ -91,8 +97,8 @@ pub fn describe_browser(user_agent: Option<&str>) -> String {
 
 /// `GET /compte/sessions`
 pub async fn list(State(state): State<AppState>, chrome: Chrome, user: CurrentUser) -> Result<Response, AppError> {
-    let sessions = store::session::list_for_user(&state.db, user.account.id)
-        .await?
+    let (sessions, more) = store::session::recent_for_user(&state.db, user.account.id, SESSIONS_SHOWN).await?;
+    let sessions = sessions
         .into_iter()
         .map(|s| SessionLine {
             id: s.id,
@@ -103,7 +109,7 @@ pub async fn list(State(state): State<AppState>, chrome: Chrome, user: CurrentUs
             last_seen: fr::date_time(s.last_seen_at),
         })
         .collect();
-    Ok(render::page(&SessionsPage { chrome, sessions })?.into_response())
+    Ok(render::page(&SessionsPage { chrome, sessions, more, shown: SESSIONS_SHOWN })?.into_response())
 }
 
 /// `POST /compte/sessions/{id}/fermer`: ends one of the person's own sessions.

@@ -13,15 +13,17 @@ use serde::Deserialize;
 use store::account::NewAccount;
 use store::activation::LetterReason;
 use store::attachment::{AttachmentView, Source};
-use store::company::{Company, CompanyInput, CreateError, Establishment, EstablishmentInput};
+use store::company::{Company, CompanyInput, CreateError, DirectoryFilter, Establishment, EstablishmentInput};
 
 use crate::alerts;
 use crate::auth::Staff;
 use crate::chrome::Chrome;
 use crate::client::Client;
+use crate::csv::Line;
 use crate::error::AppError;
 use crate::extract::{Form, PageNumber, Query};
 use crate::forms::{FormErrors, person_name};
+use crate::listing::{self, Pager};
 use crate::notify::{self, audit, queue_mail};
 use crate::pages::companies::{parse_address, parse_headcount};
 use crate::policy::Permission;
@@ -33,26 +35,81 @@ use crate::state::AppState;
 #[template(path = "gestion/entreprises/list.html")]
 pub struct SearchPage {
     chrome: Chrome,
-    q: String,
-    companies: Vec<Company>,
-    total: u64,
-    page: u64,
-    pages: u64,
+    query: SearchQuery,
+    lines: Vec<CompanyLine>,
+    advisors: Vec<(i64, String)>,
+    pager: Pager,
     can_manage: bool,
 }
 
-/// Filters kept in the URL.
-#[derive(Debug, Deserialize, Default)]
-pub struct SearchQuery {
-    #[serde(default)]
-    q: String,
-    #[serde(default)]
-    page: PageNumber,
+/// A company in the directory, with what is read for the whole page at once.
+#[derive(Debug)]
+pub struct CompanyLine {
+    company: Company,
+    admins: i64,
+    advisor: String,
 }
 
-const PER_PAGE: u64 = 50;
+/// Filters and window kept in the URL.
+#[derive(Debug, Deserialize, Default, Clone)]
+pub struct SearchQuery {
+    /// Name, SIREN or SIRET.
+    #[serde(default)]
+    q: String,
+    /// Town or postal code.
+    #[serde(default)]
+    commune: String,
+    /// `oui`, `non` or nothing: with or without an administrator.
+    #[serde(default)]
+    administrateur: String,
+    /// An advisor's account id.
+    #[serde(default)]
+    conseiller: String,
+    #[serde(default)]
+    page: PageNumber,
+    #[serde(default)]
+    par_page: String,
+    #[serde(default)]
+    apres: String,
+}
 
-/// `GET /gestion/entreprises`
+impl SearchQuery {
+    /// The filters, parsed.
+    ///
+    /// # Errors
+    /// A French 400 or 422 naming the parameter at fault.
+    fn filter(&self) -> Result<DirectoryFilter, AppError> {
+        let has_admin = match self.administrateur.trim() {
+            "" => None,
+            "oui" => Some(true),
+            "non" => Some(false),
+            _ => {
+                return Err(AppError::invalid(
+                    "administrateur",
+                    "Le filtre « administrateur » vaut « oui », « non » ou rien.",
+                ));
+            }
+        };
+        Ok(DirectoryFilter {
+            text: Some(self.q.trim().to_owned()).filter(|s| !s.is_empty()),
+            place: Some(self.commune.trim().to_owned()).filter(|s| !s.is_empty()),
+            has_admin,
+            advisor: listing::id("conseiller", &self.conseiller)?,
+        })
+    }
+
+    fn kept(&self) -> [(&'static str, &str); 4] {
+        [
+            ("q", &self.q),
+            ("commune", &self.commune),
+            ("administrateur", &self.administrateur),
+            ("conseiller", &self.conseiller),
+        ]
+    }
+}
+
+/// `GET /gestion/entreprises`: one page of the directory, by name, filtered; administrators
+/// and advisors read for the whole page in one statement each.
 pub async fn search(
     State(state): State<AppState>,
     chrome: Chrome,
@@ -60,18 +117,86 @@ pub async fn search(
     Query(query): Query<SearchQuery>,
 ) -> Result<Response, AppError> {
     let scope = store::attachment::scope(&state.db, user.account.id, user.account.role).await?;
-    let page = query.page.get();
-    let (companies, total) = store::company::search(&state.db, &scope, &query.q, page, PER_PAGE).await?;
+    let filter = query.filter()?;
+    let window = listing::window(query.page, &query.par_page, &query.apres)?;
+    let listed = store::company::directory(&state.db, &scope, &filter, window).await?;
+    let pager = Pager::new("/gestion/entreprises", &query.kept(), window, &listed)
+        .with_csv("/gestion/entreprises.csv", &query.kept());
+    let ids: Vec<i64> = listed.rows.iter().map(|c| c.id).collect();
+    let (admins, advisors) = store::company::directory_extras(&state.db, &ids).await?;
+    let lines = listed
+        .rows
+        .into_iter()
+        .map(|company| CompanyLine {
+            admins: admins.get(&company.id).copied().unwrap_or(0),
+            advisor: advisors.get(&company.id).cloned().unwrap_or_default(),
+            company,
+        })
+        .collect();
+    let (advisors, _) = crate::pages::contacts::choices(&state).await?;
     let page = SearchPage {
         chrome,
-        q: query.q.trim().to_owned(),
-        companies,
-        total,
-        page,
-        pages: total.div_ceil(PER_PAGE).max(1),
+        query,
+        lines,
+        advisors,
+        pager,
         can_manage: user.require(Permission::ManageCompanies).is_ok(),
     };
     Ok(render::page(&page)?.into_response())
+}
+
+/// `GET /gestion/entreprises.csv`: the filtered directory, whole, streamed as CSV.
+pub async fn export(
+    State(state): State<AppState>,
+    Staff(user): Staff,
+    Query(query): Query<SearchQuery>,
+) -> Result<Response, AppError> {
+    let scope = store::attachment::scope(&state.db, user.account.id, user.account.role).await?;
+    let filter = query.filter()?;
+    // The window does not apply to an export, but a malformed one is refused like on the page.
+    listing::window(query.page, &query.par_page, &query.apres)?;
+    let day = domain::clock::paris_day(state.now()).format("%Y-%m-%d");
+    let header = crate::csv::header(&[
+        "Raison sociale",
+        "SIREN",
+        "Adresse",
+        "Complément",
+        "Code postal",
+        "Commune",
+        "Effectif",
+        "Assujettie à la TVA",
+        "EDI",
+        "Administrateurs",
+        "Conseiller",
+        "Créée le",
+    ]);
+    Ok(crate::csv::stream(&format!("entreprises-{day}.csv"), header, move |after| {
+        let (state, scope, filter) = (state.clone(), scope.clone(), filter.clone());
+        async move {
+            let (rows, next) = store::company::directory_chunk(&state.db, &scope, &filter, after).await?;
+            let ids: Vec<i64> = rows.iter().map(|c| c.id).collect();
+            let (admins, advisors) = store::company::directory_extras(&state.db, &ids).await?;
+            let mut out = String::new();
+            let yes = |b: bool| if b { "oui" } else { "non" };
+            for c in &rows {
+                Line::new()
+                    .text(&c.name)
+                    .text(c.siren.as_str())
+                    .text(&c.address.street)
+                    .text(c.address.complement.as_deref().unwrap_or(""))
+                    .text(&c.address.postal_code)
+                    .text(&c.address.city)
+                    .text(&c.headcount.map(|h| h.to_string()).unwrap_or_default())
+                    .text(yes(c.vat_subject))
+                    .text(yes(c.edi))
+                    .int(admins.get(&c.id).copied().unwrap_or(0))
+                    .text(advisors.get(&c.id).map_or("", String::as_str))
+                    .day(Some(domain::clock::paris_day(c.created_at)))
+                    .end(&mut out);
+            }
+            Ok((out, next))
+        }
+    }))
 }
 
 /// The company creation form.

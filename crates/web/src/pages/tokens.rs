@@ -39,6 +39,9 @@ pub struct TokenLine {
 pub struct TokensPage {
     chrome: Chrome,
     tokens: Vec<TokenLine>,
+    /// More tokens than shown: only the newest are listed.
+    more: bool,
+    shown: u64,
     created: Option<String>,
     token_name: String,
     validity: String,
@@ -76,6 +79,9 @@ pub fn token_name(value: &str) -> Result<String, String> {
     }
 }
 
+/// The most tokens the page lists, newest first.
+pub const TOKENS_SHOWN: u64 = 100;
+
 async fn page(
     state: &AppState,
     chrome: Chrome,
@@ -86,8 +92,8 @@ async fn page(
     validity: String,
 ) -> Result<TokensPage, AppError> {
     let now = state.now();
-    let tokens = store::api_token::list_for_user(&state.db, user.account.id)
-        .await?
+    let (tokens, more) = store::api_token::recent_for_user(&state.db, user.account.id, TOKENS_SHOWN).await?;
+    let tokens = tokens
         .into_iter()
         .map(|t| {
             let (active, status) = token_status(&t, now);
@@ -103,7 +109,17 @@ async fn page(
             }
         })
         .collect();
-    Ok(TokensPage { chrome, tokens, created, token_name: name, validity, choices: VALIDITY_CHOICES, errors })
+    Ok(TokensPage {
+        chrome,
+        tokens,
+        more,
+        shown: TOKENS_SHOWN,
+        created,
+        token_name: name,
+        validity,
+        choices: VALIDITY_CHOICES,
+        errors,
+    })
 }
 
 /// `GET /compte/jetons`
