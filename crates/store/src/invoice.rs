@@ -8,11 +8,12 @@ use domain::scope::Scope;
 use sea_orm::ExprTrait as _;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 
-use crate::entity::invoice;
+use crate::entity::{invoice, proforma};
+use crate::listing::{self, Cursor, Keyset, Listed, Window};
 
 /// An invoice row.
 pub type Invoice = invoice::Model;
@@ -183,20 +184,30 @@ pub async fn get(conn: &impl ConnectionTrait, scope: &Scope, id: i64) -> Result<
     Ok(reached.then_some(row))
 }
 
-/// Invoices in `status`, oldest first, a page of `per_page`.
-///
-/// # Errors
-/// The driver's error.
-pub async fn queue(
-    conn: &impl ConnectionTrait,
-    status: Option<&str>,
-    page: u64,
-    per_page: u64,
-) -> Result<(Vec<Invoice>, u64), DbErr> {
+/// Filters of the invoice queue: state, company (name or SIREN), number (of the invoice or its
+/// proforma), day of upload and payer.
+#[derive(Debug, Clone, Default)]
+pub struct InvoiceFilter {
+    /// Only this state ([`status::PAID`] is derived from the payments, as shown).
+    pub status: Option<&'static str>,
+    /// A company whose name or SIREN contains this.
+    pub company: Option<String>,
+    /// The invoice's number or its proforma's containing this.
+    pub number: Option<String>,
+    /// Only invoices of proformas addressed to this payer (`AKTO`, `FPETT`).
+    pub payer: Option<String>,
+    /// Uploaded at or after this instant (the start of a day in Paris).
+    pub from: Option<DateTime<Utc>>,
+    /// Uploaded before this instant (the start of the day after, in Paris).
+    pub until: Option<DateTime<Utc>>,
+}
+
+fn queue_query(filter: &InvoiceFilter) -> sea_orm::Select<invoice::Entity> {
+    use sea_orm::sea_query::Query;
     let mut query = invoice::Entity::find();
     // Paid is what the payments say of an approved invoice (never stored).
     let paid = || invoice::Column::Id.in_subquery(crate::payment::paid_invoice_ids());
-    match status {
+    match filter.status {
         Some(status::PAID) => query = query.filter(invoice::Column::Status.eq(status::APPROVED)).filter(paid()),
         Some(status::APPROVED) => {
             query = query.filter(invoice::Column::Status.eq(status::APPROVED)).filter(paid().not());
@@ -204,15 +215,77 @@ pub async fn queue(
         Some(status) => query = query.filter(invoice::Column::Status.eq(status)),
         None => {}
     }
-    let total = query.clone().count(conn).await?;
-    let rows = query
-        .order_by_asc(invoice::Column::UploadedAt)
-        .order_by_asc(invoice::Column::Id)
-        .offset(page.saturating_sub(1).saturating_mul(per_page))
-        .limit(per_page)
-        .all(conn)
-        .await?;
-    Ok((rows, total))
+    if let Some(text) = filter.company.as_deref().filter(|t| !t.trim().is_empty()) {
+        query = query.filter(invoice::Column::CompanyId.in_subquery(crate::reimbursement::companies_matching(text)));
+    }
+    if let Some(text) = filter.number.as_deref().filter(|t| !t.trim().is_empty()) {
+        let proformas = Query::select()
+            .column(proforma::Column::Id)
+            .from(proforma::Entity)
+            .cond_where(listing::any_contains([proforma::Column::Number], text))
+            .to_owned();
+        query = query.filter(
+            Condition::any()
+                .add(listing::any_contains([invoice::Column::Number], text))
+                .add(invoice::Column::ProformaId.in_subquery(proformas)),
+        );
+    }
+    if let Some(payer) = filter.payer.as_deref().filter(|p| !p.is_empty()) {
+        let proformas = Query::select()
+            .column(proforma::Column::Id)
+            .from(proforma::Entity)
+            .and_where(proforma::Column::Payer.eq(payer))
+            .to_owned();
+        query = query.filter(invoice::Column::ProformaId.in_subquery(proformas));
+    }
+    if let Some(from) = filter.from {
+        query = query.filter(invoice::Column::UploadedAt.gte(from));
+    }
+    if let Some(until) = filter.until {
+        query = query.filter(invoice::Column::UploadedAt.lt(until));
+    }
+    query
+}
+
+/// The queue's order: oldest upload first, by id (ids follow uploads), so that the keyset walks
+/// the `(status, id)` index.
+#[derive(Debug, Clone, Copy)]
+pub struct OldestUploaded;
+
+impl Keyset<invoice::Entity> for OldestUploaded {
+    fn order(&self, query: sea_orm::Select<invoice::Entity>) -> sea_orm::Select<invoice::Entity> {
+        query.order_by_asc(invoice::Column::Id)
+    }
+    fn after(&self, query: sea_orm::Select<invoice::Entity>, cursor: Cursor) -> sea_orm::Select<invoice::Entity> {
+        query.filter(invoice::Column::Id.gt(cursor.id))
+    }
+    fn cursor(&self, row: &Invoice) -> Cursor {
+        Cursor::id(row.id)
+    }
+}
+
+/// One window of the invoice queue (oldest upload first), with the count.
+///
+/// # Errors
+/// The driver's error.
+pub async fn queue(
+    conn: &impl ConnectionTrait,
+    filter: &InvoiceFilter,
+    window: Window,
+) -> Result<Listed<Invoice>, DbErr> {
+    listing::window(conn, queue_query(filter), &OldestUploaded, window).await
+}
+
+/// One export chunk of the invoice queue (as [`queue`], without the count).
+///
+/// # Errors
+/// The driver's error.
+pub async fn queue_chunk(
+    conn: &impl ConnectionTrait,
+    filter: &InvoiceFilter,
+    after: Option<Cursor>,
+) -> Result<(Vec<Invoice>, Option<Cursor>), DbErr> {
+    listing::chunk(conn, queue_query(filter), &OldestUploaded, after, listing::EXPORT_CHUNK).await
 }
 
 /// Decides a submitted invoice still at `version`: `approved` or `rejected` (with a reason).

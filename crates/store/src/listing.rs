@@ -200,6 +200,20 @@ where
     Expr::expr(Func::lower(Expr::col(column))).like(format!("%{wanted}%"))
 }
 
+// --- added for the money lists (reimbursements, invoices, proformas)
+
+/// Lines whose `columns` (any of them) contain `text`, any case, as [`contains_any_case`] has it.
+#[must_use]
+pub fn any_contains<C>(columns: impl IntoIterator<Item = C>, text: &str) -> sea_orm::Condition
+where
+    C: sea_orm::sea_query::IntoColumnRef,
+{
+    columns
+        .into_iter()
+        .fold(sea_orm::Condition::any(), |any, column| any.add(contains_any_case(column, text)))
+        .add(sea_orm::sea_query::Expr::value(false))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,11 +9,12 @@ use domain::scope::Scope;
 use sea_orm::ExprTrait as _;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect,
 };
 
-use crate::entity::{reimbursement, reimbursement_line};
+use crate::entity::{company, dossier, reimbursement, reimbursement_line, trainee};
+use crate::listing::{self, Cursor, Keyset, Listed, Window};
 
 /// A DR row.
 pub type Reimbursement = reimbursement::Model;
@@ -172,20 +173,47 @@ pub async fn held_by_others(
     Ok((commitment, overrun))
 }
 
-/// The case managers' queue: DR in `status` (all when `None`), oldest first, a page of `per_page`.
-///
-/// # Errors
-/// The driver's error.
-pub async fn queue(
-    conn: &impl ConnectionTrait,
-    status: Option<DrStatus>,
-    page: u64,
-    per_page: u64,
-) -> Result<(Vec<Reimbursement>, u64), DbErr> {
+/// Filters of the reimbursement queue, as case managers look for a DR: state, scheme, company
+/// (name or SIREN), number (of the DR or its dossier), trainee name, day of submission and
+/// amount claimed.
+#[derive(Debug, Clone, Default)]
+pub struct ReimbursementFilter {
+    /// Only this state (paid is derived from the payments, as shown).
+    pub status: Option<DrStatus>,
+    /// Only DR on dossiers of this scheme.
+    pub scheme: Option<String>,
+    /// A company whose name or SIREN contains this.
+    pub company: Option<String>,
+    /// The DR's number or its dossier's number containing this.
+    pub number: Option<String>,
+    /// A trainee of the dossier whose given or family name contains this.
+    pub trainee: Option<String>,
+    /// Submitted on or after this day.
+    pub from: Option<NaiveDate>,
+    /// Submitted on or before this day.
+    pub to: Option<NaiveDate>,
+    /// Claiming at least this.
+    pub min: Option<Money>,
+    /// Claiming at most this.
+    pub max: Option<Money>,
+}
+
+/// The ids of the companies whose name or SIREN (spaces ignored) contains `text`, as SQL.
+pub(crate) fn companies_matching(text: &str) -> sea_orm::sea_query::SelectStatement {
+    let siren: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    let mut any = listing::any_contains([company::Column::Name], text);
+    if !siren.is_empty() && siren.bytes().all(|b| b.is_ascii_digit()) {
+        any = any.add(company::Column::Siren.contains(siren));
+    }
+    sea_orm::sea_query::Query::select().column(company::Column::Id).from(company::Entity).cond_where(any).to_owned()
+}
+
+fn queue_query(filter: &ReimbursementFilter) -> sea_orm::Select<reimbursement::Entity> {
+    use sea_orm::sea_query::Query;
     let mut query = reimbursement::Entity::find();
     // Paid is what the payments say of a validated DR (never stored).
     let paid = || reimbursement::Column::Id.in_subquery(crate::payment::paid_reimbursement_ids());
-    match status {
+    match filter.status {
         Some(DrStatus::Paid) => {
             query = query.filter(reimbursement::Column::Status.eq(DrStatus::Validated.code())).filter(paid());
         }
@@ -195,15 +223,132 @@ pub async fn queue(
         Some(status) => query = query.filter(reimbursement::Column::Status.eq(status.code())),
         None => {}
     }
-    let total = query.clone().count(conn).await?;
-    let rows = query
-        .order_by_asc(reimbursement::Column::SubmittedOn)
-        .order_by_asc(reimbursement::Column::Id)
-        .offset(page.saturating_sub(1).saturating_mul(per_page))
-        .limit(per_page)
+    if let Some(scheme) = filter.scheme.as_deref().filter(|s| !s.is_empty()) {
+        let of_scheme = Query::select()
+            .column(dossier::Column::Id)
+            .from(dossier::Entity)
+            .and_where(dossier::Column::Scheme.eq(scheme))
+            .to_owned();
+        query = query.filter(reimbursement::Column::DossierId.in_subquery(of_scheme));
+    }
+    if let Some(text) = filter.company.as_deref().filter(|t| !t.trim().is_empty()) {
+        query = query.filter(reimbursement::Column::CompanyId.in_subquery(companies_matching(text)));
+    }
+    if let Some(text) = filter.number.as_deref().filter(|t| !t.trim().is_empty()) {
+        let dossiers = Query::select()
+            .column(dossier::Column::Id)
+            .from(dossier::Entity)
+            .cond_where(listing::any_contains([dossier::Column::Number], text))
+            .to_owned();
+        query = query.filter(
+            Condition::any()
+                .add(listing::any_contains([reimbursement::Column::Number], text))
+                .add(reimbursement::Column::DossierId.in_subquery(dossiers)),
+        );
+    }
+    if let Some(text) = filter.trainee.as_deref().filter(|t| !t.trim().is_empty()) {
+        let dossiers = Query::select()
+            .column(trainee::Column::DossierId)
+            .from(trainee::Entity)
+            .cond_where(listing::any_contains([trainee::Column::GivenName, trainee::Column::FamilyName], text))
+            .to_owned();
+        query = query.filter(reimbursement::Column::DossierId.in_subquery(dossiers));
+    }
+    if let Some(from) = filter.from {
+        query = query.filter(reimbursement::Column::SubmittedOn.gte(from));
+    }
+    if let Some(to) = filter.to {
+        query = query.filter(reimbursement::Column::SubmittedOn.lte(to));
+    }
+    if let Some(min) = filter.min {
+        query = query.filter(reimbursement::Column::ClaimedCents.gte(min.cents()));
+    }
+    if let Some(max) = filter.max {
+        query = query.filter(reimbursement::Column::ClaimedCents.lte(max.cents()));
+    }
+    query
+}
+
+/// The queue's order: oldest submission first (what has waited longest), then by id, so that
+/// the keyset walks the `(status, submitted_on, id)` index.
+#[derive(Debug, Clone, Copy)]
+pub struct OldestSubmitted;
+
+impl Keyset<reimbursement::Entity> for OldestSubmitted {
+    fn order(&self, query: sea_orm::Select<reimbursement::Entity>) -> sea_orm::Select<reimbursement::Entity> {
+        query.order_by_asc(reimbursement::Column::SubmittedOn).order_by_asc(reimbursement::Column::Id)
+    }
+    fn after(
+        &self,
+        query: sea_orm::Select<reimbursement::Entity>,
+        cursor: Cursor,
+    ) -> sea_orm::Select<reimbursement::Entity> {
+        match cursor.day {
+            Some(day) => query.filter(
+                Condition::any().add(reimbursement::Column::SubmittedOn.gt(day)).add(
+                    Condition::all()
+                        .add(reimbursement::Column::SubmittedOn.eq(day))
+                        .add(reimbursement::Column::Id.gt(cursor.id)),
+                ),
+            ),
+            // A cursor without a day (hand-written) starts from the beginning.
+            None => query,
+        }
+    }
+    fn cursor(&self, row: &Reimbursement) -> Cursor {
+        Cursor { day: Some(row.submitted_on), id: row.id }
+    }
+}
+
+/// One window of the case managers' queue (oldest submission first), with the count.
+///
+/// # Errors
+/// The driver's error.
+pub async fn queue(
+    conn: &impl ConnectionTrait,
+    filter: &ReimbursementFilter,
+    window: Window,
+) -> Result<Listed<Reimbursement>, DbErr> {
+    listing::window(conn, queue_query(filter), &OldestSubmitted, window).await
+}
+
+/// One export chunk of the queue (as [`queue`], without the count).
+///
+/// # Errors
+/// The driver's error.
+pub async fn queue_chunk(
+    conn: &impl ConnectionTrait,
+    filter: &ReimbursementFilter,
+    after: Option<Cursor>,
+) -> Result<(Vec<Reimbursement>, Option<Cursor>), DbErr> {
+    listing::chunk(conn, queue_query(filter), &OldestSubmitted, after, listing::EXPORT_CHUNK).await
+}
+
+/// The number and scheme of several dossiers in one statement, by dossier id, for the lines of a
+/// staff list (callers check the staff role).
+///
+/// # Errors
+/// The driver's error.
+pub async fn dossier_numbers_unscoped(
+    conn: &impl ConnectionTrait,
+    dossier_ids: &[i64],
+) -> Result<std::collections::HashMap<i64, (String, String)>, DbErr> {
+    if dossier_ids.is_empty() {
+        return Ok(std::collections::HashMap::new());
+    }
+    let mut ids = dossier_ids.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    let rows: Vec<(i64, String, String)> = dossier::Entity::find()
+        .select_only()
+        .column(dossier::Column::Id)
+        .column(dossier::Column::Number)
+        .column(dossier::Column::Scheme)
+        .filter(dossier::Column::Id.is_in(ids))
+        .into_tuple()
         .all(conn)
         .await?;
-    Ok((rows, total))
+    Ok(rows.into_iter().map(|(id, number, scheme)| (id, (number, scheme))).collect())
 }
 
 /// What a change of state also sets.

@@ -192,6 +192,47 @@ pub fn paris_instants(
     (from.and_then(start), to.and_then(|d| d.succ_opt()).and_then(start))
 }
 
+// --- added for the money lists (reimbursements, invoices, proformas)
+
+/// An optional text filter, trimmed (`None` when empty).
+#[must_use]
+pub fn text(value: &str) -> Option<String> {
+    Some(value.trim().to_owned()).filter(|t| !t.is_empty())
+}
+
+/// Reads an optional amount filter (`1234,50`, `1 234.5`, `80 €`).
+///
+/// # Errors
+/// A 422 naming `field` when it is not an amount.
+pub fn money(field: &'static str, label: &str, text: &str) -> Result<Option<domain::Money>, AppError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    domain::Money::parse(text).map(Some).map_err(|_| {
+        AppError::invalid(field, format!("Le montant « {label} » doit être un montant en euros, par exemple 1234,50."))
+    })
+}
+
+/// Reads a pair of amount filters `montant_min`, `montant_max`, refusing a minimum above the
+/// maximum.
+///
+/// # Errors
+/// As [`money`]; a 422 naming `montant_max` when it is below the minimum.
+pub fn amounts(min: &str, max: &str) -> Result<(Option<domain::Money>, Option<domain::Money>), AppError> {
+    let min = money("montant_min", "montant_min", min)?;
+    let max = money("montant_max", "montant_max", max)?;
+    if let (Some(lo), Some(hi)) = (min, max)
+        && hi < lo
+    {
+        return Err(AppError::invalid(
+            "montant_max",
+            "Le montant « montant_max » doit être supérieur ou égal à « montant_min ».",
+        ));
+    }
+    Ok((min, max))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -118,6 +118,7 @@ fn routes() -> Vec<Route> {
         route(post.clone(), "/entreprises/{company}/remboursements/{dr}/repondre", &[("message", "x")], Victim),
         route(get.clone(), "/entreprises/{company}/documents/{document}", &[], Victim),
         route(get.clone(), "/entreprises/{company}/factures", &[], CompanyWide),
+        route(get.clone(), "/entreprises/{company}/factures.csv", &[], CompanyWide),
         route(post.clone(), "/entreprises/{company}/factures", &[("reimbursements", "1")], CompanyWide),
         route(get.clone(), "/entreprises/{company}/factures/{proforma}", &[], Victim),
         route(get.clone(), "/entreprises/{company}/factures/{proforma}/proforma.pdf", &[], Victim),
@@ -143,6 +144,7 @@ fn routes() -> Vec<Route> {
         route(get.clone(), "/gestion/drf/{drf}", &[], Victim),
         route(post.clone(), "/gestion/drf/{drf}/decision", &[("decision", "refuse"), ("reason", "x")], Victim),
         route(get.clone(), "/gestion/remboursements", &[], Victim),
+        route(get.clone(), "/gestion/remboursements.csv", &[], Victim),
         route(get.clone(), "/gestion/remboursements/{dr}", &[], Victim),
         route(
             post.clone(),
@@ -152,6 +154,7 @@ fn routes() -> Vec<Route> {
         ),
         route(get.clone(), "/gestion/documents/{document}", &[], Victim),
         route(get.clone(), "/gestion/factures", &[], Victim),
+        route(get.clone(), "/gestion/factures.csv", &[], Victim),
         route(get.clone(), "/gestion/factures/{invoice}", &[], Victim),
         route(
             post.clone(),

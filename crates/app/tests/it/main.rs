@@ -18,6 +18,7 @@ mod identity;
 mod imports;
 mod isolation;
 mod listing;
+mod money_lists;
 mod object_storage;
 mod payment_status;
 mod payments;

@@ -24,6 +24,7 @@ mod m20261205_000019_rate_limit;
 mod m20261205_000023_kept_sepa_files;
 mod m20261205_000030_list_indexes;
 mod m20261205_000031_reservation_list_indexes;
+mod m20261205_000032_money_list_indexes;
 mod m20261205_000033_staff_list_indexes;
 mod schema;
 
@@ -54,6 +55,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000023_kept_sepa_files::Migration),
             Box::new(m20261205_000030_list_indexes::Migration),
             Box::new(m20261205_000031_reservation_list_indexes::Migration),
+            Box::new(m20261205_000032_money_list_indexes::Migration),
             Box::new(m20261205_000033_staff_list_indexes::Migration),
         ]
     }

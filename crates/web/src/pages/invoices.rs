@@ -11,20 +11,21 @@ use domain::Money;
 use domain::invoice::{Expected, Found};
 use serde::Deserialize;
 use store::document::{Kind, NewDocument};
-use store::invoice::{Invoice, NewInvoice, status};
+use store::invoice::{Invoice, InvoiceFilter, NewInvoice, status};
 use store::notification::NewNotification;
 use store::proforma::Proforma;
 
 use crate::auth::{Filer, Scoped, Staff};
 use crate::chrome::Chrome;
 use crate::client::Client;
+use crate::csv::Line;
 use crate::error::AppError;
-use crate::extract::{Form, MultipartForm, Query, UploadedFile};
+use crate::extract::{Form, MultipartForm, PageNumber, Query, UploadedFile};
 use crate::forms::FormErrors;
+use crate::listing::{self, Pager};
 use crate::notify::audit;
 use crate::pages::filing::tell_company;
 use crate::pages::proformas::{proforma_of, show_page};
-use crate::pages::reimbursements::QueueQuery;
 use crate::policy::Permission;
 use crate::render;
 use crate::state::AppState;
@@ -315,39 +316,194 @@ pub struct QueuePage {
     chrome: Chrome,
     lines: Vec<QueueLine>,
     statut: String,
-    total: u64,
+    payers: Vec<(&'static str, String)>,
+    query: QueueQuery,
+    pager: Pager,
 }
 
-/// `GET /gestion/factures`
+/// The address of the invoice queue: filters and window.
+#[derive(Debug, Deserialize, Default, Clone)]
+pub struct QueueQuery {
+    /// A state code, `tous`, or nothing (what waits for a check).
+    #[serde(default)]
+    statut: Option<String>,
+    /// Company name or SIREN.
+    #[serde(default)]
+    entreprise: String,
+    /// Number of the invoice or of its proforma.
+    #[serde(default)]
+    q: String,
+    /// `AKTO` or `FPETT`.
+    #[serde(default)]
+    financeur: String,
+    /// Uploaded from this day.
+    #[serde(default)]
+    du: String,
+    /// Uploaded up to this day.
+    #[serde(default)]
+    au: String,
+    #[serde(default)]
+    page: PageNumber,
+    #[serde(default)]
+    par_page: String,
+    #[serde(default)]
+    apres: String,
+}
+
+impl QueueQuery {
+    /// The filters, parsed, and the state as shown (`tous` for every state).
+    ///
+    /// # Errors
+    /// A French 400 or 422 naming the parameter at fault.
+    fn filter(&self) -> Result<(InvoiceFilter, String), AppError> {
+        let states = [status::SUBMITTED, status::APPROVED, status::PAID, status::REJECTED];
+        let state = match self.statut.as_deref().map(str::trim) {
+            None => Some(status::SUBMITTED),
+            Some("" | "tous") => None,
+            Some(code) => Some(states.into_iter().find(|s| *s == code).ok_or_else(|| {
+                AppError::invalid("statut", "L’état demandé (« statut ») n’existe pas ; choisissez-le dans la liste.")
+            })?),
+        };
+        let payer = listing::text(&self.financeur);
+        if let Some(code) = &payer
+            && domain::rules::Payer::from_code(code).is_none()
+        {
+            return Err(AppError::invalid(
+                "financeur",
+                "Le financeur demandé (« financeur ») n’existe pas ; choisissez-le dans la liste.",
+            ));
+        }
+        let (from, to) = listing::days(&self.du, &self.au)?;
+        let (from, until) = listing::paris_instants(from, to);
+        let filter = InvoiceFilter {
+            status: state,
+            company: listing::text(&self.entreprise),
+            number: listing::text(&self.q),
+            payer,
+            from,
+            until,
+        };
+        Ok((filter, state.unwrap_or("tous").to_owned()))
+    }
+
+    /// The filters as they go back into links (pager, export), `statut` as shown.
+    fn kept<'a>(&'a self, statut: &'a str) -> [(&'static str, &'a str); 6] {
+        [
+            ("statut", statut),
+            ("entreprise", &self.entreprise),
+            ("q", &self.q),
+            ("financeur", &self.financeur),
+            ("du", &self.du),
+            ("au", &self.au),
+        ]
+    }
+}
+
+/// What a page or a chunk of the queue shows besides the invoices: companies, proformas and
+/// what the payments say, read for all the lines at once.
+struct Context {
+    companies: std::collections::HashMap<i64, String>,
+    proformas: std::collections::HashMap<i64, (String, String)>,
+    settlements: std::collections::HashMap<i64, domain::settlement::Settlement>,
+}
+
+impl Context {
+    async fn of(state: &AppState, rows: &[Invoice]) -> Result<Self, AppError> {
+        let company_ids: Vec<i64> = rows.iter().map(|i| i.company_id).collect();
+        let proforma_ids: Vec<i64> = rows.iter().map(|i| i.proforma_id).collect();
+        let ids: Vec<i64> = rows.iter().map(|i| i.id).collect();
+        Ok(Self {
+            companies: store::company::names_unscoped(&state.db, &company_ids).await?,
+            proformas: store::proforma::numbers_unscoped(&state.db, &proforma_ids).await?,
+            settlements: store::payment::settlements(&state.db, &ids).await?,
+        })
+    }
+
+    fn shown(&self, invoice: &Invoice) -> &'static str {
+        status::shown(&invoice.status, self.settlements.get(&invoice.id))
+    }
+}
+
+/// `GET /gestion/factures`: one page of the invoices, oldest upload first; companies,
+/// proformas and payments are read for the whole page at once.
 pub async fn queue(
     State(state): State<AppState>,
     chrome: Chrome,
     Staff(_user): Staff,
     Query(query): Query<QueueQuery>,
 ) -> Result<Response, AppError> {
-    let statut = query.statut.unwrap_or_else(|| status::SUBMITTED.to_owned());
-    let filter =
-        [status::SUBMITTED, status::APPROVED, status::PAID, status::REJECTED].into_iter().find(|s| *s == statut);
-    let (rows, total) = store::invoice::queue(&state.db, filter, query.page.get(), 50).await?;
-    let settlements = store::payment::settlements(&state.db, &rows.iter().map(|i| i.id).collect::<Vec<_>>()).await?;
-    let mut lines = Vec::with_capacity(rows.len());
-    for invoice in rows {
-        let company =
-            store::company::get_unscoped(&state.db, invoice.company_id).await?.map(|c| c.name).unwrap_or_default();
-        let proforma =
-            store::proforma::get_unscoped(&state.db, invoice.proforma_id).await?.map(|p| p.number).unwrap_or_default();
-        let shown = status::shown(&invoice.status, settlements.get(&invoice.id));
-        let label = status::label(shown);
-        lines.push(QueueLine {
-            company,
-            proforma,
-            shown,
-            label,
-            gross: Money::from_cents(invoice.gross_cents),
-            invoice,
-        });
-    }
-    Ok(render::page(&QueuePage { chrome, lines, statut, total })?.into_response())
+    let (filter, statut) = query.filter()?;
+    let window = listing::window(query.page, &query.par_page, &query.apres)?;
+    let listed = store::invoice::queue(&state.db, &filter, window).await?;
+    let pager = Pager::new("/gestion/factures", &query.kept(&statut), window, &listed)
+        .with_csv("/gestion/factures.csv", &query.kept(&statut));
+    let context = Context::of(&state, &listed.rows).await?;
+    let lines = listed
+        .rows
+        .into_iter()
+        .map(|invoice| {
+            let shown = context.shown(&invoice);
+            QueueLine {
+                company: context.companies.get(&invoice.company_id).cloned().unwrap_or_default(),
+                proforma: context.proformas.get(&invoice.proforma_id).map(|(n, _)| n.clone()).unwrap_or_default(),
+                shown,
+                label: status::label(shown),
+                gross: Money::from_cents(invoice.gross_cents),
+                invoice,
+            }
+        })
+        .collect();
+    let payers = [domain::rules::Payer::Akto, domain::rules::Payer::Fpett]
+        .iter()
+        .map(|p| (p.code(), state.config.names.payer(p.code()).to_owned()))
+        .collect();
+    Ok(render::page(&QueuePage { chrome, lines, statut, payers, query, pager })?.into_response())
+}
+
+/// `GET /gestion/factures.csv`: the filtered invoices, whole, streamed as CSV.
+pub async fn export(
+    State(state): State<AppState>,
+    Staff(_user): Staff,
+    Query(query): Query<QueueQuery>,
+) -> Result<Response, AppError> {
+    let (filter, _) = query.filter()?;
+    // The window does not apply to an export, but a malformed one is refused like on the page.
+    listing::window(query.page, &query.par_page, &query.apres)?;
+    let day = domain::clock::paris_day(state.now()).format("%Y-%m-%d");
+    let header = crate::csv::header(&[
+        "Facture",
+        "Entreprise",
+        "Pro forma",
+        "Financeur",
+        "Déposée le",
+        "HT",
+        "TVA",
+        "TTC",
+        "État",
+    ]);
+    Ok(crate::csv::stream(&format!("factures-{day}.csv"), header, move |after| {
+        let (state, filter) = (state.clone(), filter.clone());
+        async move {
+            let (rows, next) = store::invoice::queue_chunk(&state.db, &filter, after).await?;
+            let context = Context::of(&state, &rows).await?;
+            let mut out = String::new();
+            for invoice in &rows {
+                let (proforma, payer) = context.proformas.get(&invoice.proforma_id).cloned().unwrap_or_default();
+                Line::new()
+                    .text(&invoice.number)
+                    .text(context.companies.get(&invoice.company_id).map_or("", String::as_str))
+                    .text(&proforma)
+                    .text(state.config.names.payer(&payer))
+                    .day(Some(domain::clock::paris_day(invoice.uploaded_at)))
+                    .money(Some(Money::from_cents(invoice.net_cents)))
+                    .money(Some(Money::from_cents(invoice.vat_cents)))
+                    .money(Some(Money::from_cents(invoice.gross_cents)))
+                    .text(status::label(context.shown(invoice)))
+                    .end(&mut out);
+            }
+            Ok((out, next))
+        }
+    }))
 }
 
 /// An invoice in the back-office.

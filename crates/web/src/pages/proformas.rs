@@ -2,6 +2,8 @@
 //! of one payer and one public (optionally one scheme) and issues a numbered proforma, shown in
 //! the portal and as a PDF, which the company checks before issuing its own invoice.
 
+use std::collections::HashMap;
+
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -11,14 +13,16 @@ use domain::habilitation::Domain;
 use domain::proforma::{Candidate, Selection};
 use domain::rules::Public;
 use serde::Deserialize;
-use store::proforma::{Item, NewProforma, Proforma};
+use store::proforma::{Item, NewProforma, Proforma, ProformaFilter, invoice_state};
 
 use crate::auth::{Filer, Scoped};
 use crate::chrome::Chrome;
 use crate::client::Client;
+use crate::csv::Line;
 use crate::error::AppError;
-use crate::extract::{Form, Query};
+use crate::extract::{Form, PageNumber, Query};
 use crate::forms::FormErrors;
+use crate::listing::{self, Pager};
 use crate::notify::audit;
 use crate::pages::filing::establishments_for;
 use crate::render;
@@ -45,7 +49,23 @@ pub struct ItemLine {
     amount: Money,
 }
 
-/// The proformas page: those issued, and the form to issue one.
+/// The most validated DR offered at once for a proforma: the page and the form stay bounded; the
+/// others are offered once these are invoiced (oldest first).
+pub const MAX_OFFERED: u64 = 200;
+
+/// What the page says of the validated DR of the chosen group beyond the [`MAX_OFFERED`] shown.
+#[must_use]
+pub fn more_waiting_message(in_group: u64, shown: u64) -> Option<String> {
+    let more = in_group.saturating_sub(shown);
+    (more > 0).then(|| {
+        let (autres, attendent) = if more > 1 { ("autres demandes validées attendent", "elles") } else { ("autre demande validée attend", "elle") };
+        format!(
+            "Les {shown} demandes les plus anciennes sont proposées ; {more} {autres} : {attendent} apparaîtront ici une fois celles-ci facturées."
+        )
+    })
+}
+
+/// The proformas page: those issued (one page of them), and the form to issue one.
 #[derive(Debug, Template)]
 #[template(path = "factures/list.html")]
 pub struct ListPage {
@@ -54,21 +74,81 @@ pub struct ListPage {
     company_name: String,
     proformas: Vec<(Proforma, Money, Option<InvoiceState>)>,
     /// Validated DR awaiting a proforma, by payer and public: (payer, public, its label, count, net).
-    groups: Vec<(String, String, &'static str, usize, Money)>,
-    /// The DR of the group chosen (F5, F6: one payer, one public per proforma).
+    groups: Vec<(String, String, &'static str, u64, Money)>,
+    /// The DR of the group chosen (F5, F6: one payer, one public per proforma), at most
+    /// [`MAX_OFFERED`].
     available: Vec<ItemLine>,
+    /// How many more of the group wait beyond those offered, said in French.
+    more_waiting: Option<String>,
     schemes: Vec<String>,
     form: IssueForm,
     errors: FormErrors,
+    states: Vec<(&'static str, &'static str)>,
+    query: ListQuery,
+    pager: Pager,
 }
 
-/// The group a proforma is prepared for, chosen first (kept in the URL).
-#[derive(Debug, Deserialize, Default)]
-pub struct GroupQuery {
+/// The address of the proformas page: the group a proforma is prepared for (chosen first), the
+/// filters of the list of proformas and its window.
+#[derive(Debug, Deserialize, Default, Clone)]
+pub struct ListQuery {
     #[serde(default)]
     financeur: String,
     #[serde(default)]
     public: String,
+    /// The state of the proforma's invoice (`a_deposer`, an invoice state), or all.
+    #[serde(default)]
+    statut: String,
+    /// Number of the proforma or of its invoice.
+    #[serde(default)]
+    q: String,
+    /// Issued from this day.
+    #[serde(default)]
+    du: String,
+    /// Issued up to this day.
+    #[serde(default)]
+    au: String,
+    #[serde(default)]
+    page: PageNumber,
+    #[serde(default)]
+    par_page: String,
+    #[serde(default)]
+    apres: String,
+}
+
+impl ListQuery {
+    /// The filters of the list of proformas, parsed.
+    ///
+    /// # Errors
+    /// A French 400 or 422 naming the parameter at fault.
+    fn filter(&self) -> Result<ProformaFilter, AppError> {
+        let state = match self.statut.trim() {
+            "" | "tous" => None,
+            code => Some(invoice_state::ALL.into_iter().find(|s| *s == code).ok_or_else(|| {
+                AppError::invalid("statut", "L’état demandé (« statut ») n’existe pas ; choisissez-le dans la liste.")
+            })?),
+        };
+        let (from, to) = listing::days(&self.du, &self.au)?;
+        let (from, until) = listing::paris_instants(from, to);
+        Ok(ProformaFilter { state, number: listing::text(&self.q), from, until })
+    }
+
+    /// The filters of the list as they go into the export link.
+    fn kept(&self) -> [(&'static str, &str); 4] {
+        [("statut", &self.statut), ("q", &self.q), ("du", &self.du), ("au", &self.au)]
+    }
+
+    /// The filters and the chosen group, as they go into the pager's links.
+    fn kept_with_group(&self) -> [(&'static str, &str); 6] {
+        [
+            ("financeur", &self.financeur),
+            ("public", &self.public),
+            ("statut", &self.statut),
+            ("q", &self.q),
+            ("du", &self.du),
+            ("au", &self.au),
+        ]
+    }
 }
 
 /// What the issue form sends.
@@ -112,6 +192,23 @@ async fn invoicing_company(state: &AppState, scoped: &Scoped, company_id: i64) -
     Ok(company.name)
 }
 
+/// What the list says of each proforma's invoice, read for all the proformas at once (the
+/// invoices, then what the money says of them): the statements do not grow with the lines.
+async fn invoice_states(state: &AppState, proformas: &[Proforma]) -> Result<HashMap<i64, InvoiceState>, AppError> {
+    let invoices =
+        store::invoice::current_for_proformas(&state.db, &proformas.iter().map(|p| p.id).collect::<Vec<_>>()).await?;
+    let settlements =
+        store::payment::settlements(&state.db, &invoices.values().map(|i| i.id).collect::<Vec<_>>()).await?;
+    Ok(invoices
+        .into_iter()
+        .map(|(proforma_id, i)| {
+            let settlement = settlements.get(&i.id).filter(|_| i.status == store::invoice::status::APPROVED);
+            let shown = store::invoice::status::shown(&i.status, settlement);
+            (proforma_id, (i.number, shown, store::invoice::status::label(shown)))
+        })
+        .collect())
+}
+
 async fn list_page(
     state: &AppState,
     chrome: Chrome,
@@ -119,34 +216,48 @@ async fn list_page(
     company_id: i64,
     form: IssueForm,
     errors: FormErrors,
+    query: &ListQuery,
 ) -> Result<ListPage, AppError> {
     let company_name = invoicing_company(state, scoped, company_id).await?;
-    let items = store::proforma::items(&state.db, &scoped.scope, company_id).await?;
-    let waiting: Vec<Item> = items.into_iter().filter(|i| i.proforma_id.is_none()).collect();
-    let mut groups: Vec<(String, String, &'static str, usize, Money)> = Vec::new();
-    for item in &waiting {
-        let (payer, public) = (&item.dossier.payer, &item.dossier.public);
-        match groups.iter_mut().find(|g| &g.0 == payer && &g.1 == public) {
-            Some(group) => {
-                group.3 += 1;
-                group.4 = group.4 + item.amount();
-            }
-            None => groups.push((payer.clone(), public.clone(), public_label(public), 1, item.amount())),
-        }
-    }
-    groups.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+    let filter = query.filter()?;
+    let window = listing::window(query.page, &query.par_page, &query.apres)?;
+    // The DR waiting for a proforma, counted by payer and public in one statement.
+    let groups: Vec<(String, String, &'static str, u64, Money)> =
+        store::proforma::waiting_groups(&state.db, &scoped.scope, company_id)
+            .await?
+            .into_iter()
+            .map(|g| {
+                let label = public_label(&g.public);
+                (g.payer, g.public, label, g.count, g.net)
+            })
+            .collect();
     // The only group, or the one chosen: its DR are offered, no others.
     let chosen = match groups.as_slice() {
         [only] => Some((only.0.clone(), only.1.clone())),
         _ => Some((form.payer.clone(), form.public.clone())).filter(|(p, q)| !p.is_empty() && !q.is_empty()),
     };
-    // Staff read the company's proformas; preparing one is the company's (SPEC Q1).
-    let available: Vec<ItemLine> = waiting
-        .into_iter()
-        .filter(|_| scoped.scope.files())
-        .filter(|i| chosen.as_ref().is_some_and(|(p, q)| &i.dossier.payer == p && &i.dossier.public == q))
-        .map(|item| ItemLine { public: public_label(&item.dossier.public), amount: item.amount(), item })
-        .collect();
+    // Staff read the company's proformas; preparing one is the company's (SPEC Q1). The oldest
+    // MAX_OFFERED of the group are offered, the others once these are invoiced.
+    let (available, more_waiting) = match chosen.as_ref().filter(|_| scoped.scope.files()) {
+        Some((payer, public)) => {
+            let items = store::proforma::waiting_items(
+                &state.db,
+                &scoped.scope,
+                company_id,
+                (payer.as_str(), public.as_str()),
+                MAX_OFFERED,
+            )
+            .await?;
+            let in_group = groups.iter().find(|g| &g.0 == payer && &g.1 == public).map_or(0, |g| g.3);
+            let shown = u64::try_from(items.len()).unwrap_or(u64::MAX);
+            let lines: Vec<ItemLine> = items
+                .into_iter()
+                .map(|item| ItemLine { public: public_label(&item.dossier.public), amount: item.amount(), item })
+                .collect();
+            (lines, more_waiting_message(in_group, shown))
+        }
+        None => (Vec::new(), None),
+    };
     let mut schemes: Vec<String> = available.iter().map(|l| l.item.dossier.scheme.clone()).collect();
     schemes.sort();
     schemes.dedup();
@@ -154,38 +265,106 @@ async fn list_page(
         Some((payer, public)) => IssueForm { payer, public, ..form },
         None => form,
     };
-    let proformas = store::proforma::list_for_company(&state.db, &scoped.scope, company_id).await?;
-    // Each proforma's invoice and what the money says of it: three queries for the whole list.
-    let mut invoices =
-        store::invoice::current_for_proformas(&state.db, &proformas.iter().map(|p| p.id).collect::<Vec<_>>()).await?;
-    let settlements =
-        store::payment::settlements(&state.db, &invoices.values().map(|i| i.id).collect::<Vec<_>>()).await?;
-    let proformas = proformas
+    let path = format!("/entreprises/{company_id}/factures");
+    let listed = store::proforma::company_page(&state.db, &scoped.scope, company_id, &filter, window).await?;
+    let pager =
+        Pager::new(&path, &query.kept_with_group(), window, &listed).with_csv(&format!("{path}.csv"), &query.kept());
+    let mut invoices = invoice_states(state, &listed.rows).await?;
+    let proformas = listed
+        .rows
         .into_iter()
         .map(|p| {
             let gross = Money::from_cents(p.gross_cents);
-            let invoice = invoices.remove(&p.id).map(|i| {
-                let settlement = settlements.get(&i.id).filter(|_| i.status == store::invoice::status::APPROVED);
-                let shown = store::invoice::status::shown(&i.status, settlement);
-                (i.number, shown, store::invoice::status::label(shown))
-            });
+            let invoice = invoices.remove(&p.id);
             (p, gross, invoice)
         })
         .collect();
-    Ok(ListPage { chrome, company_id, company_name, proformas, groups, available, schemes, form, errors })
+    let states = invoice_state::ALL.iter().map(|s| (*s, invoice_state::label(s))).collect();
+    Ok(ListPage {
+        chrome,
+        company_id,
+        company_name,
+        proformas,
+        groups,
+        available,
+        more_waiting,
+        schemes,
+        form,
+        errors,
+        states,
+        query: query.clone(),
+        pager,
+    })
 }
 
-/// `GET /entreprises/{id}/factures`
+/// `GET /entreprises/{id}/factures`: the DR to invoice (the oldest [`MAX_OFFERED`] of the chosen
+/// group) and one page of the proformas, newest first.
 pub async fn list(
     State(state): State<AppState>,
     chrome: Chrome,
     scoped: Scoped,
     Path(company_id): Path<i64>,
-    Query(group): Query<GroupQuery>,
+    Query(query): Query<ListQuery>,
 ) -> Result<Response, AppError> {
-    let form = IssueForm { payer: group.financeur, public: group.public, ..IssueForm::default() };
-    let page = list_page(&state, chrome, &scoped, company_id, form, FormErrors::new()).await?;
+    let form = IssueForm { payer: query.financeur.clone(), public: query.public.clone(), ..IssueForm::default() };
+    let page = list_page(&state, chrome, &scoped, company_id, form, FormErrors::new(), &query).await?;
     Ok(render::page(&page)?.into_response())
+}
+
+/// `GET /entreprises/{id}/factures.csv`: the company's filtered proformas, whole, streamed as
+/// CSV, for a person who may open the page (the invoicing habilitation).
+pub async fn export(
+    State(state): State<AppState>,
+    scoped: Scoped,
+    Path(company_id): Path<i64>,
+    Query(query): Query<ListQuery>,
+) -> Result<Response, AppError> {
+    invoicing_company(&state, &scoped, company_id).await?;
+    let filter = query.filter()?;
+    // The window does not apply to an export, but a malformed one is refused like on the page.
+    listing::window(query.page, &query.par_page, &query.apres)?;
+    let scope = scoped.scope;
+    let day = domain::clock::paris_day(state.now()).format("%Y-%m-%d");
+    let header = crate::csv::header(&[
+        "Numéro",
+        "Financeur",
+        "Public",
+        "Dispositif",
+        "Émise le",
+        "HT",
+        "TVA",
+        "TTC",
+        "Votre facture",
+        "État",
+    ]);
+    Ok(crate::csv::stream(&format!("factures-{company_id}-{day}.csv"), header, move |after| {
+        let (state, scope, filter) = (state.clone(), scope.clone(), filter.clone());
+        async move {
+            let (rows, next) = store::proforma::company_chunk(&state.db, &scope, company_id, &filter, after).await?;
+            let invoices = invoice_states(&state, &rows).await?;
+            let mut out = String::new();
+            for p in &rows {
+                let (number, label) = invoices
+                    .get(&p.id)
+                    .map_or(("", invoice_state::label(invoice_state::NONE)), |(number, _, label)| {
+                        (number.as_str(), *label)
+                    });
+                Line::new()
+                    .text(&p.number)
+                    .text(state.config.names.payer(&p.payer))
+                    .text(public_label(&p.public))
+                    .text(p.scheme.as_deref().unwrap_or(""))
+                    .day(Some(domain::clock::paris_day(p.issued_at)))
+                    .money(Some(Money::from_cents(p.net_cents)))
+                    .money(Some(Money::from_cents(p.vat_cents)))
+                    .money(Some(Money::from_cents(p.gross_cents)))
+                    .text(number)
+                    .text(label)
+                    .end(&mut out);
+            }
+            Ok((out, next))
+        }
+    }))
 }
 
 /// `POST /entreprises/{id}/factures`: issues a proforma for the chosen DR.
@@ -228,7 +407,7 @@ pub async fn issue(
             txn.rollback().await?;
             let mut errors = FormErrors::new();
             errors.add(e.field(), e.to_string());
-            let page = list_page(&state, chrome, &scoped, company_id, form, errors).await?;
+            let page = list_page(&state, chrome, &scoped, company_id, form, errors, &ListQuery::default()).await?;
             // Already invoiced: someone else's proforma won; the request itself was sound.
             let status = if e == domain::proforma::SelectionError::AlreadyInvoiced {
                 StatusCode::CONFLICT

@@ -3,6 +3,8 @@
 //! for information; both follow it on the dossier's timeline. Documents are served only to those
 //! who reach the DR, always as a download.
 
+use std::collections::HashMap;
+
 use askama::Template;
 use axum::extract::{FromRequest as _, Path, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -16,22 +18,22 @@ use store::ConnectionTrait;
 use store::document::{Document, Kind, NewDocument};
 use store::dossier::{Dossier, NewEvent};
 use store::notification::NewNotification;
-use store::reimbursement::{DrChange, NewReimbursement, Reimbursement};
+use store::reimbursement::{DrChange, NewReimbursement, Reimbursement, ReimbursementFilter};
 
 use crate::auth::{Filer, Scoped, Staff};
 use crate::chrome::Chrome;
 use crate::client::Client;
+use crate::csv::Line as CsvLine;
 use crate::error::AppError;
 use crate::extract::{Form, MultipartForm, PageNumber, Query, UploadedFile};
 use crate::forms::FormErrors;
+use crate::listing::{self, Pager};
 use crate::notify::audit;
 use crate::pages::filing::{TimelineLine, actor, parse_date, tell_company, timeline_lines};
 use crate::pages::instruction::DecisionForm;
 use crate::policy::Permission;
 use crate::render;
 use crate::state::AppState;
-
-const PER_PAGE: u64 = 50;
 
 /// Most files joined to one form.
 const MAX_FILES: usize = 5;
@@ -572,50 +574,208 @@ pub struct QueuePage {
     chrome: Chrome,
     lines: Vec<QueueLine>,
     statuses: Vec<(&'static str, &'static str)>,
+    schemes: Vec<String>,
     statut: String,
-    total: u64,
+    query: QueueQuery,
+    pager: Pager,
 }
 
-/// Filters of the queue.
-#[derive(Debug, Deserialize, Default)]
+/// The address of the DR queue: filters and window.
+#[derive(Debug, Deserialize, Default, Clone)]
 pub struct QueueQuery {
+    /// A state code, `tous`, or nothing (what waits for a decision).
     #[serde(default)]
     pub(crate) statut: Option<String>,
     #[serde(default)]
+    pub(crate) dispositif: String,
+    /// Company name or SIREN.
+    #[serde(default)]
+    pub(crate) entreprise: String,
+    /// Number of the DR or of its dossier.
+    #[serde(default)]
+    pub(crate) q: String,
+    /// Trainee name.
+    #[serde(default)]
+    pub(crate) stagiaire: String,
+    /// Submitted from this day.
+    #[serde(default)]
+    pub(crate) du: String,
+    /// Submitted up to this day.
+    #[serde(default)]
+    pub(crate) au: String,
+    #[serde(default)]
+    pub(crate) montant_min: String,
+    #[serde(default)]
+    pub(crate) montant_max: String,
+    #[serde(default)]
     pub(crate) page: PageNumber,
+    #[serde(default)]
+    pub(crate) par_page: String,
+    #[serde(default)]
+    pub(crate) apres: String,
 }
 
-/// `GET /gestion/remboursements`
+impl QueueQuery {
+    /// The filters, parsed, and the state as shown (`tous` for every state); by default what
+    /// waits for a case manager.
+    ///
+    /// # Errors
+    /// A French 400 or 422 naming the parameter at fault.
+    fn filter(&self) -> Result<(ReimbursementFilter, String), AppError> {
+        let status = match self.statut.as_deref().map(str::trim) {
+            None => Some(DrStatus::Submitted),
+            Some("" | "tous") => None,
+            Some(code) => Some(DrStatus::from_code(code).ok_or_else(|| {
+                AppError::invalid("statut", "L’état demandé (« statut ») n’existe pas ; choisissez-le dans la liste.")
+            })?),
+        };
+        let (from, to) = listing::days(&self.du, &self.au)?;
+        let (min, max) = listing::amounts(&self.montant_min, &self.montant_max)?;
+        let filter = ReimbursementFilter {
+            status,
+            scheme: listing::text(&self.dispositif),
+            company: listing::text(&self.entreprise),
+            number: listing::text(&self.q),
+            trainee: listing::text(&self.stagiaire),
+            from,
+            to,
+            min,
+            max,
+        };
+        Ok((filter, status.map_or_else(|| "tous".to_owned(), |s| s.code().to_owned())))
+    }
+
+    /// The filters as they go back into links (pager, export), `statut` as shown.
+    fn kept<'a>(&'a self, statut: &'a str) -> [(&'static str, &'a str); 9] {
+        [
+            ("statut", statut),
+            ("dispositif", &self.dispositif),
+            ("entreprise", &self.entreprise),
+            ("q", &self.q),
+            ("stagiaire", &self.stagiaire),
+            ("du", &self.du),
+            ("au", &self.au),
+            ("montant_min", &self.montant_min),
+            ("montant_max", &self.montant_max),
+        ]
+    }
+}
+
+/// What a page or a chunk of the queue shows besides the DR: dossier numbers and schemes,
+/// companies, states (paid from the payments), read for all the lines at once.
+struct Context {
+    dossiers: HashMap<i64, (String, String)>,
+    companies: HashMap<i64, String>,
+    settlements: HashMap<i64, domain::settlement::Settlement>,
+}
+
+impl Context {
+    async fn of(state: &AppState, rows: &[Reimbursement]) -> Result<Self, AppError> {
+        let dossier_ids: Vec<i64> = rows.iter().map(|r| r.dossier_id).collect();
+        let company_ids: Vec<i64> = rows.iter().map(|r| r.company_id).collect();
+        let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+        Ok(Self {
+            dossiers: store::reimbursement::dossier_numbers_unscoped(&state.db, &dossier_ids).await?,
+            companies: store::company::names_unscoped(&state.db, &company_ids).await?,
+            settlements: store::payment::reimbursement_settlements(&state.db, &ids).await?,
+        })
+    }
+
+    fn status(&self, dr: &Reimbursement) -> DrStatus {
+        store::reimbursement::status(dr)
+            .settled(self.settlements.get(&dr.id).is_some_and(domain::settlement::Settlement::is_paid))
+    }
+}
+
+/// `GET /gestion/remboursements`: one page of the queue, oldest submission first; dossiers,
+/// companies and payments are read for the whole page at once.
 pub async fn queue(
     State(state): State<AppState>,
     chrome: Chrome,
-    Staff(user): Staff,
+    Staff(_user): Staff,
     Query(query): Query<QueueQuery>,
 ) -> Result<Response, AppError> {
-    let scope = store::attachment::scope(&state.db, user.account.id, user.account.role).await?;
-    let statut = query.statut.unwrap_or_else(|| DrStatus::Submitted.code().to_owned());
-    let (rows, total) =
-        store::reimbursement::queue(&state.db, DrStatus::from_code(&statut), query.page.get(), PER_PAGE).await?;
-    let settlements =
-        store::payment::reimbursement_settlements(&state.db, &rows.iter().map(|r| r.id).collect::<Vec<_>>()).await?;
-    let mut lines = Vec::with_capacity(rows.len());
-    for dr in rows {
-        let company = store::company::get_unscoped(&state.db, dr.company_id).await?.map(|c| c.name).unwrap_or_default();
-        let dossier =
-            store::dossier::get(&state.db, &scope, dr.dossier_id).await?.map(|d| d.number).unwrap_or_default();
-        let status = store::reimbursement::status(&dr)
-            .settled(settlements.get(&dr.id).is_some_and(domain::settlement::Settlement::is_paid));
-        lines.push(QueueLine {
-            company,
-            dossier,
-            status,
-            class: badge(status),
-            claimed: Money::from_cents(dr.claimed_cents),
-            dr,
-        });
-    }
+    let (filter, statut) = query.filter()?;
+    let window = listing::window(query.page, &query.par_page, &query.apres)?;
+    let listed = store::reimbursement::queue(&state.db, &filter, window).await?;
+    let pager = Pager::new("/gestion/remboursements", &query.kept(&statut), window, &listed)
+        .with_csv("/gestion/remboursements.csv", &query.kept(&statut));
+    let context = Context::of(&state, &listed.rows).await?;
+    let lines = listed
+        .rows
+        .into_iter()
+        .map(|dr| {
+            let status = context.status(&dr);
+            QueueLine {
+                company: context.companies.get(&dr.company_id).cloned().unwrap_or_default(),
+                dossier: context.dossiers.get(&dr.dossier_id).map(|(n, _)| n.clone()).unwrap_or_default(),
+                status,
+                class: badge(status),
+                claimed: Money::from_cents(dr.claimed_cents),
+                dr,
+            }
+        })
+        .collect();
     let statuses = DrStatus::ALL.iter().map(|s| (s.code(), s.label())).collect();
-    Ok(render::page(&QueuePage { chrome, lines, statuses, statut, total })?.into_response())
+    let schemes = state.rules.schemes.iter().map(|s| s.code.clone()).collect();
+    Ok(render::page(&QueuePage { chrome, lines, statuses, schemes, statut, query, pager })?.into_response())
+}
+
+/// `GET /gestion/remboursements.csv`: the filtered queue, whole, streamed as CSV.
+pub async fn export(
+    State(state): State<AppState>,
+    Staff(_user): Staff,
+    Query(query): Query<QueueQuery>,
+) -> Result<Response, AppError> {
+    let (filter, _) = query.filter()?;
+    // The window does not apply to an export, but a malformed one is refused like on the page.
+    listing::window(query.page, &query.par_page, &query.apres)?;
+    let day = domain::clock::paris_day(state.now()).format("%Y-%m-%d");
+    let header = crate::csv::header(&[
+        "Numéro",
+        "Dossier",
+        "Entreprise",
+        "Dispositif",
+        "Stagiaires",
+        "Déposée le",
+        "Demandé",
+        "Validé",
+        "État",
+    ]);
+    Ok(crate::csv::stream(&format!("remboursements-{day}.csv"), header, move |after| {
+        let (state, filter) = (state.clone(), filter.clone());
+        async move {
+            let (rows, next) = store::reimbursement::queue_chunk(&state.db, &filter, after).await?;
+            let context = Context::of(&state, &rows).await?;
+            let dossier_ids: Vec<i64> = rows.iter().map(|r| r.dossier_id).collect();
+            let trainees = store::dossier::trainees_of(&state.db, &dossier_ids).await?;
+            let mut out = String::new();
+            for dr in &rows {
+                let (dossier, scheme) = context.dossiers.get(&dr.dossier_id).cloned().unwrap_or_default();
+                let names = trainees
+                    .get(&dr.dossier_id)
+                    .map(|list| {
+                        list.iter()
+                            .map(|t| format!("{} {}", t.given_name, t.family_name).trim().to_owned())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    })
+                    .unwrap_or_default();
+                CsvLine::new()
+                    .text(&dr.number)
+                    .text(&dossier)
+                    .text(context.companies.get(&dr.company_id).map_or("", String::as_str))
+                    .text(&scheme)
+                    .text(&names)
+                    .day(Some(dr.submitted_on))
+                    .money(Some(Money::from_cents(dr.claimed_cents)))
+                    .money(dr.validated_cents.map(Money::from_cents))
+                    .text(context.status(dr).label())
+                    .end(&mut out);
+            }
+            Ok((out, next))
+        }
+    }))
 }
 
 async fn staff_scoped(state: &AppState, user: crate::auth::CurrentUser) -> Result<Scoped, AppError> {
